@@ -1,0 +1,120 @@
+"""Model aliases: ``default``, ``large``, ``small``, ``agent`` (chat) and ``default``, ``large``, ``small``
+(embeddings), per provider.
+
+Three layers, later ones win: the ``aliases.json`` shipped in the package; a project's own file
+(``$LLM_INTERFACE_ALIASES`` if set, else ``./aliases.json`` in the working directory); and
+``set_model_alias`` / ``set_embeddings_model_alias`` at run time. A project file has the shipped
+file's shape: ``{"huggingface": {"chat": {"default": "..."}, "embeddings": {...}}}``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Dict, Optional
+
+from .errors import ConfigurationError, UnknownModelError
+
+KINDS = ("chat", "embeddings")
+ENV_VAR = "LLM_INTERFACE_ALIASES"
+
+Table = Dict[str, Dict[str, Dict[str, str]]]
+
+
+def _read(path: Path) -> Table:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"Cannot read the alias file {path}: {exc}. Fix or remove it.") from exc
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ConfigurationError(
+            f"The alias file {path} must map provider -> {{'chat': {{alias: model}}, 'embeddings': {{...}}}}."
+        )
+    return data
+
+
+def _merge(base: Table, extra: Table) -> Table:
+    merged = copy.deepcopy(base)
+    for provider, kinds in extra.items():
+        target = merged.setdefault(provider, {kind: {} for kind in KINDS})
+        for kind, table in kinds.items():
+            if kind not in KINDS or not isinstance(table, dict):
+                raise ConfigurationError(f"Alias kind {kind!r} for {provider!r} is not one of {KINDS}.")
+            target.setdefault(kind, {}).update(table)
+    return merged
+
+
+def project_alias_file() -> Optional[Path]:
+    explicit = os.environ.get(ENV_VAR)
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigurationError(f"{ENV_VAR} points at {path}, which is not a file.")
+        return path
+    local = Path.cwd() / "aliases.json"
+    return local if local.is_file() else None
+
+
+def load_aliases() -> Table:
+    """The shipped table merged with the project's file, if any."""
+    shipped = json.loads(resources.files(__package__).joinpath("aliases.json").read_text(encoding="utf-8"))
+    project = project_alias_file()
+    return _merge(shipped, _read(project)) if project else shipped
+
+
+class AliasTable:
+    """The aliases one Client uses; loaded lazily, changed only through ``set``."""
+
+    def __init__(self, table: Optional[Table] = None) -> None:
+        self._table = table
+
+    @property
+    def table(self) -> Table:
+        if self._table is None:
+            self._table = load_aliases()
+        return self._table
+
+    def get(self, provider: str, alias: str, kind: str = "chat") -> Optional[str]:
+        return self.table.get(provider, {}).get(kind, {}).get(alias)
+
+    def set(self, provider: str, alias: str, model: str, kind: str = "chat") -> None:
+        if not isinstance(alias, str) or not alias or not isinstance(model, str) or not model:
+            raise ConfigurationError("An alias and its model must both be non-empty strings.")
+        self.table.setdefault(provider, {k: {} for k in KINDS}).setdefault(kind, {})[alias] = model
+
+    def all(self) -> Table:
+        return copy.deepcopy(self.table)
+
+    def resolve(self, provider: str, model: Optional[str], kind: str = "chat", *, strict: bool = True) -> str:
+        """The model id for ``model`` (an alias or an id); None means the ``default`` alias.
+
+        ``strict``: a bare word that is no alias is an error (Hub ids have a namespace, ``org/name``);
+        endpoint and OpenAI-compatible modes pass any name through, since the server decides.
+        """
+        name = model or "default"
+        found = self.get(provider, name, kind)
+        if found:
+            return found
+        if model is None:
+            raise UnknownModelError(
+                f"No model given and no 'default' {kind} alias for {provider!r}; pass options={{'model': ...}} "
+                f"or set one with set_{'embeddings_' if kind == 'embeddings' else ''}model_alias.",
+                provider=provider,
+            )
+        if strict and not looks_like_model_id(name):
+            known = sorted(self.table.get(provider, {}).get(kind, {}))
+            raise UnknownModelError(
+                f"{name!r} is neither a {kind} alias of {provider!r} (known: {', '.join(known) or 'none'}) "
+                "nor a model id; use an alias or a full Hub id such as 'meta-llama/Meta-Llama-3-8B-Instruct'.",
+                provider=provider,
+                model=name,
+            )
+        return name
+
+
+def looks_like_model_id(name: str) -> bool:
+    """A Hub id (``org/name``, maybe ``:provider``), a URL, or a local path."""
+    return "/" in name or ":" in name or name.endswith(".gguf") or os.path.isdir(name)

@@ -1,0 +1,106 @@
+"""Where API keys and base URLs come from: one documented order, the same for every task.
+
+Key, first found wins:
+  1. the ``api_key`` option of the call;
+  2. ``set_api_key`` on the Client (or LLMInterface);
+  3. environment variables (for Hugging Face: HUGGINGFACE_API_KEY, HF_TOKEN, HUGGINGFACE_TOKEN,
+     HUGGING_FACE_HUB_TOKEN);
+  4. the same names in a ``.env`` file in the working directory (read, never written into os.environ);
+  5. the Hugging Face token file: $HF_TOKEN_PATH, else $HF_HOME/token, else ~/.cache/huggingface/token.
+
+Base URL: the ``api_base`` option > HUGGINGFACE_API_BASE / HF_API_BASE (environment, then .env) > the router.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+KEY_ENV_VARS: Dict[str, Tuple[str, ...]] = {
+    "huggingface": ("HUGGINGFACE_API_KEY", "HF_TOKEN", "HUGGINGFACE_TOKEN", "HUGGING_FACE_HUB_TOKEN"),
+    "openai-compatible": ("OPENAI_COMPATIBLE_API_KEY",),
+}
+BASE_ENV_VARS: Dict[str, Tuple[str, ...]] = {
+    "huggingface": ("HUGGINGFACE_API_BASE", "HF_API_BASE"),
+    "openai-compatible": ("OPENAI_COMPATIBLE_API_BASE",),
+}
+
+
+def _dotenv() -> Dict[str, str]:
+    path = Path.cwd() / ".env"
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values  # only when a .env exists
+
+    return {k: v for k, v in dotenv_values(path).items() if v}
+
+
+def _from_env(names: Tuple[str, ...]) -> Optional[str]:
+    for name in names:
+        value = os.environ.get(name)
+        if value and value.strip():
+            return value.strip()
+    if names:
+        dotenv = _dotenv()
+        for name in names:
+            if dotenv.get(name, "").strip():
+                return dotenv[name].strip()
+    return None
+
+
+def hf_token_file() -> Path:
+    explicit = os.environ.get("HF_TOKEN_PATH")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = os.environ.get("HF_HOME")
+    if home:
+        return Path(home).expanduser() / "token"
+    return Path.home() / ".cache" / "huggingface" / "token"
+
+
+def find_api_key(provider: str, explicit: Optional[str], configured: Dict[str, str]) -> Optional[str]:
+    """The key for ``provider`` by the order in this module's docstring, or None."""
+    if explicit:
+        return explicit
+    if configured.get(provider):
+        return configured[provider]
+    key = _from_env(KEY_ENV_VARS.get(provider, ()))
+    if key:
+        return key
+    if provider == "huggingface":
+        path = hf_token_file()
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return token or None
+    return None
+
+
+def find_api_base(provider: str, explicit: Optional[str]) -> Optional[str]:
+    if explicit:
+        return explicit
+    return _from_env(BASE_ENV_VARS.get(provider, ()))
+
+
+def how_to_set_key(provider: str) -> str:
+    names = ", ".join(KEY_ENV_VARS.get(provider, ()))
+    ways = [
+        f"pass options={{'api_key': ...}}",
+        f"call LLMInterface.set_api_key({{'{provider}': ...}})",
+    ]
+    if names:
+        ways.append(f"set one of the environment variables {names} (or put it in ./.env)")
+    if provider == "huggingface":
+        ways.append(f"log in with `hf auth login` (token file {hf_token_file()})")
+    return "; ".join(ways)
+
+
+def fingerprint(key: Optional[str]) -> str:
+    """A one-way fingerprint of a key: scopes cache entries per tenant without storing the key."""
+    import hashlib
+
+    if not key:
+        return "anonymous"
+    return hashlib.sha256(b"llm_interface:" + key.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,94 @@
+"""LLMInterface: the static facade, a thin layer over one default Client (as ``requests.get`` is over a Session).
+
+Every method forwards to ``LLMInterface.client``. Build your own ``Client`` for several keys or
+configurations in one process.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, Mapping, Optional, Union
+
+from .client import Client, Stream
+from .types import Response
+
+_lock = threading.Lock()
+
+
+class _DefaultClient:
+    """Creates the shared Client on first use, so that importing the package costs nothing."""
+
+    def __get__(self, _instance: Any, owner: type) -> Client:
+        client = owner._client
+        if client is None:
+            with _lock:
+                if owner._client is None:
+                    owner._client = Client()
+                client = owner._client
+        return client
+
+
+class LLMInterface:
+    """``LLMInterface.send_message("huggingface", "Hello")``: the JS library's API in snake_case."""
+
+    _client: Optional[Client] = None
+    client = _DefaultClient()
+
+    def __init__(self) -> None:
+        raise TypeError("LLMInterface is used through its static methods; build a Client for an instance.")
+
+    @classmethod
+    def reset(cls, client: Optional[Client] = None) -> None:
+        """Replace the default client (a fresh one if None): forgets keys, aliases set at run time, cache."""
+        with _lock:
+            if cls._client is not None:
+                cls._client.close()
+            cls._client = client
+
+    @classmethod
+    def set_api_key(cls, provider_or_keys: Union[str, Mapping[str, str]], key: Optional[str] = None) -> None:
+        cls.client.set_api_key(provider_or_keys, key)
+
+    @classmethod
+    def send_message(
+        cls,
+        provider: str,
+        message: Any,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Response:
+        return cls.client.send_message(provider, message, options, interface_options)
+
+    @classmethod
+    def stream_message(
+        cls,
+        provider: str,
+        message: Any,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Stream:
+        return cls.client.stream_message(provider, message, options, interface_options)
+
+    @classmethod
+    def get_model_by_alias(cls, provider: str, alias: str) -> Optional[str]:
+        return cls.client.get_model_by_alias(provider, alias)
+
+    @classmethod
+    def get_embeddings_model_by_alias(cls, provider: str, alias: str) -> Optional[str]:
+        return cls.client.get_embeddings_model_by_alias(provider, alias)
+
+    @classmethod
+    def set_model_alias(cls, provider: str, alias: str, model: str) -> None:
+        cls.client.set_model_alias(provider, alias, model)
+
+    @classmethod
+    def set_embeddings_model_alias(cls, provider: str, alias: str, model: str) -> None:
+        cls.client.set_embeddings_model_alias(provider, alias, model)
+
+    @classmethod
+    def get_all_model_names(cls) -> Dict[str, Dict[str, Dict[str, str]]]:
+        return cls.client.get_all_model_names()
+
+    @classmethod
+    def get_interface_config_value(cls, provider: str, key: str) -> Any:
+        return cls.client.get_interface_config_value(provider, key)

@@ -1,0 +1,87 @@
+"""The Provider protocol: translate a Request into an HttpCall, and an answer into a Response.
+
+Providers do no I/O (DESIGN rule 1): ``prepare`` builds the call, ``parse`` reads the answer, and a
+``StreamState`` turns SSE events into chunks and, at the end, the aggregated Response. The Client and
+the transports do the rest. In-process engines (``in_process = True``) compute instead, behind
+``complete`` and ``stream``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, FrozenSet, Iterable, Iterator, List, Optional, Sequence
+
+from ..errors import UnsupportedTaskError
+from ..request import Request
+from ..transport import HttpCall, HttpResult
+from ..types import StreamChunk
+
+
+class StreamState:
+    """Per-stream parsing state. ``on_event`` returns chunks to yield; ``finish`` the final Response."""
+
+    def on_event(self, event: Optional[str], data: bytes) -> Sequence[StreamChunk]:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def finish(self, request_id: Optional[str]) -> Any:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    @property
+    def done(self) -> bool:
+        """True once the server said the answer is complete (``[DONE]`` or a terminal event)."""
+        return False
+
+
+class Provider:
+    """Base of every provider. Subclasses set ``name`` and ``tasks`` and implement the hooks they support."""
+
+    name: ClassVar[str] = ""
+    tasks: ClassVar[FrozenSet[str]] = frozenset()
+    in_process: ClassVar[bool] = False
+
+    def needs_api_key(self, request: Request) -> bool:
+        return False
+
+    def resolve_model(self, request: Request, aliases: Any) -> Optional[str]:
+        """The model id to use (aliases resolved); providers decide how strict to be."""
+        return request.model
+
+    def supports(self, request: Request) -> None:
+        if request.task not in self.tasks:
+            raise UnsupportedTaskError(
+                f"{self.name!r} cannot do {request.task!r}; it supports: {', '.join(sorted(self.tasks))}.",
+                provider=self.name, model=request.model,
+            )
+
+    def prepare(self, request: Request) -> HttpCall:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def parse(self, request: Request, result: HttpResult) -> Any:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def stream_state(self, request: Request) -> StreamState:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    # In-process engines only.
+    def complete(self, request: Request) -> Any:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+    def stream(self, request: Request) -> Iterator[StreamChunk]:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+def first_stop(text: str, stops: Iterable[str]) -> int:
+    """The index where the earliest stop sequence starts in ``text``, or -1."""
+    best = -1
+    for stop in stops:
+        if stop:
+            at = text.find(stop)
+            if at != -1 and (best == -1 or at < best):
+                best = at
+    return best
+
+
+def stop_list(params: dict) -> List[str]:
+    stop = params.get("stop")
+    if not stop:
+        return []
+    return [stop] if isinstance(stop, str) else [s for s in stop if s]

@@ -1,0 +1,386 @@
+"""Any server that speaks OpenAI's ``/v1/chat/completions``: vLLM, llama.cpp, ``transformers serve``,
+TGI's Messages API, the Hugging Face router, our own proxy.
+
+Follows: https://platform.openai.com/docs/api-reference/chat (create, streaming chunk objects) and
+TGI's Messages API (``tgi-openapi.json`` 3.3.6); facts checked 2026-11-21 against the recordings in
+``hf-reference``. Lenient on purpose: TGI 1.x answers ``object: text_completion`` with ``id: ""``,
+finish reasons ``eos_token``/``eos``, and tool calls with object arguments and integer ids; all of
+that is normalised to OpenAI's vocabulary here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .. import errors
+from ..request import Request
+from ..transport import HttpCall, HttpResult, request_id_of
+from ..types import Choice, Logprobs, Response, StreamChunk, Usage
+from .base import Provider, StreamState, first_stop, stop_list
+
+# Finish reasons across TGI versions and providers, mapped to OpenAI's words.
+FINISH_REASONS = {
+    "eos_token": "stop",
+    "eos": "stop",
+    "stop_sequence": "stop",
+    "end_turn": "stop",
+    "stop": "stop",
+    "length": "length",
+    "max_tokens": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+}
+
+# TGI's in-stream ``error_type`` -> the HTTP status it would have answered with.
+STREAM_ERROR_STATUS = {
+    "validation": 422,
+    "template_error": 422,
+    "tool_error": 422,
+    "generation": 424,
+    "overloaded": 429,
+    "incomplete_generation": 500,
+}
+
+
+def finish_reason_of(value: Any) -> Optional[str]:
+    if not value:
+        return None
+    return FINISH_REASONS.get(value, value)
+
+
+def join_url(base: str, suffix: str = "/v1/chat/completions") -> str:
+    """Endpoint URL joining as Hugging Face documents it, for any OpenAI route ``suffix``.
+
+    ``{base}/v1/chat/completions``; a base ending in ``/v1`` gets ``/chat/completions``; a base that
+    already ends with the route is kept.
+    """
+    base = base.rstrip("/")
+    route = suffix[len("/v1"):]
+    if base.endswith(route):
+        return base
+    if base.endswith("/v1"):
+        return base + route
+    return base + suffix
+
+
+def normalize_tool_call(call: Any, position: int) -> Dict[str, Any]:
+    """OpenAI's shape, whatever the server sent: string ids, string (JSON) arguments."""
+    function = call.get("function") or {}
+    arguments = function.get("arguments")
+    if arguments is None:
+        arguments = ""
+    elif not isinstance(arguments, str):
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    call_id = call.get("id")
+    return {
+        "id": str(call_id) if call_id not in (None, "") else f"call_{position}",
+        "type": call.get("type") or "function",
+        "function": {"name": function.get("name") or "", "arguments": arguments},
+    }
+
+
+def _content_text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content)
+
+
+def _chat_logprobs(data: Any) -> Optional[Logprobs]:
+    if not isinstance(data, dict) or not isinstance(data.get("content"), list):
+        return None
+    tokens, values, tops, offsets = [], [], [], []
+    offset = 0
+    for item in data["content"]:
+        token = item.get("token", "")
+        tokens.append(token)
+        values.append(item.get("logprob"))
+        tops.append({t.get("token", ""): t.get("logprob") for t in item.get("top_logprobs") or ()})
+        offsets.append(offset)
+        offset += len(token)
+    return Logprobs(tuple(tokens), tuple(values), tuple(tops) if any(tops) else None, tuple(offsets))
+
+
+def cut_at_stop(text: str, stops: Sequence[str]) -> Tuple[str, bool]:
+    """(text before the first stop sequence, whether one was found). Servers such as TGI and
+    ``transformers serve`` leave the stop sequence in the text; OpenAI's contract strips it."""
+    if not stops:
+        return text, False
+    at = first_stop(text, stops)
+    return (text[:at], True) if at != -1 else (text, False)
+
+
+def raise_in_body_error(body: Any, request: Request, provider: str, request_id: Optional[str], status: int = 200) -> None:
+    """A 2xx (or a stream event) that carries ``error``: raise it as the typed error it stands for."""
+    if not isinstance(body, dict) or "error" not in body or body.get("error") is None:
+        return
+    error = body["error"]
+    if isinstance(error, dict) and isinstance(error.get("http_status_code"), int):
+        status = error["http_status_code"]
+    elif body.get("error_type") in STREAM_ERROR_STATUS:
+        status = STREAM_ERROR_STATUS[body["error_type"]]
+    elif status < 400:
+        status = 500
+    if body.get("error_type") in ("incomplete_generation", "incomplete_generation_stream"):
+        raise errors.StreamError(
+            f"The server stopped generating before the answer was complete: {errors.server_message_of(body)}",
+            provider=provider, model=request.model, request_id=request_id, server_message=errors.server_message_of(body),
+        )
+    raise errors.error_for_status(status, body, None, provider=provider, model=request.model, request_id=request_id)
+
+
+class ChatStreamState(StreamState):
+    """Aggregates OpenAI chat-completion chunks; holds back text that may be the start of a stop sequence."""
+
+    __slots__ = ("request", "provider", "texts", "finishes", "tools", "usage", "model", "_done", "_stops", "_held", "_stopped")
+
+    def __init__(self, request: Request, provider: str) -> None:
+        self.request = request
+        self.provider = provider
+        self.texts: Dict[int, List[str]] = {}
+        self.finishes: Dict[int, Optional[str]] = {}
+        self.tools: Dict[int, Dict[int, Dict[str, Any]]] = {}
+        self.usage: Optional[Usage] = None
+        self.model: Optional[str] = None
+        self._done = False
+        self._stops = stop_list(request.params)
+        self._held: Dict[int, str] = {}
+        self._stopped: set = set()
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    @property
+    def complete(self) -> bool:
+        """[DONE] seen, or every choice has a finish reason (servers that end without [DONE])."""
+        return self._done or (bool(self.finishes) and all(self.finishes.values()))
+
+    def on_event(self, event: Optional[str], data: bytes) -> Sequence[StreamChunk]:
+        if data == b"[DONE]":
+            self._done = True
+            return ()
+        try:
+            obj = json.loads(data)
+        except ValueError as exc:
+            raise errors.StreamError(
+                f"The stream sent malformed JSON: {data[:120]!r}", provider=self.provider, model=self.request.model,
+            ) from exc
+        if not isinstance(obj, dict):
+            raise errors.StreamError(f"The stream sent {type(obj).__name__}, not an object.", provider=self.provider)
+        if "error" in obj or event == "error":
+            raise_in_body_error(obj if "error" in obj else {"error": obj}, self.request, self.provider, None)
+        if self.model is None and obj.get("model"):
+            self.model = obj["model"]
+        usage = obj.get("usage")
+        chunk_usage = Usage.from_dict(usage) if usage else None
+        if chunk_usage is not None:
+            self.usage = chunk_usage
+        chunks: List[StreamChunk] = []
+        for choice in obj.get("choices") or ():
+            index = choice.get("index", 0)
+            delta = choice.get("delta") or {}
+            text = delta.get("content") or ""
+            if not isinstance(text, str):
+                text = _content_text(text)
+            if self._stops and text:
+                text = self._hold_back(index, text)
+            elif index in self._stopped:
+                text = ""
+            tool_deltas = delta.get("tool_calls")
+            if tool_deltas:
+                self._add_tools(index, tool_deltas)
+            finish = finish_reason_of(choice.get("finish_reason"))
+            if finish:
+                self.finishes[index] = finish
+                if self._stops and index not in self._stopped:
+                    text += self._held.pop(index, "")
+            else:
+                self.finishes.setdefault(index, None)
+            if text:
+                self.texts.setdefault(index, []).append(text)
+            logprob, token = None, None
+            lp = choice.get("logprobs")
+            if isinstance(lp, dict) and lp.get("content"):
+                first = lp["content"][0]
+                logprob, token = first.get("logprob"), first.get("token")
+            if text or finish or tool_deltas:
+                chunks.append(
+                    StreamChunk(
+                        text,
+                        index,
+                        finish,
+                        tuple(normalize_tool_call(t, i) for i, t in enumerate(tool_deltas)) if tool_deltas else (),
+                        chunk_usage,
+                        logprob,
+                        token,
+                        obj,
+                    )
+                )
+        if not chunks and chunk_usage is not None:
+            chunks.append(StreamChunk("", 0, None, (), chunk_usage, None, None, obj))
+        return chunks
+
+    def _hold_back(self, index: int, text: str) -> str:
+        """Emit only text that cannot be the beginning of a stop sequence; cut at a complete one."""
+        if index in self._stopped:
+            return ""
+        pending = self._held.pop(index, "") + text
+        at = first_stop(pending, self._stops)
+        if at != -1:
+            self._stopped.add(index)
+            return pending[:at]
+        keep = 0
+        for stop in self._stops:
+            for size in range(min(len(stop) - 1, len(pending)), 0, -1):
+                if pending.endswith(stop[:size]):
+                    keep = max(keep, size)
+                    break
+        if keep:
+            self._held[index] = pending[-keep:]
+            return pending[:-keep]
+        return pending
+
+    def _add_tools(self, index: int, deltas: List[Dict[str, Any]]) -> None:
+        calls = self.tools.setdefault(index, {})
+        for position, delta in enumerate(deltas):
+            slot = delta.get("index", position)
+            call = calls.setdefault(slot, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}})
+            if delta.get("id") not in (None, ""):
+                call["id"] = delta["id"]
+            function = delta.get("function") or {}
+            if function.get("name"):
+                call["function"]["name"] += function["name"]
+            arguments = function.get("arguments")
+            if isinstance(arguments, str):
+                call["function"]["arguments"] += arguments
+            elif arguments is not None:  # TGI 1.4 sent whole objects
+                call["function"]["arguments"] = json.dumps(arguments, ensure_ascii=False)
+
+    def finish(self, request_id: Optional[str]) -> Response:  # type: ignore[override]
+        if not self.complete:
+            raise errors.StreamError(
+                "The stream ended before the server said the answer was complete (no finish_reason, no [DONE]); "
+                "the text received so far is incomplete.",
+                provider=self.provider, model=self.request.model, request_id=request_id,
+            )
+        indices = sorted(set(self.texts) | set(self.finishes) | set(self.tools)) or [0]
+        choices = tuple(
+            Choice(
+                index=i,
+                text="".join(self.texts.get(i, ())),
+                finish_reason=self.finishes.get(i),
+                tool_calls=tuple(
+                    normalize_tool_call(c, n) for n, c in sorted(self.tools.get(i, {}).items())
+                ),
+            )
+            for i in indices
+        )
+        first = choices[0]
+        return Response(
+            results=first.text,
+            model=self.model or self.request.model,
+            provider=self.provider,
+            finish_reason=first.finish_reason,
+            usage=self.usage,
+            tool_calls=first.tool_calls,
+            choices=choices if len(choices) > 1 else (),
+            request_id=request_id,
+        )
+
+
+def parse_chat_completion(body: Any, request: Request, provider: str, request_id: Optional[str]) -> Response:
+    raise_in_body_error(body, request, provider, request_id)
+    if not isinstance(body, dict) or not isinstance(body.get("choices"), list) or not body["choices"]:
+        raise errors.InvalidResponseError(
+            "The answer has no 'choices'; is api_base an OpenAI-compatible chat endpoint?",
+            provider=provider, model=request.model, request_id=request_id, body=body,
+        )
+    stops = stop_list(request.params)
+    choices = []
+    for position, raw in enumerate(body["choices"]):
+        message = raw.get("message") or {}
+        text = _content_text(message.get("content") if message else raw.get("text"))
+        text, _ = cut_at_stop(text, stops)
+        choices.append(
+            Choice(
+                index=raw.get("index", position),
+                text=text,
+                finish_reason=finish_reason_of(raw.get("finish_reason")),
+                tool_calls=tuple(normalize_tool_call(c, n) for n, c in enumerate(message.get("tool_calls") or ())),
+                logprobs=_chat_logprobs(raw.get("logprobs")),
+            )
+        )
+    first = choices[0]
+    return Response(
+        results=first.text,
+        model=body.get("model") or request.model,
+        provider=provider,
+        finish_reason=first.finish_reason,
+        usage=Usage.from_dict(body.get("usage")),
+        tool_calls=first.tool_calls,
+        logprobs=first.logprobs,
+        choices=tuple(choices) if len(choices) > 1 else (),
+        request_id=request_id or (body.get("id") or None),
+    )
+
+
+class OpenAICompatibleProvider(Provider):
+    """``api_base`` names the server; a key is sent when one is found, and not required."""
+
+    name = "openai-compatible"
+    tasks = frozenset({"chat"})
+
+    def resolve_model(self, request: Request, aliases: Any) -> Optional[str]:
+        if request.model is None and not aliases.get(self.name, "default"):
+            return None  # many single-model servers ignore the field
+        return aliases.resolve(self.name, request.model, strict=False)
+
+    def base_url(self, request: Request) -> str:
+        if not request.api_base:
+            raise errors.ConfigurationError(
+                "openai-compatible needs the server's URL: pass options={'api_base': 'http://127.0.0.1:8000/v1'} "
+                "or set OPENAI_COMPATIBLE_API_BASE.",
+                provider=self.name,
+            )
+        return request.api_base
+
+    def auth_headers(self, request: Request) -> Dict[str, str]:
+        headers = {"Authorization": f"Bearer {request.api_key}"} if request.api_key else {}
+        if request.headers:
+            headers.update(request.headers)
+        return headers
+
+    def chat_url(self, request: Request) -> str:
+        return join_url(self.base_url(request))
+
+    def chat_body(self, request: Request) -> Dict[str, Any]:
+        body: Dict[str, Any] = {"messages": list(request.messages or ())}
+        model = self.wire_model(request)
+        if model is not None:
+            body["model"] = model
+        body.update(request.params)
+        if request.stream:
+            body["stream"] = True
+        return body
+
+    def wire_model(self, request: Request) -> Optional[str]:
+        return request.model
+
+    def prepare(self, request: Request) -> HttpCall:
+        self.supports(request)
+        return HttpCall(
+            "POST", self.chat_url(request), self.chat_body(request), self.auth_headers(request),
+            stream=request.stream, timeout=request.timeout,
+        )
+
+    def parse(self, request: Request, result: HttpResult) -> Response:
+        return parse_chat_completion(result.body, request, self.name, request_id_of(result.headers))
+
+    def stream_state(self, request: Request) -> StreamState:
+        return ChatStreamState(request, self.name)

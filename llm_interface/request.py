@@ -1,0 +1,266 @@
+"""Turning what callers pass (a string, a message dict, a list of messages, option dicts) into a Request.
+
+This module is pure: no I/O, no state. It is shared by the sync and async clients, so that a message is
+normalised and validated in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional, Tuple
+
+from .errors import InvalidRequestError
+
+
+class _NotGiven:
+    """'Not given', distinct from None: ``cache=None`` disables, not given means 'use the default'."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_GIVEN: Any = _NotGiven()
+
+TASKS = ("chat", "completion", "embeddings", "classify", "rerank")
+
+# Options that steer where and how the call goes, rather than what the model generates.
+TRANSPORT_OPTIONS = frozenset(
+    {
+        "model",
+        "api_base",
+        "api_key",
+        "timeout",
+        "headers",
+        "provider",  # Hugging Face: which Inference Provider serves the model ("hf-inference", "together", ...)
+        "scale_up_timeout",  # Hugging Face endpoints scaled to zero: X-Scale-Up-Timeout seconds
+        "bill_to",  # Hugging Face: X-HF-Bill-To organisation
+        "prompt_template",
+        "local",
+        "device",
+        "torch_dtype",
+        "device_map",
+        "quantization",
+        "model_kwargs",
+        "pipeline_kwargs",
+        "n_ctx",
+        "n_threads",
+        "n_gpu_layers",
+        "stream",
+    }
+)
+
+# The JS library's camelCase names, accepted in option dicts so a ported JSON config works unchanged.
+CAMEL_CASE = {
+    "maxTokens": "max_tokens",
+    "topP": "top_p",
+    "topK": "top_k",
+    "frequencyPenalty": "frequency_penalty",
+    "presencePenalty": "presence_penalty",
+    "responseFormat": "response_format",
+    "apiBase": "api_base",
+    "apiKey": "api_key",
+    "retryAttempts": "retry_attempts",
+    "retryMultiplier": "retry_multiplier",
+    "cacheTimeoutSeconds": "cache_timeout_seconds",
+    "includeOriginalResponse": "include_original_response",
+    "attemptJsonRepair": "attempt_json_repair",
+    "maxRetryWait": "max_retry_wait",
+}
+
+
+@dataclass(frozen=True)
+class InterfaceOptions:
+    """How llm_interface behaves around the call (the JS library's ``interfaceOptions``, snake_case)."""
+
+    retry_attempts: int = 2  # retries after the first attempt
+    retry_multiplier: float = 0.5  # seconds: the base of exponential backoff
+    max_retry_wait: float = 60.0  # seconds: total budget for waiting between attempts
+    cache_timeout_seconds: Any = NOT_GIVEN  # None or 0: do not cache this call
+    include_original_response: bool = False
+    attempt_json_repair: bool = False
+    cache: Any = NOT_GIVEN  # False: skip the cache for this call
+    refresh: bool = False  # True: ignore a cached answer and store the new one
+
+    @classmethod
+    def from_mapping(cls, data: Optional[Mapping[str, Any]]) -> "InterfaceOptions":
+        if data is None:
+            return _DEFAULT_INTERFACE_OPTIONS
+        if isinstance(data, InterfaceOptions):
+            return data
+        if not isinstance(data, Mapping):
+            raise InvalidRequestError(
+                f"interface_options must be a dict, not {type(data).__name__}, "
+                "e.g. {'retry_attempts': 3, 'cache_timeout_seconds': 3600}"
+            )
+        values = {}
+        for key, value in data.items():
+            name = CAMEL_CASE.get(key, key)
+            if name not in _INTERFACE_FIELDS:
+                raise InvalidRequestError(
+                    f"Unknown interface option {key!r}; known: {', '.join(sorted(_INTERFACE_FIELDS))}"
+                )
+            values[name] = value
+        options = cls(**values)
+        options.validate()
+        return options
+
+    def validate(self) -> None:
+        if not isinstance(self.retry_attempts, int) or isinstance(self.retry_attempts, bool) or self.retry_attempts < 0:
+            raise InvalidRequestError(f"retry_attempts must be an int >= 0, got {self.retry_attempts!r}")
+        for name in ("retry_multiplier", "max_retry_wait"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise InvalidRequestError(f"{name} must be a number of seconds >= 0, got {value!r}")
+
+
+_DEFAULT_INTERFACE_OPTIONS = InterfaceOptions()
+_INTERFACE_FIELDS = frozenset(InterfaceOptions.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One call, fully resolved: which provider, task, model and inputs, and how to reach the server.
+
+    ``api_key`` and ``headers`` are kept out of the repr so that logging a request never leaks a key.
+    """
+
+    provider: str
+    task: str
+    model: Optional[str] = None
+    messages: Optional[Tuple[Dict[str, Any], ...]] = None
+    prompt: Optional[str] = None
+    inputs: Any = None
+    params: Dict[str, Any] = field(default_factory=dict)
+    stream: bool = False
+    api_base: Optional[str] = None
+    api_key: Optional[str] = field(default=None, repr=False)
+    timeout: Any = None
+    headers: Dict[str, str] = field(default_factory=dict, repr=False)
+    settings: Dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """A short, key-free description for errors and logs."""
+        what = self.prompt if self.prompt is not None else (self.messages[-1].get("content") if self.messages else self.inputs)
+        text = str(what)
+        if len(text) > 60:
+            text = text[:57] + "..."
+        return f"{self.provider} {self.task} model={self.model} input={text!r}"
+
+
+def split_options(options: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Split a user's options into (transport settings, generation params), camelCase accepted."""
+    if options is None:
+        return {}, {}
+    if not isinstance(options, Mapping):
+        raise InvalidRequestError(
+            f"options must be a dict, not {type(options).__name__}, e.g. {{'max_tokens': 200, 'temperature': 0.7}}"
+        )
+    settings: Dict[str, Any] = {}
+    params: Dict[str, Any] = {}
+    for key, value in options.items():
+        if not isinstance(key, str):
+            raise InvalidRequestError(f"option names must be strings, got {key!r}")
+        name = CAMEL_CASE.get(key, key)
+        if value is NOT_GIVEN:
+            continue
+        (settings if name in TRANSPORT_OPTIONS else params)[name] = value
+    _check_params(params)
+    return settings, params
+
+
+def _check_params(params: Mapping[str, Any]) -> None:
+    def number(name: str, low: Optional[float] = None, high: Optional[float] = None) -> None:
+        value = params.get(name)
+        if value is None:
+            return
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise InvalidRequestError(f"{name} must be a number, got {value!r}")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise InvalidRequestError(f"{name} must be between {low} and {high}, got {value!r}")
+
+    def positive_int(name: str) -> None:
+        value = params.get(name)
+        if value is None:
+            return
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InvalidRequestError(f"{name} must be a positive int, got {value!r}")
+
+    number("temperature", 0, 2)
+    number("top_p", 0, 1)
+    number("frequency_penalty", -2, 2)
+    number("presence_penalty", -2, 2)
+    positive_int("max_tokens")
+    positive_int("n")
+    positive_int("top_k")
+    stop = params.get("stop")
+    if stop is not None and not isinstance(stop, str):
+        if not isinstance(stop, (list, tuple)) or not all(isinstance(s, str) for s in stop):
+            raise InvalidRequestError(f"stop must be a string or a list of strings, got {stop!r}")
+
+
+_ROLES = frozenset({"system", "user", "assistant", "tool", "developer", "function"})
+
+
+def normalize_message(message: Any) -> Tuple[Optional[Tuple[Dict[str, Any], ...]], Optional[str], Dict[str, Any]]:
+    """(messages, prompt, options carried inside the message) from any of the accepted shapes.
+
+    Accepted: a string; a list of ``{"role", "content"}`` dicts; a dict with ``messages`` (and
+    optionally ``model`` and other options, the JS library's message object); a dict with ``prompt``
+    for raw text generation.
+    """
+    if isinstance(message, str):
+        if not message.strip():
+            raise InvalidRequestError("The message is empty; pass some text, e.g. send_message('huggingface', 'Hello').")
+        return ({"role": "user", "content": message},), None, {}
+    if isinstance(message, Mapping):
+        carried = {k: v for k, v in message.items() if k not in ("messages", "prompt")}
+        if "prompt" in message and "messages" not in message:
+            prompt = message["prompt"]
+            if not isinstance(prompt, str) or not prompt:
+                raise InvalidRequestError("'prompt' must be a non-empty string.")
+            return None, prompt, carried
+        if "messages" not in message:
+            raise InvalidRequestError(
+                "A message dict needs 'messages' (a list of {'role', 'content'} dicts) or 'prompt' (a string); "
+                f"got keys {sorted(message)}."
+            )
+        return _check_messages(message["messages"]), None, carried
+    if isinstance(message, (list, tuple)):
+        return _check_messages(message), None, {}
+    raise InvalidRequestError(
+        f"message must be a string, a list of {{'role', 'content'}} dicts, or a dict with 'messages'; "
+        f"got {type(message).__name__}."
+    )
+
+
+def _check_messages(messages: Any) -> Tuple[Dict[str, Any], ...]:
+    if not isinstance(messages, (list, tuple)) or not messages:
+        raise InvalidRequestError("'messages' must be a non-empty list of {'role', 'content'} dicts.")
+    checked = []
+    for position, item in enumerate(messages):
+        if not isinstance(item, Mapping):
+            raise InvalidRequestError(f"messages[{position}] must be a dict with 'role' and 'content', got {item!r}")
+        role = item.get("role")
+        if role not in _ROLES:
+            raise InvalidRequestError(
+                f"messages[{position}] has role {role!r}; use one of {', '.join(sorted(_ROLES))}."
+            )
+        content = item.get("content")
+        if content is None and not item.get("tool_calls"):
+            raise InvalidRequestError(f"messages[{position}] has no 'content'.")
+        if content is not None and not isinstance(content, (str, list)):
+            raise InvalidRequestError(
+                f"messages[{position}]['content'] must be a string or a list of content parts, got {type(content).__name__}."
+            )
+        checked.append(dict(item))
+    return tuple(checked)

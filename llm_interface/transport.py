@@ -1,0 +1,330 @@
+"""The only place HTTP happens (sync). Retries live here; foreign exceptions are translated here, once.
+
+Providers describe a call as an ``HttpCall``; the transport sends it under a ``RetryPolicy`` and
+hands back an ``HttpResult`` (or an ``HttpStream`` of SSE events), raising the typed errors of
+``errors.py`` for anything else. The async transport (``async_transport.py``) mirrors this file
+with aiohttp and shares every decision with it through the helpers below.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from . import errors
+from .retry import RetryPolicy, retry_delay
+from .sse import SSEDecoder
+
+logger = logging.getLogger("llm_interface")
+
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 120.0
+POOL_SIZE = 64  # matches the largest batch concurrency we document
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    """What a provider wants sent. Headers are left out of the repr: they hold the key."""
+
+    method: str
+    url: str
+    json: Any = None
+    headers: Dict[str, str] = field(default_factory=dict, repr=False)
+    stream: bool = False
+    timeout: Any = None
+    retry_headers: Dict[str, str] = field(default_factory=dict, repr=False)  # added on retries only
+
+
+@dataclass
+class HttpResult:
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+    elapsed: float
+    retries: int = 0
+
+    @property
+    def request_id(self) -> Optional[str]:
+        return request_id_of(self.headers)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who the call is for, so every error can say it."""
+
+    provider: Optional[str] = None
+    model: Optional[str] = None
+
+
+RetryHook = Callable[[int, float, errors.LLMInterfaceError], None]
+
+
+def request_id_of(headers: Optional[Mapping[str, str]]) -> Optional[str]:
+    if not headers:
+        return None
+    return headers.get("x-request-id") or headers.get("x-amzn-trace-id") or headers.get("cf-ray")
+
+
+def timeouts(value: Any) -> Tuple[float, float]:
+    """(connect, read) seconds from a number, a pair, or None (the defaults)."""
+    if value is None:
+        return (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return (min(float(value), DEFAULT_CONNECT_TIMEOUT), float(value))
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
+        isinstance(v, (int, float)) and v > 0 for v in value
+    ):
+        return (float(value[0]), float(value[1]))
+    raise errors.InvalidRequestError(f"timeout must be seconds > 0 or a (connect, read) pair, got {value!r}")
+
+
+def decode_body(content: bytes) -> Any:
+    """JSON when the bytes are JSON (whatever the content-type says), else text, else None."""
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", "replace")
+
+
+def success_body(status: int, headers: Mapping[str, str], content: bytes, ctx: Context) -> Any:
+    """The JSON of a 2xx answer; an empty, HTML or malformed body is an InvalidResponseError."""
+    if not content or not content.strip():
+        raise errors.InvalidResponseError(
+            "The server answered with an empty body; check api_base points at an inference API.",
+            provider=ctx.provider, model=ctx.model, status=status, request_id=request_id_of(headers),
+        )
+    try:
+        return json.loads(content)
+    except ValueError as exc:
+        text = content[:200].decode("utf-8", "replace")
+        raise errors.InvalidResponseError(
+            f"The server's answer is not JSON ({errors.server_message_of(text)!s}); "
+            "check api_base points at an inference API.",
+            provider=ctx.provider, model=ctx.model, status=status, request_id=request_id_of(headers), body=text,
+        ) from exc
+
+
+def error_from_answer(status: int, headers: Mapping[str, str], content: bytes, ctx: Context) -> errors.APIError:
+    body = decode_body(content)
+    from .retry import server_wait
+
+    return errors.error_for_status(
+        status,
+        body,
+        headers,
+        provider=ctx.provider,
+        model=ctx.model,
+        request_id=request_id_of(headers),
+        retry_after=server_wait(headers, None) if status == 429 else None,
+    )
+
+
+def timeout_error(ctx: Context, call: HttpCall, what: str) -> errors.TimeoutError:
+    connect, read = timeouts(call.timeout)
+    return errors.TimeoutError(
+        f"{what} timed out (connect {connect:g}s, read {read:g}s) for {_where(call.url)}; "
+        "raise the timeout option or retry_attempts.",
+        provider=ctx.provider, model=ctx.model,
+    )
+
+
+def connection_error(ctx: Context, call: HttpCall, exc: BaseException) -> errors.ConnectionError:
+    return errors.ConnectionError(
+        f"Could not connect to {_where(call.url)} ({type(exc).__name__}); check api_base and the network.",
+        provider=ctx.provider, model=ctx.model,
+    )
+
+
+def _where(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+class Retrier:
+    """The retry loop's bookkeeping, shared by the sync and async transports."""
+
+    __slots__ = ("policy", "ctx", "on_retry", "retries", "waited")
+
+    def __init__(self, policy: RetryPolicy, ctx: Context, on_retry: Optional[RetryHook]) -> None:
+        self.policy = policy
+        self.ctx = ctx
+        self.on_retry = on_retry
+        self.retries = 0
+        self.waited = 0.0
+
+    def next_wait(self, error: errors.LLMInterfaceError, headers: Optional[Mapping[str, str]], body: Any) -> Optional[float]:
+        """Seconds to wait before trying again, or None to give up (then raise ``error``)."""
+        error.retries = self.retries
+        if not self.policy.should_retry(self.retries, error.status):
+            return None
+        if not isinstance(error, (errors.APIError, errors.TimeoutError, errors.ConnectionError)):
+            return None
+        delay = retry_delay(
+            error.status, headers, body, self.retries,
+            multiplier=self.policy.multiplier, max_wait=self.policy.max_wait,
+        )
+        if self.waited + delay > self.policy.budget:
+            error.message += f" (gave up after {self.retries + 1} attempts: the next wait of {delay:.1f}s exceeds max_retry_wait)"
+            return None
+        self.retries += 1
+        self.waited += delay
+        logger.warning(
+            "Retry %d/%d for %s %s in %.2fs: %s",
+            self.retries, self.policy.attempts, self.ctx.provider, self.ctx.model, delay, error,
+        )
+        if self.on_retry is not None:
+            self.on_retry(self.retries, delay, error)
+        return delay
+
+
+class HttpStream:
+    """An open SSE answer. Iterate for ``(event, data)``; close (or use ``with``) to free the connection."""
+
+    def __init__(self, response: requests.Response, ctx: Context, call: HttpCall, retries: int, started: float) -> None:
+        self._response = response
+        self._ctx = ctx
+        self._call = call
+        self.retries = retries
+        self.started = started
+        self.headers = response.headers
+        self.request_id = request_id_of(response.headers)
+        self.closed = False
+
+    def __iter__(self) -> Iterator[Tuple[Optional[str], bytes]]:
+        decoder = SSEDecoder()
+        try:
+            for chunk in self._response.raw.stream(8192, decode_content=True):
+                yield from decoder.feed(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise self._broken(exc) from exc
+        except Exception as exc:  # urllib3 errors: ProtocolError, ReadTimeoutError (read timeout mid-stream)
+            if type(exc).__module__.startswith("urllib3"):
+                raise self._broken(exc) from exc
+            raise
+        finally:
+            self.close()
+        yield from decoder.close()
+
+    def _broken(self, exc: BaseException) -> errors.StreamError:
+        reason = "read timed out" if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc) else type(exc).__name__
+        return errors.StreamError(
+            f"The stream broke before it finished ({reason}); the answer so far is incomplete.",
+            provider=self._ctx.provider, model=self._ctx.model, request_id=self.request_id,
+        )
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._response.close()
+
+    def __enter__(self) -> "HttpStream":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+
+class Transport:
+    """A requests.Session with pooled connections; thread-safe for concurrent calls."""
+
+    def __init__(self, session: Optional[requests.Session] = None) -> None:
+        self._session = session
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=16, pool_maxsize=POOL_SIZE, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            # Proxies from the environment still apply; .netrc credentials never do (they would
+            # override our Authorization header).
+            session.trust_env = True
+            self._session = session
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def _post(self, call: HttpCall, headers: Dict[str, str]) -> requests.Response:
+        data = None if call.json is None else json.dumps(call.json, ensure_ascii=False).encode("utf-8")
+        if data is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        return self.session.request(
+            call.method, call.url, data=data, headers=headers, timeout=timeouts(call.timeout),
+            stream=call.stream, allow_redirects=True,
+        )
+
+    def _attempts(self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook]):
+        """Yield each successful requests.Response (2xx); raise the typed error once retries are spent."""
+        retrier = Retrier(policy, ctx, on_retry)
+        headers = dict(call.headers)
+        while True:
+            cause: Optional[BaseException] = None
+            answer_headers: Optional[Mapping[str, str]] = None
+            body: Any = None
+            try:
+                response = self._post(call, headers)
+            except requests.exceptions.Timeout as exc:
+                error: errors.LLMInterfaceError = timeout_error(ctx, call, "The request")
+                cause = exc
+            except requests.exceptions.ConnectionError as exc:
+                error = connection_error(ctx, call, exc)
+                cause = exc
+            except requests.exceptions.RequestException as exc:
+                error = errors.ConnectionError(
+                    f"The request to {_where(call.url)} failed: {type(exc).__name__}.",
+                    provider=ctx.provider, model=ctx.model,
+                )
+                cause = exc
+            else:
+                if response.status_code < 400:
+                    return response, retrier.retries
+                try:
+                    content = response.content
+                except requests.exceptions.RequestException:
+                    content = b""
+                response.close()
+                answer_headers = response.headers
+                error = error_from_answer(response.status_code, response.headers, content, ctx)
+                body = error.body
+            delay = retrier.next_wait(error, answer_headers, body)
+            if delay is None:
+                if cause is not None:
+                    raise error from cause
+                raise error
+            if delay > 0:
+                time.sleep(delay)
+            headers.update(call.retry_headers)
+
+    def send(
+        self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook] = None
+    ) -> HttpResult:
+        started = time.perf_counter()
+        response, retries = self._attempts(call, ctx, policy, on_retry)
+        try:
+            content = response.content
+        except requests.exceptions.RequestException as exc:
+            raise errors.ConnectionError(
+                f"The answer from {_where(call.url)} broke off while being read ({type(exc).__name__}).",
+                provider=ctx.provider, model=ctx.model,
+            ) from exc
+        body = success_body(response.status_code, response.headers, content, ctx)
+        return HttpResult(response.status_code, response.headers, body, time.perf_counter() - started, retries)
+
+    def open_stream(
+        self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook] = None
+    ) -> HttpStream:
+        """Retried only until the answer starts: once bytes flow, a failure is a StreamError."""
+        started = time.perf_counter()
+        response, retries = self._attempts(call, ctx, policy, on_retry)
+        return HttpStream(response, ctx, call, retries, started)

@@ -1,0 +1,291 @@
+"""The values llm_interface returns: frozen dataclasses, parsed leniently from any server's JSON.
+
+Unknown keys are ignored and missing optional keys take defaults, so a provider that adds a field
+or leaves one out never breaks a caller. The raw body is kept in ``original`` only when asked
+(``include_original_response``), so that the common path stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, List, Optional, Tuple
+
+from .errors import InvalidResponseError
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: Optional[int] = None
+    completion_tokens: Optional[int] = None
+    total_tokens: Optional[int] = None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Optional["Usage"]:
+        if not isinstance(data, dict):
+            return None
+        prompt = _int(data.get("prompt_tokens", data.get("input_tokens")))
+        completion = _int(data.get("completion_tokens", data.get("output_tokens")))
+        total = _int(data.get("total_tokens"))
+        if total is None and prompt is not None and completion is not None:
+            total = prompt + completion
+        return cls(prompt, completion, total)
+
+    def as_dict(self) -> Dict[str, Optional[int]]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+def _int(value: Any) -> Optional[int]:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Logprobs:
+    """OpenAI text-completion style logprobs (also filled from TGI ``details``)."""
+
+    tokens: Tuple[str, ...] = ()
+    token_logprobs: Tuple[Optional[float], ...] = ()
+    top_logprobs: Optional[Tuple[Dict[str, float], ...]] = None
+    text_offset: Tuple[int, ...] = ()
+
+    @property
+    def sum(self) -> float:
+        """The sequence's log-probability: the sum over tokens that have one (a prompt's first has none)."""
+        return float(sum(lp for lp in self.token_logprobs if lp is not None))
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {
+            "tokens": list(self.tokens),
+            "token_logprobs": list(self.token_logprobs),
+            "top_logprobs": None if self.top_logprobs is None else [dict(t) for t in self.top_logprobs],
+            "text_offset": list(self.text_offset),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Optional["Logprobs"]:
+        if not isinstance(data, dict):
+            return None
+        top = data.get("top_logprobs")
+        return cls(
+            tuple(data.get("tokens") or ()),
+            tuple(data.get("token_logprobs") or ()),
+            None if top is None else tuple(dict(t) for t in top),
+            tuple(data.get("text_offset") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One of several answers (``n`` > 1, or TGI ``best_of`` sequences)."""
+
+    index: int
+    text: str
+    finish_reason: Optional[str] = None
+    tool_calls: Tuple[Dict[str, Any], ...] = ()
+    logprobs: Optional[Logprobs] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """The answer to one call. ``results`` is the text; everything else is detail."""
+
+    results: str
+    model: Optional[str] = None
+    provider: Optional[str] = None
+    finish_reason: Optional[str] = None
+    usage: Optional[Usage] = None
+    tool_calls: Tuple[Dict[str, Any], ...] = ()
+    logprobs: Optional[Logprobs] = None
+    choices: Tuple[Choice, ...] = ()
+    retries: int = 0
+    cached: bool = False
+    request_time: Optional[float] = None
+    total_time: Optional[float] = None
+    request_id: Optional[str] = None
+    original: Any = field(default=None, repr=False, compare=False)
+    attempt_json_repair: bool = field(default=False, repr=False, compare=False)
+
+    def __str__(self) -> str:
+        return self.results
+
+    def json(self) -> Any:
+        """The text parsed as JSON (JSON mode). With ``attempt_json_repair`` a malformed answer is repaired."""
+        text = _strip_code_fence(self.results)
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            if not self.attempt_json_repair:
+                raise InvalidResponseError(
+                    "The model's answer is not valid JSON; pass interface option attempt_json_repair=True "
+                    "to repair it, or ask for response_format={'type': 'json_object'}.",
+                    provider=self.provider,
+                    model=self.model,
+                    request_id=self.request_id,
+                ) from exc
+        from json_repair import repair_json  # lazy: only needed when the model misbehaves
+
+        return repair_json(text, return_objects=True)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A JSON-ready dict (used by the cache and the CLI)."""
+        return {
+            "results": self.results,
+            "model": self.model,
+            "provider": self.provider,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage.as_dict() if self.usage else None,
+            "tool_calls": [dict(t) for t in self.tool_calls],
+            "logprobs": self.logprobs.as_dict() if self.logprobs else None,
+            "choices": [
+                {
+                    "index": c.index,
+                    "text": c.text,
+                    "finish_reason": c.finish_reason,
+                    "tool_calls": [dict(t) for t in c.tool_calls],
+                    "logprobs": c.logprobs.as_dict() if c.logprobs else None,
+                }
+                for c in self.choices
+            ],
+            "request_id": self.request_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "Response":
+        return cls(
+            results=data.get("results") or "",
+            model=data.get("model"),
+            provider=data.get("provider"),
+            finish_reason=data.get("finish_reason"),
+            usage=Usage.from_dict(data.get("usage")),
+            tool_calls=tuple(data.get("tool_calls") or ()),
+            logprobs=Logprobs.from_dict(data.get("logprobs")),
+            choices=tuple(
+                Choice(
+                    index=c.get("index", i),
+                    text=c.get("text") or "",
+                    finish_reason=c.get("finish_reason"),
+                    tool_calls=tuple(c.get("tool_calls") or ()),
+                    logprobs=Logprobs.from_dict(c.get("logprobs")),
+                )
+                for i, c in enumerate(data.get("choices") or ())
+            ),
+            request_id=data.get("request_id"),
+        )
+
+    def evolve(self, **changes: Any) -> "Response":
+        return replace(self, **changes)
+
+
+def _strip_code_fence(text: str) -> str:
+    stripped = text.strip()
+    if stripped.startswith("```"):
+        stripped = stripped.split("\n", 1)[1] if "\n" in stripped else ""
+        if stripped.rstrip().endswith("```"):
+            stripped = stripped.rstrip()[:-3]
+    return stripped.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class StreamChunk:
+    """One piece of a streamed answer. ``text`` is the new text (may be empty on a usage-only chunk)."""
+
+    text: str
+    index: int = 0
+    finish_reason: Optional[str] = None
+    tool_calls: Tuple[Dict[str, Any], ...] = ()
+    usage: Optional[Usage] = None
+    logprob: Optional[float] = None
+    token: Optional[str] = None
+    raw: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingResponse:
+    """Vectors in input order."""
+
+    embeddings: List[List[float]]
+    model: Optional[str] = None
+    provider: Optional[str] = None
+    usage: Optional[Usage] = None
+    retries: int = 0
+    cached: bool = False
+    request_time: Optional[float] = None
+    total_time: Optional[float] = None
+    request_id: Optional[str] = None
+    original: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def results(self) -> List[List[float]]:
+        return self.embeddings
+
+    def __len__(self) -> int:
+        return len(self.embeddings)
+
+    def __getitem__(self, index: int) -> List[float]:
+        return self.embeddings[index]
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    label: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """Labels with scores for one input, best first."""
+
+    labels: Tuple[Label, ...]
+
+    @property
+    def label(self) -> Optional[str]:
+        return self.labels[0].label if self.labels else None
+
+    @property
+    def score(self) -> Optional[float]:
+        return self.labels[0].score if self.labels else None
+
+
+@dataclass(frozen=True, slots=True)
+class ClassificationResponse:
+    """One Classification per input, in input order."""
+
+    classifications: Tuple[Classification, ...]
+    model: Optional[str] = None
+    provider: Optional[str] = None
+    retries: int = 0
+    cached: bool = False
+    request_time: Optional[float] = None
+    total_time: Optional[float] = None
+    request_id: Optional[str] = None
+    original: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def results(self) -> Tuple[Classification, ...]:
+        return self.classifications
+
+
+@dataclass(frozen=True, slots=True)
+class RerankResult:
+    index: int
+    score: float
+    text: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class RerankResponse:
+    """Documents by relevance, best first; ``index`` points into the documents given."""
+
+    results: Tuple[RerankResult, ...]
+    model: Optional[str] = None
+    provider: Optional[str] = None
+    retries: int = 0
+    cached: bool = False
+    request_time: Optional[float] = None
+    total_time: Optional[float] = None
+    request_id: Optional[str] = None
+    original: Any = field(default=None, repr=False, compare=False)

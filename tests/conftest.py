@@ -1,0 +1,35 @@
+"""Shared fixtures. The suite is offline: no test may reach a public host."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from llm_interface import Client, LLMInterface
+
+FAKE_KEY = "hf_test_fake_key_0123456789abcdefghijklmnop"
+
+KEY_VARS = (
+    "HUGGINGFACE_API_KEY", "HF_TOKEN", "HUGGINGFACE_TOKEN", "HUGGING_FACE_HUB_TOKEN",
+    "HUGGINGFACE_API_BASE", "HF_API_BASE", "OPENAI_COMPATIBLE_API_KEY", "OPENAI_COMPATIBLE_API_BASE",
+    "LLM_INTERFACE_ALIASES",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch, tmp_path):
+    """No real key, token file, .env or alias file of the developer's leaks into a test."""
+    for name in KEY_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.chdir(tmp_path)
+    LLMInterface.reset()
+    yield
+    LLMInterface.reset()
+
+
+@pytest.fixture
+def client():
+    with Client({"huggingface": FAKE_KEY}, interface_options={"retry_attempts": 0}) as c:
+        yield c
