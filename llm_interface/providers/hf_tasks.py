@@ -188,9 +188,19 @@ def tei_rerank_body(request: Request) -> Dict[str, Any]:
     return body
 
 
+def similarity_body(request: Request) -> Dict[str, Any]:
+    """hf-inference sentence-similarity: the query against each document, scores in document order."""
+    inputs = request.inputs
+    params = {k: v for k, v in request.params.items() if k not in ("top_n", "return_documents")}
+    return {"inputs": {"source_sentence": inputs["query"], "sentences": list(inputs["documents"])}, "parameters": params}
+
+
 def parse_rerank(body: Any, request: Request, provider: str, request_id: Optional[str]) -> RerankResponse:
-    """TEI ``[{index, score, text?}]`` (or the Cohere/Jina ``{"results": [{index, relevance_score}]}``)."""
+    """TEI ``[{index, score, text?}]``, sentence-similarity ``[score, ...]`` in document order, or the
+    Cohere/Jina ``{"results": [{index, relevance_score}]}``."""
     items = body.get("results") if isinstance(body, dict) else body
+    if isinstance(items, list) and items and all(isinstance(i, (int, float)) for i in items):
+        items = [{"index": i, "score": score} for i, score in enumerate(items)]
     if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
         raise _bad(request, provider, body, "a list of {index, score}", request_id)
     documents: Sequence[str] = request.inputs["documents"]

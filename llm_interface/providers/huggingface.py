@@ -23,7 +23,7 @@ Routes per task (endpoint / hf-inference):
   completion  /generate[_stream], or /v1/completions when api_base ends in /v1  / .../models/{id}
   embeddings  TEI /embed, or /v1/embeddings when api_base ends in /v1 or openai_format=True  / .../pipeline/feature-extraction
   classify    TEI /predict  / .../models/{id} (text-classification, or zero-shot with candidate_labels)
-  rerank      TEI /rerank  / (none: needs an endpoint)
+  rerank      TEI /rerank  / .../pipeline/sentence-similarity (scores in input order, sorted here)
 Chat messages go to the raw-generation route instead of the Messages API when ``raw=True`` or a
 ``prompt_template`` is given; the Client renders them with the prompt templates first (``renders_prompt``).
 A ``text-classification/`` model prefix (LiteLLM's) turns a chat call into classification of the last message.
@@ -50,7 +50,7 @@ CLASSIFICATION_PREFIX = "text-classification/"
 # What each mode can do, for UnsupportedTaskError messages and checks.
 MODE_TASKS = {
     ENDPOINT: ("chat", "completion", "embeddings", "classify", "rerank"),
-    HF_INFERENCE: ("chat", "completion", "embeddings", "classify"),
+    HF_INFERENCE: ("chat", "completion", "embeddings", "classify", "rerank"),
     ROUTER_MODE: ("chat",),
 }
 
@@ -104,8 +104,7 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
         task = "classify" if self._classifies(request) else request.task
         if task not in MODE_TASKS[mode]:
             raise errors.UnsupportedTaskError(
-                f"{task!r} is not served in {mode} mode, which supports: {', '.join(MODE_TASKS[mode])}. "
-                + ("Rerank needs a Text Embeddings Inference server: pass api_base." if task == "rerank" else ""),
+                f"{task!r} is not served in {mode} mode, which supports: {', '.join(MODE_TASKS[mode])}.",
                 provider=self.name, model=request.model,
             )
         return mode
@@ -219,7 +218,9 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             if mode == ENDPOINT:
                 return endpoint_route(base, "/predict"), hf_tasks.tei_predict_body(request)
             return base, hf_tasks.hf_inference_classify_body(request)
-        return endpoint_route(base, "/rerank"), hf_tasks.tei_rerank_body(request)
+        if mode == ENDPOINT:
+            return endpoint_route(base, "/rerank"), hf_tasks.tei_rerank_body(request)
+        return base + "/pipeline/sentence-similarity", hf_tasks.similarity_body(request)
 
     def prepare(self, request: Request) -> HttpCall:
         self.supports(request)
