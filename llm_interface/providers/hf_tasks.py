@@ -136,7 +136,9 @@ def hf_inference_classify_body(request: Request) -> Dict[str, Any]:
     params = dict(request.params)
     if is_zero_shot(request):
         labels = params["candidate_labels"]
-        if isinstance(labels, str) or not all(isinstance(x, str) for x in labels):
+        if isinstance(labels, str):  # the pipeline's comma-separated form
+            labels = [label.strip() for label in labels.split(",") if label.strip()]
+        if not isinstance(labels, (list, tuple)) or not all(isinstance(x, str) for x in labels):
             raise errors.InvalidRequestError("candidate_labels must be a list of strings, e.g. ['sports', 'politics'].")
         params["candidate_labels"] = list(labels)
         return {"inputs": texts_of(request)[0], "parameters": params}  # one text per call (the Client batches)
