@@ -313,6 +313,8 @@ class GenerateStreamState(ChatStreamState):
     def finish(self, request_id: Optional[str]) -> Response:  # type: ignore[override]
         response = super().finish(request_id)
         changes: Dict[str, Any] = {}
+        if 0 in self._stopped:  # cut at a stop sequence, as parse_generate reports it
+            changes["finish_reason"] = "stop"
         if wants_logprobs(self.request.params):
             tops = self._top_tokens if any(self._top_tokens) else None
             changes["logprobs"] = build_logprobs(self._tokens, tops)
