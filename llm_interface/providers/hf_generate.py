@@ -26,7 +26,6 @@ Parameter mapping (OpenAI name -> TGI ``parameters``):
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import errors
