@@ -30,6 +30,7 @@ from .errors import (
     ValidationError,
 )
 from .interface import LLMInterface
+from .prompts import PromptTemplate
 from .request import NOT_GIVEN
 from .types import (
     Choice,
@@ -70,6 +71,7 @@ __all__ = [
     "NOT_GIVEN",
     "NotFoundError",
     "PaymentRequiredError",
+    "PromptTemplate",
     "RateLimitError",
     "RerankResponse",
     "RerankResult",

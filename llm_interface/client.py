@@ -28,7 +28,11 @@ from .request import (
 )
 from .retry import RetryPolicy
 from .transport import Context, HttpStream, Transport
-from .types import Response, StreamChunk
+from .prompts import HubTemplate, PromptTemplate, PromptTemplates, family_of, plain, tokenizer_config_url
+from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response, StreamChunk, Usage
+
+# What the cache can hold, by the type name stored beside each entry.
+RESULT_TYPES = {cls.__name__: cls for cls in (Response, EmbeddingResponse, ClassificationResponse, RerankResponse)}
 
 logger = logging.getLogger("llm_interface")
 
@@ -68,6 +72,8 @@ class Client:
         self.rate_limiter: Any = None  # set by configure_rate_limit (retry/limits issue)
         self.defaults = InterfaceOptions.from_mapping(interface_options)
         self._providers: Dict[type, Provider] = {}
+        self.prompt_templates = PromptTemplates()
+        self._hub_templates: Dict[str, Optional[HubTemplate]] = {}
 
     def __repr__(self) -> str:
         # Which providers have keys, never the keys.
@@ -227,30 +233,31 @@ class Client:
         entry = self.cache.get(plan.cache_key) if self.cache is not None else None
         if entry is None:
             return None
-        response = Response.from_dict(entry)
-        return replace(
-            response,
-            cached=True,
-            total_time=time.perf_counter() - plan.started,
-            request_time=0.0,
-            attempt_json_repair=plan.options.attempt_json_repair,
-        )
+        response = RESULT_TYPES.get(entry.get("type"), Response).from_dict(entry)
+        changes: Dict[str, Any] = {"cached": True, "total_time": time.perf_counter() - plan.started, "request_time": 0.0}
+        if isinstance(response, Response):
+            changes["attempt_json_repair"] = plan.options.attempt_json_repair
+        return replace(response, **changes)
 
     def store(self, plan: Plan, response: Response) -> None:
         if plan.cache_key is None or self.cache is None:
             return
         ttl = plan.options.cache_timeout_seconds
-        self.cache.set(plan.cache_key, response.to_dict(), None if ttl is NOT_GIVEN else ttl)
+        entry = response.to_dict()
+        if not isinstance(response, Response):
+            entry["type"] = type(response).__name__
+        self.cache.set(plan.cache_key, entry, None if ttl is NOT_GIVEN else ttl)
 
-    def finish(self, plan: Plan, response: Response, request_time: float, retries: int, original: Any) -> Response:
-        response = replace(
-            response,
+    def finish(self, plan: Plan, response: Any, request_time: float, retries: int, original: Any) -> Any:
+        changes: Dict[str, Any] = dict(
             retries=retries,
             request_time=request_time,
             total_time=time.perf_counter() - plan.started,
             original=original if plan.options.include_original_response else None,
-            attempt_json_repair=plan.options.attempt_json_repair,
         )
+        if isinstance(response, Response):
+            changes["attempt_json_repair"] = plan.options.attempt_json_repair
+        response = replace(response, **changes)
         self.store(plan, response)
         if self.hooks:
             self.hooks.emit("response", plan.request, response)
@@ -281,6 +288,7 @@ class Client:
                 return self.finish(plan, response, time.perf_counter() - sent, 0, None)
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire(plan.request)
+            plan = self.render_prompt(plan)
             call = plan.provider.prepare(plan.request)
             result = self.transport.send(call, plan.context, plan.policy, self._on_retry(plan))
             response = plan.provider.parse(plan.request, result)
@@ -313,6 +321,153 @@ class Client:
         plan = self.plan(provider, "chat", message, options, interface_options, stream=True)
         return self.open_stream(plan)
 
+    # -- prompt templates (chat messages for raw-generation routes) -----------------------------
+
+    def register_prompt_template(
+        self,
+        model: str,
+        roles: Optional[Mapping[str, Mapping[str, str]]] = None,
+        initial_prompt_value: str = "",
+        final_prompt_value: str = "",
+        bos_token: str = "",
+        eos_token: str = "",
+        stop: Optional[List[str]] = None,
+    ) -> PromptTemplate:
+        """A template for ``model`` (or a name to pass as ``prompt_template``); it wins over every other.
+
+        ``roles`` maps system/user/assistant/tool to ``{"pre_message": ..., "post_message": ...}``.
+        """
+        return self.prompt_templates.register(
+            model, roles, initial_prompt_value, final_prompt_value, bos_token, eos_token, stop
+        )
+
+    def hub_chat_template(self, model: str, api_key: Optional[str] = None) -> Optional[HubTemplate]:
+        """The model's own chat template from its ``tokenizer_config.json`` on the Hub, fetched once per Client.
+
+        None when the model has none or it cannot be read (gated, missing, offline): logged, then the
+        built-in templates apply.
+        """
+        if model in self._hub_templates:
+            return self._hub_templates[model]
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        template: Optional[HubTemplate] = None
+        try:
+            config = self.transport.get_json(tokenizer_config_url(model), headers, Context("huggingface", model), timeout=10)
+            template = HubTemplate.from_config(config)
+        except errors.LLMInterfaceError as error:
+            logger.warning("Could not read the Hub chat template of %s (%s); using the built-in templates.", model, error)
+        self._hub_templates[model] = template
+        return template
+
+    def prompt_for(self, request: Request) -> Tuple[str, Tuple[str, ...]]:
+        """(prompt, stop sequences) for chat messages on a raw-generation route; the order is documented in
+        ``prompts/templates.py``: forced > registered > Hub > built-in family > plain (with a warning)."""
+        messages = list(request.messages or ())
+        forced = request.settings.get("prompt_template")
+        hub_id = request.model if request.model and "/" in request.model and "://" not in request.model else None
+        if forced == "hub":
+            hub = self.hub_chat_template(hub_id, request.api_key) if hub_id else None
+            if hub is None:
+                raise errors.ConfigurationError(
+                    f"prompt_template='hub' needs a Hub model id with a chat template; {request.model!r} has none.",
+                    provider=request.provider, model=request.model,
+                )
+            return hub.render(messages), hub.stop
+        template = self.prompt_templates.named(forced) if forced else self.prompt_templates.registered(request.model)
+        if template is None and hub_id:
+            hub = self.hub_chat_template(hub_id.split(":")[0], request.api_key)
+            if hub is not None:
+                return hub.render(messages), hub.stop
+        template = template or family_of(request.model)
+        if template is None:
+            return plain(messages, request.model), ()
+        return template.render(messages), template.stop
+
+    def render_prompt(self, plan: Plan) -> Plan:
+        """Chat messages bound for a raw-generation route, rendered into ``request.prompt`` (may fetch the Hub
+        template: an I/O step, run just before ``prepare``). Other plans come back unchanged."""
+        request = plan.request
+        if request.prompt is not None or not plan.provider.renders_prompt(request):
+            return plan
+        prompt, stops = self.prompt_for(request)
+        params = request.params
+        if stops and not params.get("stop"):
+            params = {**params, "stop": list(stops)}
+        return replace(plan, request=replace(request, prompt=prompt, params=params))
+
+    # -- other tasks ----------------------------------------------------------------------------
+
+    def complete(
+        self,
+        provider: str,
+        prompt: str,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Response:
+        """Raw text completion of ``prompt`` (no chat template): TGI ``/generate``, hf-inference text-generation,
+        ``/v1/completions``. Supports ``logprobs``, ``echo``, ``n``, ``stop``... (docs/completion.md)."""
+        return self.run(self.plan(provider, "completion", {"prompt": prompt}, options, interface_options))
+
+    def stream_complete(
+        self,
+        provider: str,
+        prompt: str,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> "Stream":
+        """``complete``, streamed: iterate for ``StreamChunk``s."""
+        plan = self.plan(provider, "completion", {"prompt": prompt}, options, interface_options, stream=True)
+        return self.open_stream(plan)
+
+    def embeddings(
+        self,
+        provider: str,
+        text_or_list: Any,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> EmbeddingResponse:
+        """One vector per input, in input order; long lists are split into batches (``batch_size``)."""
+        return self._batched(provider, "embeddings", text_or_list, options, interface_options)
+
+    def classify(
+        self,
+        provider: str,
+        text_or_list: Any,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> ClassificationResponse:
+        """Labels with scores (best first) per input; ``candidate_labels`` makes it zero-shot."""
+        return self._batched(provider, "classify", text_or_list, options, interface_options)
+
+    def rerank(
+        self,
+        provider: str,
+        query: str,
+        documents: List[str],
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> RerankResponse:
+        """Documents by relevance to ``query``, best first (``top_n``, ``return_documents``)."""
+        if not isinstance(query, str) or not query.strip():
+            raise errors.InvalidRequestError("rerank needs a non-empty query string.")
+        _check_texts(documents, "documents")
+        inputs = {"query": query, "documents": list(documents)}
+        return self.run(self.plan(provider, "rerank", None, options, interface_options, inputs=inputs))
+
+    def _batched(self, provider: str, task: str, text_or_list: Any, options: Any, interface_options: Any) -> Any:
+        single = isinstance(text_or_list, str)
+        texts = _check_texts([text_or_list] if single else text_or_list, "input")
+        plan = self.plan(provider, task, None, options, interface_options, inputs=text_or_list if single else texts)
+        size = plan.provider.batch_size(plan.request)
+        if single or not size or len(texts) <= size:
+            return self.run(plan)
+        started = time.perf_counter()
+        parts = [
+            self.run(self.plan(provider, task, None, options, interface_options, inputs=texts[at:at + size]))
+            for at in range(0, len(texts), size)
+        ]
+        return _merge(parts, time.perf_counter() - started)
+
     def open_stream(self, plan: Plan) -> "Stream":
         hit = self.cached(plan)
         if hit is not None:
@@ -324,12 +479,41 @@ class Client:
                 return Stream(self, plan, plan.provider.stream(plan.request), None)
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire(plan.request)
+            plan = self.render_prompt(plan)
             call = plan.provider.prepare(plan.request)
             http = self.transport.open_stream(call, plan.context, plan.policy, self._on_retry(plan))
         except errors.LLMInterfaceError as error:
             self.failed(plan, error)
             raise
         return Stream(self, plan, None, http)
+
+
+def _check_texts(value: Any, name: str) -> List[str]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+        raise errors.InvalidRequestError(f"{name} must be a string or a non-empty list of strings.")
+    for position, text in enumerate(value):
+        if not isinstance(text, str) or not text:
+            raise errors.InvalidRequestError(f"{name}[{position}] must be a non-empty string, got {text!r}.")
+    return list(value)
+
+
+def _merge(parts: List[Any], total_time: float) -> Any:
+    """Batches of one embeddings/classify call, joined back into one answer in input order."""
+    first = parts[0]
+    common = dict(
+        retries=sum(p.retries for p in parts),
+        cached=all(p.cached for p in parts),
+        request_time=sum(p.request_time or 0.0 for p in parts),
+        total_time=total_time,
+    )
+    if isinstance(first, EmbeddingResponse):
+        usages = [p.usage for p in parts if p.usage is not None]
+        usage = Usage.from_dict({
+            "prompt_tokens": sum(u.prompt_tokens or 0 for u in usages),
+            "total_tokens": sum(u.total_tokens or 0 for u in usages),
+        }) if usages else None
+        return replace(first, embeddings=[v for p in parts for v in p.embeddings], usage=usage, **common)
+    return replace(first, classifications=tuple(c for p in parts for c in p.classifications), **common)
 
 
 class Stream:

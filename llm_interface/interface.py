@@ -7,10 +7,11 @@ configurations in one process.
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 from .client import Client, Stream
-from .types import Response
+from .prompts import PromptTemplate
+from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 
 _lock = threading.Lock()
 
@@ -92,3 +93,59 @@ class LLMInterface:
     @classmethod
     def get_interface_config_value(cls, provider: str, key: str) -> Any:
         return cls.client.get_interface_config_value(provider, key)
+
+    @classmethod
+    def complete(
+        cls,
+        provider: str,
+        prompt: str,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Response:
+        return cls.client.complete(provider, prompt, options, interface_options)
+
+    @classmethod
+    def stream_complete(
+        cls,
+        provider: str,
+        prompt: str,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Stream:
+        return cls.client.stream_complete(provider, prompt, options, interface_options)
+
+    @classmethod
+    def embeddings(
+        cls,
+        provider: str,
+        text_or_list: Any,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> EmbeddingResponse:
+        return cls.client.embeddings(provider, text_or_list, options, interface_options)
+
+    @classmethod
+    def classify(
+        cls,
+        provider: str,
+        text_or_list: Any,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> ClassificationResponse:
+        return cls.client.classify(provider, text_or_list, options, interface_options)
+
+    @classmethod
+    def rerank(
+        cls,
+        provider: str,
+        query: str,
+        documents: List[str],
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> RerankResponse:
+        return cls.client.rerank(provider, query, documents, options, interface_options)
+
+    @classmethod
+    def register_prompt_template(cls, model: str, **template: Any) -> PromptTemplate:
+        """See ``Client.register_prompt_template``: roles, initial/final_prompt_value, bos/eos_token, stop."""
+        return cls.client.register_prompt_template(model, **template)

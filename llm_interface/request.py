@@ -45,6 +45,9 @@ TRANSPORT_OPTIONS = frozenset(
         "scale_up_timeout",  # Hugging Face endpoints scaled to zero: X-Scale-Up-Timeout seconds
         "bill_to",  # Hugging Face: X-HF-Bill-To organisation
         "prompt_template",
+        "raw",  # Hugging Face: send chat messages to the raw-generation route, rendered with a prompt template
+        "openai_format",  # Hugging Face endpoints: use /v1/completions, /v1/embeddings instead of TGI/TEI routes
+        "batch_size",  # embeddings/classify: inputs per call (TEI's max_client_batch_size, 32 by default)
         "local",
         "device",
         "torch_dtype",

@@ -321,6 +321,11 @@ class Transport:
         body = success_body(response.status_code, response.headers, content, ctx)
         return HttpResult(response.status_code, response.headers, body, time.perf_counter() - started, retries)
 
+    def get_json(self, url: str, headers: Optional[Mapping[str, str]] = None, ctx: Context = Context(), timeout: Any = None) -> Any:
+        """A plain GET answering JSON (Hub metadata such as ``tokenizer_config.json``), without retries."""
+        call = HttpCall("GET", url, None, dict(headers or {}), timeout=timeout)
+        return self.send(call, ctx, RetryPolicy(attempts=0)).body
+
     def open_stream(
         self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook] = None
     ) -> HttpStream:

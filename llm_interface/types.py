@@ -228,6 +228,25 @@ class EmbeddingResponse:
     def __getitem__(self, index: int) -> List[float]:
         return self.embeddings[index]
 
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "embeddings": [list(v) for v in self.embeddings],
+            "model": self.model,
+            "provider": self.provider,
+            "usage": self.usage.as_dict() if self.usage else None,
+            "request_id": self.request_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "EmbeddingResponse":
+        return cls(
+            [list(v) for v in data.get("embeddings") or ()],
+            model=data.get("model"),
+            provider=data.get("provider"),
+            usage=Usage.from_dict(data.get("usage")),
+            request_id=data.get("request_id"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Label:
@@ -268,6 +287,26 @@ class ClassificationResponse:
     def results(self) -> Tuple[Classification, ...]:
         return self.classifications
 
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "classifications": [[{"label": l.label, "score": l.score} for l in c.labels] for c in self.classifications],
+            "model": self.model,
+            "provider": self.provider,
+            "request_id": self.request_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "ClassificationResponse":
+        return cls(
+            tuple(
+                Classification(tuple(Label(l["label"], l["score"]) for l in labels))
+                for labels in data.get("classifications") or ()
+            ),
+            model=data.get("model"),
+            provider=data.get("provider"),
+            request_id=data.get("request_id"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class RerankResult:
@@ -289,3 +328,20 @@ class RerankResponse:
     total_time: Optional[float] = None
     request_id: Optional[str] = None
     original: Any = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "results": [{"index": r.index, "score": r.score, "text": r.text} for r in self.results],
+            "model": self.model,
+            "provider": self.provider,
+            "request_id": self.request_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "RerankResponse":
+        return cls(
+            tuple(RerankResult(r["index"], r["score"], r.get("text")) for r in data.get("results") or ()),
+            model=data.get("model"),
+            provider=data.get("provider"),
+            request_id=data.get("request_id"),
+        )

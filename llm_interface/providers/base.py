@@ -52,6 +52,14 @@ class Provider:
                 provider=self.name, model=request.model,
             )
 
+    def renders_prompt(self, request: Request) -> bool:
+        """True when chat messages must be rendered into a raw prompt (prompt templates) before ``prepare``."""
+        return False
+
+    def batch_size(self, request: Request) -> Optional[int]:
+        """How many inputs one embeddings/classify call may carry; None: no limit (the Client splits longer lists)."""
+        return request.settings.get("batch_size")
+
     def prepare(self, request: Request) -> HttpCall:  # pragma: no cover - protocol
         raise NotImplementedError
 

@@ -1,40 +1,84 @@
 """Hugging Face: the Inference Providers router, ``hf-inference``, Dedicated Inference Endpoints and
-self-hosted TGI/TEI, chosen per call.
+self-hosted TGI/TEI, chosen per call, for every task: chat, completion, embeddings, classify, rerank.
 
 Follows (facts checked 2026-11-21 against ``hf-reference/README.md`` and its recordings):
 - https://huggingface.co/docs/inference-providers (router: ``POST https://router.huggingface.co/v1/chat/completions``,
   ``model`` = Hub id with an optional ``:provider``, ``:fastest`` or ``:cheapest`` suffix);
-- ``hf-inference``: ``https://router.huggingface.co/hf-inference/models/{id}/v1/chat/completions``;
-- TGI Messages API on an endpoint: ``{base}/v1/chat/completions`` (URL joining in ``join_url``),
+- ``hf-inference``: ``https://router.huggingface.co/hf-inference/models/{id}/v1/chat/completions`` for chat,
+  ``.../models/{id}`` for text-generation and classification, ``.../models/{id}/pipeline/feature-extraction``;
+- TGI on an endpoint: Messages API ``{base}/v1/chat/completions`` (URL joining in ``join_url``), raw generation
+  ``{base}/generate`` and ``/generate_stream``; TEI: ``/embed``, ``/v1/embeddings``, ``/predict``, ``/rerank``;
   ``X-Scale-Up-Timeout`` for endpoints scaled to zero. ``api-inference.huggingface.co`` is retired.
 
 The mode, first rule that applies:
   1. ``model`` is a URL                           -> endpoint at that URL
-  2. ``api_base`` (option, HUGGINGFACE_API_BASE)  -> endpoint (TGI, Dedicated Endpoint, any Messages API)
+  2. ``api_base`` (option, HUGGINGFACE_API_BASE)  -> endpoint (TGI, TEI, Dedicated Endpoint, any Messages API)
   3. ``provider="hf-inference"``                  -> Hugging Face's own inference
   4. otherwise                                    -> the router (``provider="together"`` becomes ``model:together``)
+For tasks other than chat the router has no route: they go to ``hf-inference`` (rule 4 becomes rule 3), and a
+third-party provider asked for them is an ``UnsupportedTaskError``.
+
+Routes per task (endpoint / hf-inference):
+  chat        /v1/chat/completions  / .../v1/chat/completions  (raw generation when the prompt is rendered, below)
+  completion  /generate[_stream], or /v1/completions when api_base ends in /v1  / .../models/{id}
+  embeddings  TEI /embed, or /v1/embeddings when api_base ends in /v1 or openai_format=True  / .../pipeline/feature-extraction
+  classify    TEI /predict  / .../models/{id} (text-classification, or zero-shot with candidate_labels)
+  rerank      TEI /rerank  / .../pipeline/sentence-similarity (scores in input order, sorted here)
+Chat messages go to the raw-generation route instead of the Messages API when ``raw=True`` or a
+``prompt_template`` is given; the Client renders them with the prompt templates first (``renders_prompt``).
+A ``text-classification/`` model prefix (LiteLLM's) turns a chat call into classification of the last message.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Dict, Optional
 
+from .. import errors
 from ..request import Request
-from .openai_compatible import OpenAICompatibleProvider, join_url
+from ..transport import HttpCall, HttpResult, request_id_of
+from ..types import Choice, Response
+from . import hf_generate, hf_tasks
+from .openai_compatible import ChatStreamState, OpenAICompatibleProvider, join_url, parse_chat_completion
 
 ROUTER = "https://router.huggingface.co"
 ENDPOINT, HF_INFERENCE, ROUTER_MODE = "endpoint", "hf-inference", "router"
 # The model name TGI expects when it serves one model and ignores the field.
 TGI_MODEL = "tgi"
+CLASSIFICATION_PREFIX = "text-classification/"
+
+# What each mode can do, for UnsupportedTaskError messages and checks.
+MODE_TASKS = {
+    ENDPOINT: ("chat", "completion", "embeddings", "classify", "rerank"),
+    HF_INFERENCE: ("chat", "completion", "embeddings", "classify", "rerank"),
+    ROUTER_MODE: ("chat",),
+}
 
 
 def is_url(value: Optional[str]) -> bool:
     return bool(value) and value.startswith(("http://", "https://"))
 
 
+def endpoint_route(base: str, route: str) -> str:
+    """``{base}{route}`` for TGI/TEI native routes; a base that already names a route has it replaced."""
+    base = base.rstrip("/")
+    if base.endswith(route):
+        return base
+    for known in ("/v1/chat/completions", "/generate_stream", "/generate", "/embed", "/predict", "/rerank"):
+        if base.endswith(known):
+            base = base[: -len(known)]
+            break
+    return base + route
+
+
+def _is_openai_base(request: Request) -> bool:
+    base = (request.model if is_url(request.model) else request.api_base or "").rstrip("/")
+    return bool(request.settings.get("openai_format")) or base.endswith(("/v1", "/v1/completions", "/v1/embeddings"))
+
+
 class HuggingFaceProvider(OpenAICompatibleProvider):
     name = "huggingface"
-    tasks = frozenset({"chat"})
+    tasks = frozenset({"chat", "completion", "embeddings", "classify", "rerank"})
 
     def mode(self, request: Request) -> str:
         if is_url(request.model) or request.api_base:
@@ -43,26 +87,76 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             return HF_INFERENCE
         return ROUTER_MODE
 
+    def task_mode(self, request: Request) -> str:
+        """The mode that serves this request's task: chat as ``mode``; other tasks go to hf-inference."""
+        mode = self.mode(request)
+        if request.task == "chat" and not self.renders_prompt(request) and not self._classifies(request):
+            return mode
+        if mode == ROUTER_MODE:
+            third_party = request.settings.get("provider")
+            if (third_party and third_party not in (HF_INFERENCE, "auto")) or ":" in (request.model or ""):
+                raise errors.UnsupportedTaskError(
+                    f"{request.task!r} is served by hf-inference and endpoints, not by the inference provider "
+                    f"{third_party or (request.model or '').split(':')[-1]!r} (which serves: chat). Drop the provider "
+                    "option, or pass api_base for your endpoint.", provider=self.name, model=request.model,
+                )
+            mode = HF_INFERENCE
+        task = "classify" if self._classifies(request) else request.task
+        if task not in MODE_TASKS[mode]:
+            raise errors.UnsupportedTaskError(
+                f"{task!r} is not served in {mode} mode, which supports: {', '.join(MODE_TASKS[mode])}.",
+                provider=self.name, model=request.model,
+            )
+        return mode
+
+    def supports(self, request: Request) -> None:
+        super().supports(request)
+        self.task_mode(request)
+
+    def renders_prompt(self, request: Request) -> bool:
+        """Chat messages sent to a raw-generation route, to be rendered with a prompt template first."""
+        return request.task == "chat" and bool(request.settings.get("raw") or request.settings.get("prompt_template"))
+
+    def _classifies(self, request: Request) -> bool:
+        return request.task == "chat" and (request.model or "").startswith(CLASSIFICATION_PREFIX)
+
     def needs_api_key(self, request: Request) -> bool:
         return self.mode(request) != ENDPOINT
 
     def resolve_model(self, request: Request, aliases: Any) -> Optional[str]:
+        kind = "embeddings" if request.task == "embeddings" else "chat"
+        model = request.model
+        if model and model.startswith(CLASSIFICATION_PREFIX) and request.task == "classify":
+            model = model[len(CLASSIFICATION_PREFIX):]
         if self.mode(request) == ENDPOINT:
-            if request.model is None or is_url(request.model):
-                return request.model
-            return aliases.resolve(self.name, request.model, strict=False)
-        model = aliases.resolve(self.name, request.model, strict=True)
+            if model is None or is_url(model):
+                return model
+            return aliases.resolve(self.name, model, kind, strict=False)
+        if request.task in ("classify", "rerank") or self._classifies(request):
+            if not model:
+                raise errors.UnknownModelError(
+                    f"{request.task} needs a model: pass options={{'model': 'org/name'}}, e.g. "
+                    "'distilbert/distilbert-base-uncased-finetuned-sst-2-english'.", provider=self.name,
+                )
+            return model
+        model = aliases.resolve(self.name, model, kind, strict=True)
         inference_provider = request.settings.get("provider")
-        if inference_provider and inference_provider not in (HF_INFERENCE, "auto") and ":" not in model:
+        if (
+            request.task == "chat" and not self.renders_prompt(request)
+            and inference_provider and inference_provider not in (HF_INFERENCE, "auto") and ":" not in model
+        ):
             model = f"{model}:{inference_provider}"
         return model
 
     def base_url(self, request: Request) -> str:
-        mode = self.mode(request)
+        mode = self.task_mode(request)
         if mode == ENDPOINT:
             return request.model if is_url(request.model) else request.api_base  # type: ignore[return-value]
+        model = request.model or ""
+        if model.startswith(CLASSIFICATION_PREFIX):
+            model = model[len(CLASSIFICATION_PREFIX):]
         if mode == HF_INFERENCE:
-            return f"{ROUTER}/hf-inference/models/{request.model}"
+            return f"{ROUTER}/hf-inference/models/{model}"
         return ROUTER
 
     def wire_model(self, request: Request) -> Optional[str]:
@@ -79,12 +173,116 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             headers["X-HF-Bill-To"] = str(request.settings["bill_to"])
         return headers
 
-    def prepare(self, request: Request):
-        call = super().prepare(request)
-        if self.mode(request) == HF_INFERENCE:
+    def chat_body(self, request: Request) -> Dict[str, Any]:
+        body = super().chat_body(request)
+        if body.get("response_format") is not None:
+            if self.mode(request) == ENDPOINT:
+                body["response_format"] = hf_generate.tgi_grammar(body["response_format"])
+            else:
+                body["response_format"] = hf_generate.openai_response_format(body["response_format"])
+            if body["response_format"] is None:
+                del body["response_format"]
+        return body
+
+    # -- routing ------------------------------------------------------------------------------------
+
+    def _route(self, request: Request):
+        """(url, body) for the request's task and mode."""
+        mode = self.task_mode(request)
+        base = self.base_url(request)
+        task = request.task
+        if self._classifies(request):
+            request = _with(request, task="classify", inputs=_last_user_text(request), model=request.model[len(CLASSIFICATION_PREFIX):])
+            task = "classify"
+        if task == "chat" and request.prompt is None:
+            if self.renders_prompt(request):
+                raise errors.ConfigurationError(
+                    "Chat messages for a raw-generation route must be rendered first; use Client.run, "
+                    "which applies the prompt template.", provider=self.name, model=request.model,
+                )
+            return self.chat_url(request), self.chat_body(request)
+        if task in ("chat", "completion"):
+            if mode == ENDPOINT and _is_openai_base(request):
+                return join_url(base, "/v1/completions"), self.completion_body(request)
+            if mode == ENDPOINT:
+                route = "/generate_stream" if request.stream else "/generate"
+                return endpoint_route(base, route), hf_generate.generate_body(request, stream_flag=False)
+            return base, hf_generate.generate_body(request, stream_flag=True)
+        if task == "embeddings":
+            if mode == ENDPOINT and _is_openai_base(request):
+                return join_url(base, "/v1/embeddings"), hf_tasks.openai_embed_body(request, self.wire_model(request))
+            if mode == ENDPOINT:
+                return endpoint_route(base, "/embed"), hf_tasks.tei_embed_body(request)
+            return base + "/pipeline/feature-extraction", hf_tasks.hf_inference_embed_body(request)
+        if task == "classify":
+            if mode == ENDPOINT:
+                return endpoint_route(base, "/predict"), hf_tasks.tei_predict_body(request)
+            return base, hf_tasks.hf_inference_classify_body(request)
+        if mode == ENDPOINT:
+            return endpoint_route(base, "/rerank"), hf_tasks.tei_rerank_body(request)
+        return base + "/pipeline/sentence-similarity", hf_tasks.similarity_body(request)
+
+    def prepare(self, request: Request) -> HttpCall:
+        self.supports(request)
+        url, body = self._route(request)
+        call = self.post(request, url, body)
+        if self.task_mode(request) == HF_INFERENCE:
             # A cold model answers 503 at once; on the retry, ask the server to hold the request instead.
             call.retry_headers["x-wait-for-model"] = "true"
         return call
 
+    def batch_size(self, request: Request) -> int:
+        """How many inputs one call may carry (the Client splits longer lists)."""
+        if request.task == "classify" and hf_tasks.is_zero_shot(request):
+            return 1
+        size = request.settings.get("batch_size") or hf_tasks.DEFAULT_BATCH_SIZE
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise errors.InvalidRequestError(f"batch_size must be a positive int, got {size!r}")
+        return size
 
-__all__ = ["HuggingFaceProvider", "join_url", "ROUTER"]
+    def parse(self, request: Request, result: HttpResult) -> Any:
+        request_id = request_id_of(result.headers)
+        body = result.body
+        mode = self.task_mode(request)
+        if self._classifies(request):
+            as_classify = _with(request, task="classify", inputs=_last_user_text(request))
+            classified = hf_tasks.parse_classification(body, as_classify, self.name, request_id)
+            labels = classified.classifications[0].labels
+            return Response(
+                results=labels[0].label if labels else "",
+                model=request.model, provider=self.name, finish_reason="stop", request_id=request_id,
+                choices=tuple(Choice(i, label.label, "stop") for i, label in enumerate(labels)),
+            )
+        if request.task in ("chat", "completion"):
+            if request.prompt is None or (mode == ENDPOINT and _is_openai_base(request)):
+                return parse_chat_completion(body, request, self.name, request_id)
+            return hf_generate.parse_generate(body, request, self.name, request_id, result.headers)
+        if request.task == "embeddings":
+            if isinstance(body, dict):
+                return hf_tasks.parse_openai_embeddings(body, request, self.name, request_id)
+            return hf_tasks.parse_embeddings(body, request, self.name, request_id, server_dims=mode == ENDPOINT)
+        if request.task == "classify":
+            return hf_tasks.parse_classification(body, request, self.name, request_id)
+        return hf_tasks.parse_rerank(body, request, self.name, request_id)
+
+    def stream_state(self, request: Request):
+        if request.task in ("chat", "completion") and request.prompt is not None:
+            if not (self.mode(request) == ENDPOINT and _is_openai_base(request)):
+                return hf_generate.GenerateStreamState(request, self.name)
+        if request.task not in ("chat", "completion"):
+            raise errors.UnsupportedTaskError(f"{request.task!r} cannot be streamed.", provider=self.name)
+        return ChatStreamState(request, self.name)
+
+
+def _with(request: Request, **changes: Any) -> Request:
+    return replace(request, **changes)
+
+
+def _last_user_text(request: Request) -> str:
+    for message in reversed(request.messages or ()):
+        if message.get("role") == "user" and isinstance(message.get("content"), str):
+            return message["content"]
+    raise errors.InvalidRequestError("A text-classification/ model classifies the last user message; there is none.")
+
+
+__all__ = ["HuggingFaceProvider", "join_url", "ROUTER", "endpoint_route"]

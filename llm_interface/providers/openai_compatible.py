@@ -18,6 +18,7 @@ from ..request import Request
 from ..transport import HttpCall, HttpResult, request_id_of
 from ..types import Choice, Logprobs, Response, StreamChunk, Usage
 from .base import Provider, StreamState, first_stop, stop_list
+from .hf_tasks import openai_embed_body, parse_openai_embeddings
 
 # Finish reasons across TGI versions and providers, mapped to OpenAI's words.
 FINISH_REASONS = {
@@ -92,6 +93,8 @@ def _content_text(content: Any) -> str:
 
 
 def _chat_logprobs(data: Any) -> Optional[Logprobs]:
+    if isinstance(data, dict) and isinstance(data.get("tokens"), list):  # /v1/completions: already OpenAI's shape
+        return Logprobs.from_dict(data)
     if not isinstance(data, dict) or not isinstance(data.get("content"), list):
         return None
     tokens, values, tops, offsets = [], [], [], []
@@ -173,6 +176,10 @@ class ChatStreamState(StreamState):
             ) from exc
         if not isinstance(obj, dict):
             raise errors.StreamError(f"The stream sent {type(obj).__name__}, not an object.", provider=self.provider)
+        return self.on_object(event, obj)
+
+    def on_object(self, event: Optional[str], obj: Dict[str, Any]) -> List[StreamChunk]:
+        """One decoded event; subclasses translate other stream shapes (TGI ``/generate_stream``) into it."""
         if "error" in obj or event == "error":
             raise_in_body_error(obj if "error" in obj else {"error": obj}, self.request, self.provider, None)
         if self.model is None and obj.get("model"):
@@ -185,7 +192,8 @@ class ChatStreamState(StreamState):
         for choice in obj.get("choices") or ():
             index = choice.get("index", 0)
             delta = choice.get("delta") or {}
-            text = delta.get("content") or ""
+            # Chat chunks carry delta.content; /v1/completions chunks carry text.
+            text = delta.get("content") or ("" if delta else choice.get("text")) or ""
             if not isinstance(text, str):
                 text = _content_text(text)
             if self._stops and text:
@@ -334,12 +342,13 @@ class OpenAICompatibleProvider(Provider):
     """``api_base`` names the server; a key is sent when one is found, and not required."""
 
     name = "openai-compatible"
-    tasks = frozenset({"chat"})
+    tasks = frozenset({"chat", "completion", "embeddings"})
 
     def resolve_model(self, request: Request, aliases: Any) -> Optional[str]:
-        if request.model is None and not aliases.get(self.name, "default"):
+        kind = "embeddings" if request.task == "embeddings" else "chat"
+        if request.model is None and not aliases.get(self.name, "default", kind):
             return None  # many single-model servers ignore the field
-        return aliases.resolve(self.name, request.model, strict=False)
+        return aliases.resolve(self.name, request.model, kind, strict=False)
 
     def base_url(self, request: Request) -> str:
         if not request.api_base:
@@ -372,14 +381,28 @@ class OpenAICompatibleProvider(Provider):
     def wire_model(self, request: Request) -> Optional[str]:
         return request.model
 
+    def completion_body(self, request: Request) -> Dict[str, Any]:
+        """OpenAI ``/v1/completions``: the chat body with ``prompt`` instead of ``messages``."""
+        body = self.chat_body(request)
+        del body["messages"]
+        body["prompt"] = request.prompt
+        return body
+
+    def post(self, request: Request, url: str, body: Any) -> HttpCall:
+        return HttpCall("POST", url, body, self.auth_headers(request), stream=request.stream, timeout=request.timeout)
+
     def prepare(self, request: Request) -> HttpCall:
         self.supports(request)
-        return HttpCall(
-            "POST", self.chat_url(request), self.chat_body(request), self.auth_headers(request),
-            stream=request.stream, timeout=request.timeout,
-        )
+        if request.task == "completion":
+            return self.post(request, join_url(self.base_url(request), "/v1/completions"), self.completion_body(request))
+        if request.task == "embeddings":
+            body = openai_embed_body(request, self.wire_model(request))
+            return self.post(request, join_url(self.base_url(request), "/v1/embeddings"), body)
+        return self.post(request, self.chat_url(request), self.chat_body(request))
 
-    def parse(self, request: Request, result: HttpResult) -> Response:
+    def parse(self, request: Request, result: HttpResult) -> Any:
+        if request.task == "embeddings":
+            return parse_openai_embeddings(result.body, request, self.name, request_id_of(result.headers))
         return parse_chat_completion(result.body, request, self.name, request_id_of(result.headers))
 
     def stream_state(self, request: Request) -> StreamState:
