@@ -30,6 +30,7 @@ class Answer:
     pause: float = 0.0
     delay: float = 0.0  # before the status line: for read timeouts
     endless: Optional[Callable[[int], bytes]] = None  # chunk n -> bytes, forever (until the client hangs up)
+    gate: Optional[threading.Event] = None  # after the first chunk, wait for the test to open it
 
 
 class LoopbackServer:
@@ -69,7 +70,9 @@ class LoopbackServer:
                     elif answer.chunks is not None:
                         self.send_header("Connection", "close")
                         self.end_headers()
-                        for chunk in answer.chunks:
+                        for number, chunk in enumerate(answer.chunks):
+                            if number == 1 and answer.gate is not None:
+                                answer.gate.wait(10)
                             self.wfile.write(chunk)
                             self.wfile.flush()
                             if answer.pause:
@@ -86,7 +89,7 @@ class LoopbackServer:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
 
     @property
     def url(self) -> str:
