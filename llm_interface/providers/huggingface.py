@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+from ..errors import InvalidRequestError
 from ..request import Request
 from .openai_compatible import OpenAICompatibleProvider, join_url
 
@@ -35,6 +36,26 @@ def is_url(value: Optional[str]) -> bool:
 class HuggingFaceProvider(OpenAICompatibleProvider):
     name = "huggingface"
     tasks = frozenset({"chat"})
+
+    def supports(self, request: Request) -> None:
+        # Checked before any I/O, so that a typo fails with a typed error rather than a ValueError
+        # deep in header building or a model id such as "org/model:123" that the router rejects.
+        super().supports(request)
+        settings = request.settings
+        inference_provider = settings.get("provider")
+        if inference_provider is not None and (not isinstance(inference_provider, str) or not inference_provider.strip()):
+            raise InvalidRequestError(
+                f"provider must be an Inference Provider name such as 'together', 'hf-inference', 'fastest' "
+                f"or 'cheapest', got {inference_provider!r}.",
+                provider=self.name,
+            )
+        timeout = settings.get("scale_up_timeout")
+        if timeout is not None and (
+            not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0
+        ):
+            raise InvalidRequestError(
+                f"scale_up_timeout must be seconds > 0 (e.g. 600), got {timeout!r}.", provider=self.name
+            )
 
     def mode(self, request: Request) -> str:
         if is_url(request.model) or request.api_base:
