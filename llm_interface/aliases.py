@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-from importlib import resources
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -60,6 +59,8 @@ def project_alias_file() -> Optional[Path]:
 
 def load_aliases() -> Table:
     """The shipped table merged with the project's file, if any."""
+    from importlib import resources  # lazy: only when the first alias is looked up, not at import
+
     shipped = json.loads(resources.files(__package__).joinpath("aliases.json").read_text(encoding="utf-8"))
     project = project_alias_file()
     return _merge(shipped, _read(project)) if project else shipped

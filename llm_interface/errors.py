@@ -198,7 +198,10 @@ _HINTS = {
     PaymentRequiredError: "The account is out of credits; add credits or use another provider or endpoint.",
     NotFoundError: "Check the model id and the api_base; the model may not be served in this mode.",
     RateLimitError: "Slow down: raise retry_attempts, or set a client-side rate limit.",
-    ModelLoadingError: "The model is loading or scaling up; retry later, or raise retry_attempts.",
+    ModelLoadingError: (
+        "The model is loading or scaling up; retry later, raise retry_attempts, or (for an Inference "
+        "Endpoint scaled to zero) pass options={'scale_up_timeout': 600}."
+    ),
 }
 
 
@@ -275,7 +278,9 @@ def error_for_status(
         cls = ValidationError
     elif status == 429:
         cls = RateLimitError
-    elif status == 503 and (estimated is not None or _mentions_loading(server_message)):
+    elif status == 503 and (estimated is not None or _mentions_loading(server_message) or _says_nothing(body)):
+        # A Dedicated Endpoint scaled to zero answers a bare 503 (no body) while a replica starts
+        # (hf-endpoints docs, autoscaling): that is "loading", and the fix is X-Scale-Up-Timeout.
         cls = ModelLoadingError
     else:
         cls = ServerError
@@ -290,6 +295,10 @@ def error_for_status(
     if cls is ModelLoadingError:
         return ModelLoadingError(text, estimated_time=estimated, **common)
     return cls(text, **common)
+
+
+def _says_nothing(body: Any) -> bool:
+    return body is None or (isinstance(body, str) and not body.strip())
 
 
 def _mentions_loading(message: Optional[str]) -> bool:

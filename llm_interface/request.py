@@ -120,6 +120,9 @@ class InterfaceOptions:
     def validate(self) -> None:
         if not isinstance(self.retry_attempts, int) or isinstance(self.retry_attempts, bool) or self.retry_attempts < 0:
             raise InvalidRequestError(f"retry_attempts must be an int >= 0, got {self.retry_attempts!r}")
+        ttl = self.cache_timeout_seconds
+        if ttl is not NOT_GIVEN and ttl is not None and (not isinstance(ttl, (int, float)) or isinstance(ttl, bool) or ttl < 0):
+            raise InvalidRequestError(f"cache_timeout_seconds must be seconds >= 0 or None, got {ttl!r}")
         for name in ("retry_multiplier", "max_retry_wait"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
@@ -178,7 +181,25 @@ def split_options(options: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any],
             continue
         (settings if name in TRANSPORT_OPTIONS else params)[name] = value
     _check_params(params)
+    _check_settings(settings)
     return settings, params
+
+
+def _check_settings(settings: Mapping[str, Any]) -> None:
+    """Transport settings are checked here, before any I/O: a wrong type would otherwise surface as an
+    AttributeError in alias resolution, a ValueError in header building, or a key sent as 'Bearer 5'."""
+    for name in ("model", "api_key", "api_base"):
+        value = settings.get(name)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise InvalidRequestError(f"{name} must be a non-empty string, got {value!r}")
+    base = settings.get("api_base")
+    if base is not None and not base.strip().lower().startswith(("http://", "https://")):
+        raise InvalidRequestError(f"api_base must be an http:// or https:// URL, got {base!r}")
+    headers = settings.get("headers")
+    if headers is not None and (
+        not isinstance(headers, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+    ):
+        raise InvalidRequestError(f"headers must be a dict of strings, e.g. {{'X-HF-Bill-To': 'my-org'}}, got {headers!r}")
 
 
 def _check_params(params: Mapping[str, Any]) -> None:
@@ -266,4 +287,14 @@ def _check_messages(messages: Any) -> Tuple[Dict[str, Any], ...]:
                 f"messages[{position}]['content'] must be a string or a list of content parts, got {type(content).__name__}."
             )
         checked.append(dict(item))
+    if not any(_has_content(item) for item in checked):
+        # e.g. [{"role": "user", "content": ""}]: servers answer that with a confusing 422 or garbage.
+        raise InvalidRequestError("Every message is empty; give at least one message some text.")
     return tuple(checked)
+
+
+def _has_content(item: Mapping[str, Any]) -> bool:
+    content = item.get("content")
+    if isinstance(content, str):
+        return bool(content.strip())
+    return bool(content) or bool(item.get("tool_calls"))

@@ -11,7 +11,6 @@ Every wait is capped at ``max_wait``; the caller also keeps a total budget.
 
 from __future__ import annotations
 
-import email.utils
 import random
 import re
 import time
@@ -50,6 +49,8 @@ def _parse_retry_after(value: str, now: float) -> Optional[float]:
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils  # lazy: HTTP dates are rare, and email.utils costs import time
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

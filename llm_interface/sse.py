@@ -27,6 +27,10 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> List[Event]:
         """Events completed by this chunk, in order."""
+        if not chunk:
+            # An empty read (gzip decoders and async readers yield them) must not clear a pending CR:
+            # the LF that completes the CRLF is still to come.
+            return []
         if self._pending_cr:
             # The previous chunk ended in CR: a LF starting this one belongs to that line ending.
             self._pending_cr = False

@@ -184,6 +184,24 @@ class Retrier:
         return delay
 
 
+def _arrivals(raw: Any) -> Iterator[bytes]:
+    """The body's bytes as they arrive.
+
+    ``raw.stream(n)`` is fine for chunked answers (one read per HTTP chunk), but on a close-delimited
+    answer (no Content-Length, no chunking: HTTP/1.0-style servers and some proxies) it blocks until
+    ``n`` bytes have arrived, so tokens would stall in 8 KB bursts. ``read1`` returns whatever is
+    there (urllib3 >= 2.3).
+    """
+    if getattr(raw, "chunked", False) or not hasattr(raw, "read1"):
+        yield from raw.stream(8192, decode_content=True)
+        return
+    while True:
+        data = raw.read1(8192, decode_content=True)
+        if not data:
+            return
+        yield data
+
+
 class HttpStream:
     """An open SSE answer. Iterate for ``(event, data)``; close (or use ``with``) to free the connection."""
 
@@ -200,7 +218,7 @@ class HttpStream:
     def __iter__(self) -> Iterator[Tuple[Optional[str], bytes]]:
         decoder = SSEDecoder()
         try:
-            for chunk in self._response.raw.stream(8192, decode_content=True):
+            for chunk in _arrivals(self._response.raw):
                 yield from decoder.feed(chunk)
         except requests.exceptions.RequestException as exc:
             raise self._broken(exc) from exc

@@ -33,3 +33,12 @@ def isolated_env(monkeypatch, tmp_path):
 def client():
     with Client({"huggingface": FAKE_KEY}, interface_options={"retry_attempts": 0}) as c:
         yield c
+
+
+@pytest.fixture
+def loopback():
+    """A real HTTP server on 127.0.0.1 (see tests/loopback.py)."""
+    from loopback import LoopbackServer
+
+    with LoopbackServer() as server:
+        yield server

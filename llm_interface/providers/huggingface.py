@@ -80,6 +80,27 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
     name = "huggingface"
     tasks = frozenset({"chat", "completion", "embeddings", "classify", "rerank"})
 
+    def supports(self, request: Request) -> None:
+        # Checked before any I/O, so that a typo fails with a typed error rather than a ValueError
+        # deep in header building or a model id such as "org/model:123" that the router rejects.
+        super().supports(request)
+        settings = request.settings
+        inference_provider = settings.get("provider")
+        if inference_provider is not None and (not isinstance(inference_provider, str) or not inference_provider.strip()):
+            raise errors.InvalidRequestError(
+                f"provider must be an Inference Provider name such as 'together', 'hf-inference', 'fastest' "
+                f"or 'cheapest', got {inference_provider!r}.",
+                provider=self.name,
+            )
+        timeout = settings.get("scale_up_timeout")
+        if timeout is not None and (
+            not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0
+        ):
+            raise errors.InvalidRequestError(
+                f"scale_up_timeout must be seconds > 0 (e.g. 600), got {timeout!r}.", provider=self.name
+            )
+        self.task_mode(request)
+
     def mode(self, request: Request) -> str:
         if is_url(request.model) or request.api_base:
             return ENDPOINT
@@ -108,10 +129,6 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
                 provider=self.name, model=request.model,
             )
         return mode
-
-    def supports(self, request: Request) -> None:
-        super().supports(request)
-        self.task_mode(request)
 
     def renders_prompt(self, request: Request) -> bool:
         """Chat messages sent to a raw-generation route, to be rendered with a prompt template first."""

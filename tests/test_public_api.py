@@ -1,0 +1,36 @@
+"""The public surface is ``llm_interface.__all__`` (DESIGN rule 8); changing it is a decision, not an accident."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import llm_interface
+
+EXPECTED = [
+    "APIError", "AuthenticationError", "CacheMissError", "Choice", "Classification", "ClassificationResponse",
+    "Client", "ConfigurationError", "ConnectionError", "EmbeddingResponse", "InvalidRequestError",
+    "InvalidResponseError", "LLMInterface", "LLMInterfaceError", "Label", "Logprobs", "MissingAPIKeyError",
+    "MissingDependencyError", "ModelLoadingError", "NOT_GIVEN", "NotFoundError", "PaymentRequiredError", "PromptTemplate",
+    "RateLimitError", "RerankResponse", "RerankResult", "Response", "ServerError", "Stream", "StreamChunk",
+    "StreamError", "TimeoutError", "UnknownModelError", "UnknownProviderError", "UnsupportedTaskError", "Usage",
+    "ValidationError", "__version__",
+]
+
+
+def test_all_is_exactly_the_expected_list():
+    assert llm_interface.__all__ == EXPECTED
+
+
+def test_all_is_sorted_and_every_name_exists():
+    assert llm_interface.__all__ == sorted(llm_interface.__all__)
+    for name in llm_interface.__all__:
+        assert hasattr(llm_interface, name), name
+
+
+def test_importing_is_light():
+    """Nothing optional or heavy at import time (the benchmark measures the time; this holds the list)."""
+    code = "import sys, llm_interface; print(' '.join(sorted(sys.modules)))"
+    modules = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    for heavy in ("jinja2", "json_repair", "dotenv", "aiohttp", "redis", "torch", "transformers", "fastapi", "numpy"):
+        assert heavy not in modules, heavy
