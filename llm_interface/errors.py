@@ -34,7 +34,17 @@ from typing import Any, Mapping, Optional
 
 
 class LLMInterfaceError(Exception):
-    """Base class of every error raised by llm_interface."""
+    """Base class of every error raised by llm_interface.
+
+    ``retries`` is how many times the call was retried before this error was raised (``attempts`` =
+    retries + 1): set by the transport's retry loop, 0 for errors raised before any request.
+    """
+
+    retries: int = 0
+
+    @property
+    def attempts(self) -> int:
+        return self.retries + 1
 
     def __init__(
         self,
@@ -83,6 +93,7 @@ class LLMInterfaceError(Exception):
             "request_id": self.request_id,
             "server_message": self.server_message,
             "body": self.body,
+            "retries": self.retries,
         }
 
 

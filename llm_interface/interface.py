@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, Mapping, Optional, Union
 
+from .cache import CacheBackend
 from .client import Client, Stream
 from .types import Response
 
@@ -92,3 +93,29 @@ class LLMInterface:
     @classmethod
     def get_interface_config_value(cls, provider: str, key: str) -> Any:
         return cls.client.get_interface_config_value(provider, key)
+
+    @classmethod
+    def configure_cache(
+        cls,
+        backend: str = "memory",
+        path: Optional[str] = None,
+        ttl: Optional[float] = None,
+        mode: Optional[str] = None,
+        **kwargs: Any,
+    ) -> CacheBackend:
+        return cls.client.configure_cache(backend, path, ttl, mode, **kwargs)
+
+    @classmethod
+    def flush_cache(cls) -> None:
+        cls.client.flush_cache()
+
+    @classmethod
+    def configure_rate_limit(
+        cls,
+        provider: str,
+        requests_per_minute: Optional[float] = None,
+        tokens_per_minute: Optional[float] = None,
+        redis_url: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
+        cls.client.configure_rate_limit(provider, requests_per_minute, tokens_per_minute, redis_url, **kwargs)
