@@ -186,7 +186,7 @@ class Retrier:
         self.waited += delay
         logger.warning(
             "Retry %d/%d for %s %s in %.2fs: %s",
-            self.retries, self.policy.attempts, self.ctx.provider, self.ctx.model, delay, error,
+            self.retries, self.policy.attempts, self.ctx.provider, self.ctx.model or "(server default model)", delay, error,
         )
         if self.on_retry is not None:
             self.on_retry(self.retries, delay, error)
