@@ -130,6 +130,7 @@ def chat_events(text: str, model: str = "tgi") -> List[Dict[str, Any]]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers: the client's pool is exercised
+    disable_nagle_algorithm = True  # headers and body go in separate writes: no 40 ms delayed-ACK stalls
     server: "_Server"
 
     def log_message(self, *args: Any) -> None:  # quiet
