@@ -26,9 +26,12 @@ DEFAULT_PATH = ".llm_cache"
 class FileCache(CacheBackend):
     name = "files"
 
-    def __init__(self, path: Union[str, os.PathLike, None] = None, ttl: Optional[float] = None, **_: Any) -> None:
+    def __init__(
+        self, path: Union[str, os.PathLike, None] = None, ttl: Optional[float] = None, expire: bool = True, **_: Any
+    ) -> None:
         self.path = Path(path if path is not None else DEFAULT_PATH)
         self.default_ttl = ttl
+        self.expire = expire  # False for test fixtures: a recorded answer must not expire under a test
 
     def _file(self, key: str) -> Path:
         if not key or not all(c.isalnum() or c in "-_" for c in key):
@@ -49,13 +52,14 @@ class FileCache(CacheBackend):
         except (ValueError, TypeError, KeyError) as exc:
             logger.warning("Cache entry %s is corrupt (%s); treated as a miss.", file, exc)
             return None
-        if expires is not None and time.time() >= float(expires):
+        if self.expire and expires is not None and time.time() >= float(expires):
             return None
         return value
 
     def set(self, key: str, value: Dict[str, Any], ttl: Optional[float] = None) -> None:
         file = self._file(key)
-        entry = {"key": key, "expires_at": expiry(ttl, self.default_ttl), "value": value}
+        expires_at = expiry(ttl, self.default_ttl) if self.expire else None
+        entry = {"key": key, "expires_at": expires_at, "value": value}
         data = json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         self.path.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=self.path)
