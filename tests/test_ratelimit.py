@@ -103,8 +103,9 @@ def test_client_waits_for_its_slot_before_sending(monkeypatch):
     slept = []
     monkeypatch.setattr("llm_interface.ratelimit.time.sleep", slept.append)
     with LoopbackServer() as server, Client({"huggingface": "hf_fake"}) as client:
-        client.configure_rate_limit("huggingface", requests_per_minute=60, max_wait=10)
-        for _ in range(61):
+        # 6 a minute: one slot per 10 s, far longer than 7 loopback calls take, so exactly one must wait.
+        client.configure_rate_limit("huggingface", requests_per_minute=6, max_wait=20)
+        for _ in range(7):
             client.send_message("huggingface", "hi", {"api_base": server.url})
-        assert server.count == 61
-    assert len(slept) == 1 and 0.5 < slept[0] <= 1.0
+        assert server.count == 7
+    assert len(slept) == 1 and 5.0 < slept[0] <= 10.0
