@@ -34,7 +34,7 @@ def timed(fn, n: int, warmup: int = 50):
         fn()
         samples.append(time.perf_counter_ns() - start)
     samples.sort()
-    return statistics.median(samples) / 1000.0, samples[int(len(samples) * 0.9)] / 1000.0
+    return statistics.median(samples) / 1000.0, samples[int(len(samples) * 0.9)] / 1000.0, samples[0] / 1000.0
 
 
 def main() -> None:
@@ -72,9 +72,11 @@ def main() -> None:
 
     base = rows[0][1]
     print(f"n={n}, python {sys.version.split()[0]}, {os.cpu_count()} cpus")
-    print(f"{'what':38} {'median us':>10} {'p90 us':>10} {'x dict':>9}")
-    for name, median, p90 in rows:
-        print(f"{name:38} {median:10.1f} {p90:10.1f} {median / base:9.0f}")
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
+    print(f"| what | median us | p90 us | min us | median / dict lookup |")
+    print("|---|---:|---:|---:|---:|")
+    for name, median, p90, low in rows:
+        print(f"| {name} | {median:.1f} | {p90:.1f} | {low:.1f} | {median / base:.0f} |")
 
 
 if __name__ == "__main__":

@@ -234,7 +234,7 @@ class Client:
             if prompt is not None:
                 task = "completion"
         iopts = self._interface_options(interface_options)
-        explicit_key = settings.pop("api_key", None)
+        api_key = find_api_key(provider.name, settings.pop("api_key", None), self._keys)
         request = Request(
             provider=provider.name,
             task=task,
@@ -248,11 +248,12 @@ class Client:
             timeout=settings.pop("timeout", None),
             headers=dict(settings.pop("headers", None) or {}),
             settings=settings,
+            api_key=api_key,
         )
         provider.supports(request)
-        api_key = find_api_key(provider.name, explicit_key, self._keys)
-        # One replace for both: dataclasses.replace is a fair share of a cache hit's cost.
-        request = replace(request, model=provider.resolve_model(request, self.aliases), api_key=api_key)
+        model = provider.resolve_model(request, self.aliases)
+        if model != request.model:  # dataclasses.replace is a fair share of a cache hit's cost: only when needed
+            request = replace(request, model=model)
         mode = self._cache_mode()
         # Replaying fixtures needs no key: the network is never used (CI runs without secrets).
         if api_key is None and provider.needs_api_key(request) and mode != "replay":
