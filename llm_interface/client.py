@@ -330,14 +330,16 @@ class Client:
         if entry is None:
             return
         ttl = plan.options.cache_timeout_seconds
-        self._cache_io(self.cache.set, plan.cache_key, entry, None if ttl is NOT_GIVEN else ttl)
+        # TypeError/ValueError: a value the store cannot serialise (say, a provider's odd tool-call
+        # arguments) costs the entry, never the answer already in hand.
+        self._cache_io(self.cache.set, plan.cache_key, entry, None if ttl is NOT_GIVEN else ttl, also=(TypeError, ValueError))
 
-    def _cache_io(self, operation: Any, *args: Any) -> Any:
+    def _cache_io(self, operation: Any, *args: Any, also: Tuple[type, ...] = ()) -> Any:
         """Run one cache operation; if the store is unavailable (full disk, Redis down), warn and go on without it."""
         cache = self.cache
         try:
             return operation(*args)
-        except cache.failures as exc:  # type: ignore[union-attr]
+        except cache.failures + also as exc:  # type: ignore[union-attr, operator]
             logger.warning(
                 "The %s cache is unavailable (%s: %s); this call goes on without it.",
                 cache.name, type(exc).__name__, exc,  # type: ignore[union-attr]

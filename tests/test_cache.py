@@ -425,3 +425,15 @@ def test_other_result_types_are_stored_with_their_type_name(server):
             assert _decode_entry(stored, "k") == sample
         else:
             assert _decode_entry({"type": name, "data": {}}, "k") is None  # the other branch adds it
+
+
+def test_an_entry_the_store_cannot_serialise_costs_the_entry_not_the_answer(tmp_path, server, caplog):
+    from llm_interface import types
+
+    with Client({"huggingface": SECRET}) as client:
+        client.configure_cache("files", path=str(tmp_path))
+        plan = client.plan("huggingface", "chat", "hello", {"api_base": server.url})
+        odd = types.Response("hi", tool_calls=({"function": {"arguments": object()}},))
+        with caplog.at_level(logging.WARNING, logger="llm_interface"):
+            assert client.finish(plan, odd, 0.0, 0, None).results == "hi"
+        assert "unavailable" in caplog.text and list(tmp_path.glob("*.json")) == []

@@ -116,6 +116,8 @@ def test_429_retry_after_then_success(server, sleeps, caplog):
     assert sleeps == [2.0]
     (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert "Retry 1/3" in record.getMessage() and "2.00s" in record.getMessage() and "429" in record.getMessage()
+    assert "hf_test_fake_key_retry" not in caplog.text
+    assert server.requests[0].headers["authorization"] == "Bearer hf_test_fake_key_retry"  # it was sent
 
 
 def test_retry_after_http_date_is_honoured(server, sleeps):
