@@ -8,14 +8,16 @@ async client runs the same steps around its own transport, so no logic exists tw
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from . import errors
 from .aliases import AliasTable
-from .cache import CacheBackend, cache_key, make_cache
+from .cache import MODE_ENV_VAR, MODES, CacheBackend, cache_key, make_cache
 from .credentials import find_api_base, find_api_key, how_to_set_key
 from .events import Hooks
 from .providers import Provider, provider_class
@@ -30,9 +32,7 @@ from .retry import RetryPolicy
 from .transport import Context, HttpStream, Transport
 from .prompts import HubTemplate, PromptTemplate, PromptTemplates, family_of, plain, tokenizer_config_url
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response, StreamChunk, Usage
-
-# What the cache can hold, by the type name stored beside each entry.
-RESULT_TYPES = {cls.__name__: cls for cls in (Response, EmbeddingResponse, ClassificationResponse, RerankResponse)}
+from . import types as _types
 
 logger = logging.getLogger("llm_interface")
 
@@ -48,6 +48,7 @@ class Plan:
     context: Context
     cache_key: Optional[str]
     started: float
+    cache_mode: str = "auto"
 
 
 class Client:
@@ -69,7 +70,9 @@ class Client:
         self.cache: Optional[CacheBackend] = cache
         self.transport = transport or Transport()
         self.hooks = Hooks()
-        self.rate_limiter: Any = None  # set by configure_rate_limit (retry/limits issue)
+        self.rate_limiter: Any = None  # a ratelimit.RateLimiter, set by configure_rate_limit
+        self.cache_mode: Optional[str] = None  # None: $LLM_INTERFACE_CACHE_MODE, else "auto"
+        self.cache_scope: Optional[str] = None  # None: entries scoped by the key's fingerprint
         self.defaults = InterfaceOptions.from_mapping(interface_options)
         self._providers: Dict[type, Provider] = {}
         self.prompt_templates = PromptTemplates()
@@ -135,6 +138,61 @@ class Client:
             raise errors.ConfigurationError(f"Unknown config key {key!r}; known: {', '.join(sorted(config))}.")
         return config[key]
 
+    def configure_cache(
+        self,
+        backend: str = "memory",
+        path: Optional[str] = None,
+        ttl: Optional[float] = None,
+        mode: Optional[str] = None,
+        *,
+        scope: Optional[str] = None,
+        **kwargs: Any,
+    ) -> CacheBackend:
+        """Cache every call from now on (until a call passes ``cache=False``).
+
+        ``backend``: "memory" (``maxsize``), "files" (``path``: a folder of JSON files), "sqlite" (``path``:
+        a folder holding one database), "redis" (``url`` or ``path``: a redis:// URL). ``ttl``: seconds an
+        entry lives, None for ever. ``mode``: "auto" (read, and write misses), "record" (always call and
+        write), "replay" (read only: a miss raises CacheMissError, the network is never used), "off";
+        None takes $LLM_INTERFACE_CACHE_MODE, else "auto". ``scope``: a fixed tenant name instead of the
+        API key's fingerprint, so that entries recorded with one key replay with another or none.
+        """
+        if mode is not None:
+            _check_mode(mode, "mode")
+        cache = make_cache(backend, path=path, ttl=ttl, **kwargs)
+        if self.cache is not None:
+            self.cache.close()
+        self.cache, self.cache_mode, self.cache_scope = cache, mode, scope
+        return cache
+
+    def flush_cache(self) -> None:
+        """Remove every entry of the configured cache (a no-op without one)."""
+        if self.cache is not None:
+            self._cache_io(self.cache.clear)
+
+    def configure_rate_limit(
+        self,
+        provider: str,
+        requests_per_minute: Optional[float] = None,
+        tokens_per_minute: Optional[float] = None,
+        redis_url: Optional[str] = None,
+        *,
+        max_wait: float = 60.0,
+    ) -> None:
+        """Keep calls to ``provider`` under a budget per API key, waiting for a slot instead of provoking 429s.
+
+        Tokens are estimated before the call (prompt characters / 4 + max_tokens). With ``redis_url``
+        the budget is shared by every process and machine using that Redis. A call that would wait
+        more than ``max_wait`` seconds raises RateLimitError instead. Both limits None removes the limit.
+        """
+        from .ratelimit import RateLimiter
+
+        if self.rate_limiter is None:
+            self.rate_limiter = RateLimiter()
+        self.rate_limiter.configure(
+            provider_class(provider).name, requests_per_minute, tokens_per_minute, redis_url, max_wait=max_wait
+        )
+
     def provider(self, name: str) -> Provider:
         cls = provider_class(name)
         instance = self._providers.get(cls)
@@ -179,8 +237,8 @@ class Client:
             if prompt is not None:
                 task = "completion"
         iopts = self._interface_options(interface_options)
-        explicit_key = settings.pop("api_key", None)
-        fields = dict(
+        api_key = find_api_key(provider.name, settings.pop("api_key", None), self._keys)
+        request = Request(
             provider=provider.name,
             task=task,
             model=settings.pop("model", None),
@@ -193,26 +251,31 @@ class Client:
             timeout=settings.pop("timeout", None),
             headers=dict(settings.pop("headers", None) or {}),
             settings=settings,
+            api_key=api_key,
         )
-        request = Request(**fields)
         provider.supports(request)
-        # Rebuilt by direct construction rather than dataclasses.replace: plan runs on every call, and
-        # two replace() calls were about 40% of its time (benchmarks/bench_core.py, cProfile).
-        fields["model"] = provider.resolve_model(request, self.aliases)
-        request = Request(**fields)
-        api_key = find_api_key(provider.name, explicit_key, self._keys)
-        if api_key is None and provider.needs_api_key(request):
+        model = provider.resolve_model(request, self.aliases)
+        if model != request.model:  # dataclasses.replace is a fair share of a cache hit's cost: only when needed
+            request = replace(request, model=model)
+        mode = self._cache_mode()
+        # Replaying fixtures needs no key: the network is never used (CI runs without secrets).
+        if api_key is None and provider.needs_api_key(request) and mode != "replay":
             raise errors.MissingAPIKeyError(
                 f"No API key for {provider.name!r}. To set one: {how_to_set_key(provider.name)}.",
                 provider=provider.name, model=request.model,
             )
-        if api_key is not None:
-            request = Request(**fields, api_key=api_key)
         policy = RetryPolicy(
             attempts=iopts.retry_attempts, multiplier=iopts.retry_multiplier, budget=iopts.max_retry_wait
         )
-        key = cache_key(request) if self._cache_for(iopts) is not None else None
-        return Plan(request, iopts, provider, policy, Context(provider.name, request.model), key, started)
+        use_cache = mode == "replay" or (mode != "off" and self._cache_for(iopts) is not None)
+        key = cache_key(request, self.cache_scope) if use_cache else None
+        return Plan(request, iopts, provider, policy, Context(provider.name, request.model), key, started, mode)
+
+    def _cache_mode(self) -> str:
+        if self.cache_mode is not None:
+            return self.cache_mode
+        mode = os.environ.get(MODE_ENV_VAR)
+        return _check_mode(mode.strip().lower(), MODE_ENV_VAR) if mode and mode.strip() else "auto"
 
     def _interface_options(self, given: Optional[Mapping[str, Any]]) -> InterfaceOptions:
         """Call-level interface options over the client's defaults, field by field."""
@@ -225,33 +288,66 @@ class Client:
         return InterfaceOptions.from_mapping({**vars(self.defaults), **given})
 
     def _cache_for(self, iopts: InterfaceOptions) -> Optional[CacheBackend]:
-        if iopts.cache is False or iopts.cache_timeout_seconds is None or iopts.cache_timeout_seconds == 0:
+        if iopts.cache in (False, None) or iopts.cache_timeout_seconds is None or iopts.cache_timeout_seconds == 0:
             return None
         if self.cache is None and iopts.cache_timeout_seconds is not NOT_GIVEN:
             self.cache = make_cache("memory")  # the JS library's behaviour: a TTL given turns caching on
         return self.cache
 
-    def cached(self, plan: Plan) -> Optional[Response]:
-        """The cached answer, or None (a miss, a refresh, or no cache)."""
-        if plan.cache_key is None or plan.options.refresh:
-            return None
-        entry = self.cache.get(plan.cache_key) if self.cache is not None else None
-        if entry is None:
-            return None
-        response = RESULT_TYPES.get(entry.get("type"), Response).from_dict(entry)
-        changes: Dict[str, Any] = {"cached": True, "total_time": time.perf_counter() - plan.started, "request_time": 0.0}
-        if isinstance(response, Response):
-            changes["attempt_json_repair"] = plan.options.attempt_json_repair
-        return replace(response, **changes)
+    def cached(self, plan: Plan) -> Any:
+        """The cached answer, or None (a miss, a refresh, record mode, or no cache).
 
-    def store(self, plan: Plan, response: Response) -> None:
-        if plan.cache_key is None or self.cache is None:
+        In replay mode a miss raises CacheMissError naming the request: the network is never used.
+        """
+        if plan.cache_key is None:
+            return None
+        mode = plan.cache_mode
+        if mode == "record" or (plan.options.refresh and mode != "replay"):
+            return None
+        entry = self._cache_io(self.cache.get, plan.cache_key) if self.cache is not None else None
+        hit = _decode_entry(entry, plan.cache_key) if entry is not None else None
+        if hit is None:
+            if mode == "replay":
+                raise errors.CacheMissError(
+                    f"Replay mode: no recorded answer for {plan.request.describe()} (cache key "
+                    f"{plan.cache_key[:12]}...). Record it with --llm-cache=record, or "
+                    f"{MODE_ENV_VAR}=record, or configure_cache(..., mode='record').",
+                    provider=plan.request.provider, model=plan.request.model,
+                )
+            return None
+        # ``hit`` was just built from the entry and nobody else holds it: set the per-call fields in place
+        # rather than copying it again with replace() (that copy was a third of a memory hit's cost).
+        set_field = object.__setattr__
+        set_field(hit, "cached", True)
+        set_field(hit, "request_time", 0.0)
+        set_field(hit, "total_time", time.perf_counter() - plan.started)
+        if isinstance(hit, Response):
+            set_field(hit, "attempt_json_repair", plan.options.attempt_json_repair)
+        return hit
+
+    def store(self, plan: Plan, response: Any) -> None:
+        """Keep a successful answer (errors never reach here). Replay mode writes nothing."""
+        if plan.cache_key is None or self.cache is None or plan.cache_mode in ("replay", "off"):
+            return
+        entry = _encode_entry(plan.request, response)
+        if entry is None:
             return
         ttl = plan.options.cache_timeout_seconds
-        entry = response.to_dict()
-        if not isinstance(response, Response):
-            entry["type"] = type(response).__name__
-        self.cache.set(plan.cache_key, entry, None if ttl is NOT_GIVEN else ttl)
+        # TypeError/ValueError: a value the store cannot serialise (say, a provider's odd tool-call
+        # arguments) costs the entry, never the answer already in hand.
+        self._cache_io(self.cache.set, plan.cache_key, entry, None if ttl is NOT_GIVEN else ttl, also=(TypeError, ValueError))
+
+    def _cache_io(self, operation: Any, *args: Any, also: Tuple[type, ...] = ()) -> Any:
+        """Run one cache operation; if the store is unavailable (full disk, Redis down), warn and go on without it."""
+        cache = self.cache
+        try:
+            return operation(*args)
+        except cache.failures + also as exc:  # type: ignore[union-attr, operator]
+            logger.warning(
+                "The %s cache is unavailable (%s: %s); this call goes on without it.",
+                cache.name, type(exc).__name__, exc,  # type: ignore[union-attr]
+            )
+            return None
 
     def finish(self, plan: Plan, response: Any, request_time: float, retries: int, original: Any) -> Any:
         changes: Dict[str, Any] = dict(
@@ -519,6 +615,48 @@ def _merge(parts: List[Any], total_time: float) -> Any:
         }) if usages else None
         return replace(first, embeddings=[v for p in parts for v in p.embeddings], usage=usage, **common)
     return replace(first, classifications=tuple(c for p in parts for c in p.classifications), **common)
+
+
+def _check_mode(mode: str, where: str) -> str:
+    if mode not in MODES:
+        raise errors.ConfigurationError(f"{where} must be one of {', '.join(MODES)}; got {mode!r}.")
+    return mode
+
+
+# The result types a cache entry can hold, by name. A type is cacheable once it has to_dict/from_dict.
+_CACHEABLE = ("Response", "EmbeddingResponse", "ClassificationResponse", "RerankResponse")
+
+
+def _encode_entry(request: Request, response: Any) -> Optional[Dict[str, Any]]:
+    """The stored form: the result's type and data, and a key-free summary of the request for humans
+    reading a fixture (the API key and headers are never part of it)."""
+    kind = type(response).__name__
+    to_dict = getattr(response, "to_dict", None)
+    if kind not in _CACHEABLE or to_dict is None:
+        return None
+    summary = {
+        "provider": request.provider,
+        "task": request.task,
+        "model": request.model,
+        "messages": request.messages,
+        "prompt": request.prompt,
+        "inputs": request.inputs,
+        "params": request.params,
+    }
+    summary = json.loads(json.dumps({k: v for k, v in summary.items() if v not in (None, {})}, default=repr))
+    return {"type": kind, "data": to_dict(), "request": summary}
+
+
+def _decode_entry(entry: Any, key: str) -> Any:
+    """The result stored in ``entry``; an entry that cannot be read is a miss with a WARNING."""
+    try:
+        kind = entry.get("type", "Response")
+        if kind not in _CACHEABLE:
+            raise TypeError(f"unknown result type {kind!r}")
+        return getattr(_types, kind).from_dict(entry["data"])
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        logger.warning("Cache entry %s cannot be read (%s: %s); treated as a miss.", key[:12], type(exc).__name__, exc)
+        return None
 
 
 class Stream:

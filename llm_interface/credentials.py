@@ -13,6 +13,7 @@ Base URL: the ``api_base`` option > HUGGINGFACE_API_BASE / HF_API_BASE (environm
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Dict, Optional, Tuple
@@ -97,6 +98,7 @@ def how_to_set_key(provider: str) -> str:
     return "; ".join(ways)
 
 
+@functools.lru_cache(maxsize=256)  # asked on every cached call; a process holds few keys
 def fingerprint(key: Optional[str]) -> str:
     """A one-way fingerprint of a key: scopes cache entries per tenant without storing the key."""
     import hashlib

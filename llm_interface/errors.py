@@ -34,7 +34,15 @@ from typing import Any, Mapping, Optional
 
 
 class LLMInterfaceError(Exception):
-    """Base class of every error raised by llm_interface."""
+    """Base class of every error raised by llm_interface.
+
+    ``retries`` is how many times the call was retried before this error was raised (``attempts`` =
+    retries + 1): set by the transport's retry loop, 0 for errors raised before any request.
+    """
+
+    @property
+    def attempts(self) -> int:
+        return self.retries + 1
 
     def __init__(
         self,
@@ -55,6 +63,7 @@ class LLMInterfaceError(Exception):
         self.request_id = request_id
         self.server_message = server_message
         self.body = body
+        self.retries = 0
 
     def __str__(self) -> str:
         where = ", ".join(
@@ -83,6 +92,7 @@ class LLMInterfaceError(Exception):
             "request_id": self.request_id,
             "server_message": self.server_message,
             "body": self.body,
+            "retries": self.retries,
         }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, List, Mapping, Optional, Union
 
+from .cache import CacheBackend
 from .client import Client, Stream
 from .prompts import PromptTemplate
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
@@ -149,3 +150,29 @@ class LLMInterface:
     def register_prompt_template(cls, model: str, **template: Any) -> PromptTemplate:
         """See ``Client.register_prompt_template``: roles, initial/final_prompt_value, bos/eos_token, stop."""
         return cls.client.register_prompt_template(model, **template)
+
+    @classmethod
+    def configure_cache(
+        cls,
+        backend: str = "memory",
+        path: Optional[str] = None,
+        ttl: Optional[float] = None,
+        mode: Optional[str] = None,
+        **kwargs: Any,
+    ) -> CacheBackend:
+        return cls.client.configure_cache(backend, path, ttl, mode, **kwargs)
+
+    @classmethod
+    def flush_cache(cls) -> None:
+        cls.client.flush_cache()
+
+    @classmethod
+    def configure_rate_limit(
+        cls,
+        provider: str,
+        requests_per_minute: Optional[float] = None,
+        tokens_per_minute: Optional[float] = None,
+        redis_url: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
+        cls.client.configure_rate_limit(provider, requests_per_minute, tokens_per_minute, redis_url, **kwargs)

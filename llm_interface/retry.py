@@ -11,6 +11,8 @@ Every wait is capped at ``max_wait``; the caller also keeps a total budget.
 
 from __future__ import annotations
 
+import datetime
+import math
 import random
 import re
 import time
@@ -43,12 +45,20 @@ def _header(headers: Optional[Mapping[str, str]], name: str) -> Optional[str]:
     return value
 
 
+def _seconds(value: str, scale: float = 1.0) -> Optional[float]:
+    """A finite, non-negative number of seconds, or None (garbage, NaN and infinity are ignored)."""
+    try:
+        number = float(value) * scale
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, number) if math.isfinite(number) else None
+
+
 def _parse_retry_after(value: str, now: float) -> Optional[float]:
     value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
     import email.utils  # lazy: HTTP dates are rare, and email.utils costs import time
 
     try:
@@ -57,6 +67,8 @@ def _parse_retry_after(value: str, now: float) -> Optional[float]:
         return None
     if when is None:
         return None
+    if when.tzinfo is None:  # "-0000" dates parse naive; HTTP dates are always GMT (RFC 9110)
+        when = when.replace(tzinfo=datetime.timezone.utc)
     return max(0.0, when.timestamp() - now)
 
 
@@ -64,13 +76,20 @@ _RATELIMIT_FIELD = re.compile(r"([a-z]+)=([0-9.]+)")
 
 
 def _parse_ratelimit(value: str) -> Optional[float]:
-    """``"api";r=0;t=55`` -> 55 when nothing remains (r=0); None while requests remain."""
-    fields = dict(_RATELIMIT_FIELD.findall(value.lower()))
-    if "t" not in fields:
-        return None
-    if "r" in fields and float(fields["r"]) > 0:
-        return None
-    return float(fields["t"])
+    """``"api";r=0;t=55`` -> 55 when nothing remains (r=0); None while requests remain.
+
+    The header may list several policies (``"api";r=0;t=55, "burst";r=3;t=1``): the longest reset
+    among the exhausted ones wins, since every exhausted policy must reset before a retry can pass.
+    """
+    waits = []
+    for item in value.lower().split(","):
+        fields = dict(_RATELIMIT_FIELD.findall(item))
+        if "t" not in fields or ("r" in fields and float(fields["r"]) > 0):
+            continue
+        seconds = _seconds(fields["t"])
+        if seconds is not None:
+            waits.append(seconds)
+    return max(waits) if waits else None
 
 
 def server_wait(
@@ -80,10 +99,9 @@ def server_wait(
     now = time.time() if now is None else now
     ms = _header(headers, "retry-after-ms")
     if ms is not None:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
+        seconds = _seconds(ms, 0.001)
+        if seconds is not None:
+            return seconds
     after = _header(headers, "retry-after")
     if after is not None:
         parsed = _parse_retry_after(after, now)
@@ -97,7 +115,7 @@ def server_wait(
     if isinstance(body, dict):
         estimated = body.get("estimated_time")
         if isinstance(estimated, (int, float)) and not isinstance(estimated, bool):
-            return max(0.0, float(estimated))
+            return _seconds(estimated)
     return None
 
 
@@ -116,4 +134,4 @@ def retry_delay(
     asked = server_wait(headers, body, now=now)
     if asked is not None:
         return min(asked, max_wait)
-    return min(max_wait, rand() * multiplier * (2 ** attempt))
+    return min(max_wait, rand() * multiplier * (2 ** min(attempt, 32)))  # the exponent is bounded: no overflow

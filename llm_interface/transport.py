@@ -160,24 +160,33 @@ class Retrier:
         self.waited = 0.0
 
     def next_wait(self, error: errors.LLMInterfaceError, headers: Optional[Mapping[str, str]], body: Any) -> Optional[float]:
-        """Seconds to wait before trying again, or None to give up (then raise ``error``)."""
+        """Seconds to wait before trying again, or None to give up (then raise ``error``).
+
+        Giving up happens before any sleep: there is never a wait after the last attempt. The total
+        budget (``max_retry_wait``) counts the waits: a retry whose wait would pass it is not made,
+        since sleeping and then failing anyway only delays the error.
+        """
         error.retries = self.retries
-        if not self.policy.should_retry(self.retries, error.status):
-            return None
-        if not isinstance(error, (errors.APIError, errors.TimeoutError, errors.ConnectionError)):
+        retryable = isinstance(error, (errors.APIError, errors.TimeoutError, errors.ConnectionError))
+        if not retryable or not self.policy.should_retry(self.retries, error.status):
+            if self.retries and retryable:
+                error.message += f" (gave up after {self.retries + 1} attempts)"
             return None
         delay = retry_delay(
             error.status, headers, body, self.retries,
             multiplier=self.policy.multiplier, max_wait=self.policy.max_wait,
         )
         if self.waited + delay > self.policy.budget:
-            error.message += f" (gave up after {self.retries + 1} attempts: the next wait of {delay:.1f}s exceeds max_retry_wait)"
+            error.message += (
+                f" (gave up after {self.retries + 1} attempts: the next wait of {delay:.1f}s would pass "
+                f"max_retry_wait={self.policy.budget:g}s)"
+            )
             return None
         self.retries += 1
         self.waited += delay
         logger.warning(
             "Retry %d/%d for %s %s in %.2fs: %s",
-            self.retries, self.policy.attempts, self.ctx.provider, self.ctx.model, delay, error,
+            self.retries, self.policy.attempts, self.ctx.provider, self.ctx.model or "(server default model)", delay, error,
         )
         if self.on_retry is not None:
             self.on_retry(self.retries, delay, error)

@@ -13,7 +13,7 @@ FAKE_KEY = "hf_test_fake_key_0123456789abcdefghijklmnop"
 KEY_VARS = (
     "HUGGINGFACE_API_KEY", "HF_TOKEN", "HUGGINGFACE_TOKEN", "HUGGING_FACE_HUB_TOKEN",
     "HUGGINGFACE_API_BASE", "HF_API_BASE", "OPENAI_COMPATIBLE_API_KEY", "OPENAI_COMPATIBLE_API_BASE",
-    "LLM_INTERFACE_ALIASES",
+    "LLM_INTERFACE_ALIASES", "LLM_INTERFACE_CACHE_MODE",
 )
 
 
@@ -37,8 +37,8 @@ def client():
 
 @pytest.fixture
 def loopback():
-    """A real HTTP server on 127.0.0.1 (see tests/loopback.py)."""
-    from loopback import LoopbackServer
+    """A real HTTP server on 127.0.0.1 that replays scripted answers (see tests/socket_server.py)."""
+    from socket_server import LoopbackServer
 
     with LoopbackServer() as server:
         yield server

@@ -9,7 +9,7 @@ import pytest
 
 from llm_interface import Client, errors
 from llm_interface.transport import HttpCall
-from loopback import Answer, closed_port
+from socket_server import Answer, closed_port
 
 from conftest import FAKE_KEY
 

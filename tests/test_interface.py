@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from llm_interface import Client, LLMInterface, errors
-from loopback import Answer
+from socket_server import Answer
 
 COMPLETION = {"choices": [{"index": 0, "message": {"content": "Hi!"}, "finish_reason": "stop"}]}
 

@@ -10,7 +10,7 @@ import pytest
 
 from llm_interface import Client, errors
 from llm_interface.transport import timeouts
-from loopback import Answer, closed_port
+from socket_server import Answer, closed_port
 from recordings import error_bodies
 
 SSE = {"Content-Type": "text/event-stream"}

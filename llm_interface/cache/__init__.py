@@ -1,20 +1,47 @@
 """Response caches behind one small interface, and the key that names an entry.
 
 A backend stores JSON-ready dicts under string keys with an optional time to live in seconds.
-Backends: ``memory`` (here, cachetools). More backends plug in through ``BACKENDS``.
+Backends: ``memory`` (cachetools, in process), ``files`` (one JSON file per entry: fixtures),
+``sqlite`` (diskcache, one database shared by processes), ``redis`` (shared by machines). The
+optional ones are imported only when chosen.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict
 
 from .base import CacheBackend
 from .keys import cache_key
 from .memory import MemoryCache
 
+
+def _files(**kwargs: Any) -> CacheBackend:
+    from .files import FileCache
+
+    return FileCache(**kwargs)
+
+
+def _sqlite(**kwargs: Any) -> CacheBackend:
+    from .sqlite import SQLiteCache
+
+    return SQLiteCache(**kwargs)
+
+
+def _redis(**kwargs: Any) -> CacheBackend:
+    from .redis import RedisCache
+
+    return RedisCache(**kwargs)
+
+
 BACKENDS: Dict[str, Callable[..., CacheBackend]] = {
     "memory": MemoryCache,
+    "files": _files,
+    "sqlite": _sqlite,
+    "redis": _redis,
 }
+
+MODES = ("auto", "record", "replay", "off")
+MODE_ENV_VAR = "LLM_INTERFACE_CACHE_MODE"
 
 
 def make_cache(backend: str = "memory", **kwargs: Any) -> CacheBackend:
@@ -26,7 +53,7 @@ def make_cache(backend: str = "memory", **kwargs: Any) -> CacheBackend:
         raise ConfigurationError(
             f"Unknown cache backend {backend!r}; known: {', '.join(sorted(BACKENDS))}."
         ) from None
-    return factory(**kwargs)
+    return factory(**{k: v for k, v in kwargs.items() if v is not None})
 
 
-__all__ = ["BACKENDS", "CacheBackend", "MemoryCache", "cache_key", "make_cache"]
+__all__ = ["BACKENDS", "CacheBackend", "MODES", "MODE_ENV_VAR", "MemoryCache", "cache_key", "make_cache"]

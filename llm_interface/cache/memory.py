@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any, Dict, Optional
+import time
+from typing import Any, Callable, Dict, Optional
 
 from cachetools import TLRUCache
 
@@ -19,9 +20,11 @@ def _expires(_key: str, value: tuple, now: float) -> float:
 class MemoryCache(CacheBackend):
     name = "memory"
 
-    def __init__(self, maxsize: int = 1024, ttl: Optional[float] = None, **_: Any) -> None:
+    def __init__(
+        self, maxsize: int = 1024, ttl: Optional[float] = None, timer: Callable[[], float] = time.monotonic, **_: Any
+    ) -> None:
         self.default_ttl = ttl
-        self._data: TLRUCache = TLRUCache(maxsize=maxsize, ttu=_expires)
+        self._data: TLRUCache = TLRUCache(maxsize=maxsize, ttu=_expires, timer=timer)
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Optional[Dict[str, Any]]:

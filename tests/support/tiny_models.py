@@ -36,7 +36,7 @@ DEFAULT_CACHE_DIR = Path(
 )
 
 SEED = 1234
-TRAIN_STEPS = 300
+TRAIN_STEPS = 200
 DEFAULT_SYSTEM = "You are a helpful assistant."
 
 WEATHER_TOOL = {
@@ -274,14 +274,27 @@ def _corpus_text() -> str:
     return "\n".join(parts)
 
 
+# Qwen2's pre-tokenizer regex.  transformers 5 loads any folder whose config
+# says model_type=qwen2 with Qwen2Tokenizer, which rebuilds the pipeline with
+# exactly this regex + NFC, so the tokenizer must be trained with it too (else
+# the reloaded tokenizer splits text differently).  llama.cpp's "qwen2"
+# pre-tokenizer uses the same regex.
+QWEN2_PRETOKENIZE_REGEX = (
+    r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"""
+    r"""| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+)
+
+
 def _build_tokenizer():
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    # GPT-2 style byte-level BPE: llama.cpp's "gpt2" pre-tokenizer uses the
-    # same regex, so HF and GGUF tokenize prompts identically.
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(QWEN2_PRETOKENIZE_REGEX), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=VOCAB_SIZE,
@@ -290,8 +303,7 @@ def _build_tokenizer():
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    text = _corpus_text()
-    tok.train_from_iterator([text] * 4, trainer=trainer)
+    tok.train_from_iterator([_corpus_text()] * 4, trainer=trainer)
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         bos_token=BOS_TOKEN,
@@ -351,7 +363,7 @@ def _train(model, examples, steps=TRAIN_STEPS):
         loss.backward()
         opt.step()
     model.eval()
-    return float(loss)
+    return float(loss.detach())
 
 
 def _greedy_reply_ids(model, prompt_ids, max_new_tokens):
@@ -367,13 +379,16 @@ def _greedy_reply_ids(model, prompt_ids, max_new_tokens):
     return out[0, len(prompt_ids):].tolist()
 
 
-def _verify_hf(folder: Path) -> None:
+def _verify_hf(folder: Path, trained_examples) -> None:
     """Reload the saved folder and check every reply is reproduced exactly."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model = AutoModelForCausalLM.from_pretrained(folder).eval()
-    for prompt_ids, target_ids, reply in _training_examples(tokenizer):
+    examples = _training_examples(tokenizer)
+    if [e[:2] for e in examples] != [e[:2] for e in trained_examples]:
+        raise AssertionError("reloaded tokenizer encodes differently from the trained one")
+    for prompt_ids, target_ids, reply in examples:
         got = _greedy_reply_ids(model, prompt_ids, len(target_ids) + 8)
         if got[: len(target_ids)] != target_ids:
             text = tokenizer.decode(got, skip_special_tokens=False)
@@ -400,7 +415,17 @@ def _build_chat_model_into(folder: Path) -> None:
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     (folder / "tiny_build.json").write_text(json.dumps({"final_loss": loss, "steps": TRAIN_STEPS}))
-    _verify_hf(folder)
+    _add_template_to_tokenizer_config(folder)
+    _verify_hf(folder, examples)
+
+
+def _add_template_to_tokenizer_config(folder: Path) -> None:
+    """transformers 5 saves the template as chat_template.jinja only; older
+    readers (and llama.cpp's converter) look in tokenizer_config.json too."""
+    path = folder / "tokenizer_config.json"
+    cfg = json.loads(path.read_text())
+    cfg["chat_template"] = CHAT_TEMPLATE
+    path.write_text(json.dumps(cfg, indent=2) + "\n")
 
 
 def build_tiny_chat_model(cache_dir: Path | str | None = None) -> Path:
@@ -456,7 +481,7 @@ def _write_gguf(hf_folder: Path, out_path: Path) -> None:
 
     tokens, types, merges = _gguf_tokenizer_fields(hf_folder)
     writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("gpt2")  # same regex as HF ByteLevel(use_regex=True)
+    writer.add_tokenizer_pre("qwen2")  # same regex as QWEN2_PRETOKENIZE_REGEX
     writer.add_token_list(tokens)
     writer.add_token_types(types)
     writer.add_token_merges(merges)

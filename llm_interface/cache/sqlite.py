@@ -1,0 +1,82 @@
+"""One SQLite database, many entries, safe for several processes: diskcache (extra ``[sqlite]``).
+
+``path`` is a folder holding ``cache.db``. Values are stored as JSON text, never pickles: a cache file
+shared between users or machines must not be able to run code when read. Every value is kept inside
+the database (no side files), so the folder stays one file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from typing import Any, Dict, Optional, Union
+
+from .base import CacheBackend, ttl_seconds
+
+logger = logging.getLogger("llm_interface")
+
+DEFAULT_PATH = ".llm_cache.sqlite"
+
+
+def _diskcache():
+    try:
+        import diskcache
+    except ImportError as exc:
+        from ..errors import MissingDependencyError
+
+        raise MissingDependencyError(
+            'The sqlite cache needs diskcache: pip install "llm-interface-hf[sqlite]"'
+        ) from exc
+    return diskcache
+
+
+class SQLiteCache(CacheBackend):
+    name = "sqlite"
+
+    def __init__(
+        self,
+        path: Union[str, os.PathLike, None] = None,
+        ttl: Optional[float] = None,
+        size_limit: int = 2**30,
+        timeout: float = 1.0,
+        **_: Any,
+    ) -> None:
+        diskcache = _diskcache()
+        self.path = os.fspath(path if path is not None else DEFAULT_PATH)
+        self.default_ttl = ttl
+        self.failures = (OSError, sqlite3.Error, diskcache.Timeout)
+        # timeout: how long SQLite waits on another process's lock before giving up (then: no cache).
+        self._cache = diskcache.Cache(
+            self.path, timeout=timeout, size_limit=size_limit, disk_min_file_size=2**31 - 1
+        )
+
+    def get(self, key: str) -> Optional[Dict[str, Any]]:
+        raw = self._cache.get(key, retry=True)
+        if raw is None:
+            return None
+        try:
+            value = json.loads(raw)
+            if not isinstance(value, dict):
+                raise TypeError("value is not an object")
+        except (ValueError, TypeError) as exc:
+            logger.warning("Cache entry %s in %s is corrupt (%s); treated as a miss.", key, self.path, exc)
+            return None
+        return value
+
+    def set(self, key: str, value: Dict[str, Any], ttl: Optional[float] = None) -> None:
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        self._cache.set(key, data, expire=ttl_seconds(ttl, self.default_ttl), retry=True)
+
+    def delete(self, key: str) -> None:
+        self._cache.delete(key, retry=True)
+
+    def clear(self) -> None:
+        self._cache.clear(retry=True)
+
+    def close(self) -> None:
+        self._cache.close()
+
+    def __len__(self) -> int:
+        return len(self._cache)

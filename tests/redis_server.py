@@ -1,0 +1,66 @@
+"""A real redis-server on 127.0.0.1 for the session (Debian: apt-get install -y redis-server).
+
+Import the fixture into a test module: ``from redis_server import redis_url  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from optional import missing, require
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """(url, process) of a throwaway redis-server: no persistence, loopback only."""
+    redis = require("redis", "redis")
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing("redis-server is not installed: apt-get install -y redis-server")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_timeout=1)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.RedisError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail(f"redis-server on port {port} did not start")
+            time.sleep(0.05)
+    client.close()
+    yield url, process
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The server's URL, emptied before each test."""
+    import redis
+
+    url, _ = redis_server
+    client = redis.Redis.from_url(url, socket_timeout=1)
+    client.flushdb()
+    client.close()
+    return url
