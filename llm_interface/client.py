@@ -237,7 +237,11 @@ class Client:
             if prompt is not None:
                 task = "completion"
         iopts = self._interface_options(interface_options)
-        api_key = find_api_key(provider.name, settings.pop("api_key", None), self._keys)
+        explicit_key = settings.pop("api_key", None)
+        api_key = find_api_key(provider.name, explicit_key, self._keys)
+        # A key found in the environment, .env or the token file is "ambient": the user did not hand it
+        # to this call, so the provider decides whether the destination may see it.
+        ambient = api_key is not None and not explicit_key and provider.name not in self._keys
         request = Request(
             provider=provider.name,
             task=task,
@@ -257,6 +261,9 @@ class Client:
         model = provider.resolve_model(request, self.aliases)
         if model != request.model:  # dataclasses.replace is a fair share of a cache hit's cost: only when needed
             request = replace(request, model=model)
+        if ambient and not provider.trusts_ambient_key(request):
+            api_key = None
+            request = replace(request, api_key=None)
         mode = self._cache_mode()
         # Replaying fixtures needs no key: the network is never used (CI runs without secrets).
         if api_key is None and provider.needs_api_key(request) and mode != "replay":

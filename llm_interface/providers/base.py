@@ -41,6 +41,10 @@ class Provider:
     def needs_api_key(self, request: Request) -> bool:
         return False
 
+    def trusts_ambient_key(self, request: Request) -> bool:
+        """May a key from the environment (not passed to this call or set_api_key) go to this request's server?"""
+        return True
+
     def resolve_model(self, request: Request, aliases: Any) -> Optional[str]:
         """The model id to use (aliases resolved); providers decide how strict to be."""
         return request.model

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any, Dict, Optional
+from urllib.parse import urlsplit
 
 from .. import errors
 from ..request import Request
@@ -42,6 +43,8 @@ from . import hf_generate, hf_tasks
 from .openai_compatible import ChatStreamState, OpenAICompatibleProvider, join_url, parse_chat_completion
 
 ROUTER = "https://router.huggingface.co"
+# Hosts run by Hugging Face (router, Dedicated Inference Endpoints, Spaces): ambient tokens may go there.
+HF_HOSTS = (".huggingface.co", ".huggingface.cloud", ".hf.space")
 ENDPOINT, HF_INFERENCE, ROUTER_MODE = "endpoint", "hf-inference", "router"
 # The model name TGI expects when it serves one model and ignores the field.
 TGI_MODEL = "tgi"
@@ -139,6 +142,15 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
 
     def needs_api_key(self, request: Request) -> bool:
         return self.mode(request) != ENDPOINT
+
+    def trusts_ambient_key(self, request: Request) -> bool:
+        """HF_TOKEN from the environment goes to Hugging Face's own hosts only, never to an arbitrary
+        self-hosted api_base (that server would learn the user's Hub token). Pass ``api_key`` or use
+        ``set_api_key`` to send a key to another host."""
+        if self.mode(request) != ENDPOINT:
+            return True
+        host = urlsplit(self.base_url(request)).hostname or ""
+        return host == "huggingface.co" or host.endswith(HF_HOSTS)
 
     def resolve_model(self, request: Request, aliases: Any) -> Optional[str]:
         kind = "embeddings" if request.task == "embeddings" else "chat"
