@@ -252,3 +252,40 @@ def test_rerank(raw):
     assert answer.status_code == 200
     results = answer.json()["results"]
     assert results[0]["index"] == 0 and results[0]["document"]["text"] == "a red fox"
+
+
+def test_proxy_answers_from_the_library_cache(upstream, config):
+    from dataclasses import replace
+
+    cached = replace(config, interface_options={"retry_attempts": 0, "cache_timeout_seconds": 60})
+    with ProxyServer(create_app(cached)) as server:
+        with openai.OpenAI(base_url=server.url + "/v1", api_key=MASTER_KEY, max_retries=0) as ai:
+            before = len(upstream.requests)
+            first, second = chat(ai, "cache me"), chat(ai, "cache me")
+            streamed = "".join(c.choices[0].delta.content or "" for c in chat(ai, "cache me", stream=True) if c.choices)
+    assert first.choices[0].message.content == second.choices[0].message.content == streamed == "echo: cache me"
+    assert len(upstream.requests) == before + 1
+
+
+def test_replicas_with_one_cache_backend_share_answers(upstream, config):
+    """Two proxies over one backend (Redis across machines; one shared object here) call upstream once."""
+    from llm_interface.cache import MemoryCache
+
+    shared = MemoryCache()
+    clients = [Client(cache=shared, interface_options={"retry_attempts": 0, "cache_timeout_seconds": 60}) for _ in range(2)]
+    with ProxyServer(create_app(config, clients[0])) as one, ProxyServer(create_app(config, clients[1])) as two:
+        before = len(upstream.requests)
+        for server in (one, two):
+            with openai.OpenAI(base_url=server.url + "/v1", api_key=MASTER_KEY, max_retries=0) as ai:
+                assert chat(ai, "shared").choices[0].message.content == "echo: shared"
+    assert len(upstream.requests) == before + 1
+
+
+@pytest.mark.skipif(not hasattr(Client, "configure_cache"), reason="cache backends land with the cache branch")
+def test_cache_settings_in_the_config_configure_the_client(config):
+    from dataclasses import replace
+
+    from llm_interface.server.app import build_client
+
+    client = build_client(replace(config, cache={"backend": "memory"}))
+    assert client.cache is not None

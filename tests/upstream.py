@@ -30,6 +30,7 @@ def _vector(text: str) -> List[float]:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+    disable_nagle_algorithm = True  # headers and body go in two writes: without this, 40 ms delayed-ACK stalls
 
     def log_message(self, *args: Any) -> None:  # quiet
         pass
