@@ -105,6 +105,7 @@ def _parser():
     serve.add_argument("--config", required=True, help="a config.yaml in LiteLLM's format (see docs/proxy.md)")
     serve.add_argument("--host", help="address to bind (default from the config, else 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default from the config, else 4000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (share a cache and limits through Redis)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(run=_serve)
     return parser
@@ -284,7 +285,7 @@ def _serve(args):
     from .server import ProxyConfig, serve
 
     config = ProxyConfig.load(args.config)
-    serve(config, host=args.host, port=args.port, log_level=args.log_level)
+    serve(config, host=args.host, port=args.port, log_level=args.log_level, workers=args.workers, config_path=args.config)
     return 0
 
 
