@@ -289,3 +289,26 @@ def test_cache_settings_in_the_config_configure_the_client(config):
 
     client = build_client(replace(config, cache={"backend": "memory"}))
     assert client.cache is not None
+
+
+def test_stream_refused_upstream_keeps_its_status(ai):
+    with pytest.raises(openai.RateLimitError):
+        list(chat(ai, "!status 429", stream=True))
+
+
+def test_unreachable_upstream_is_502(config):
+    import socket
+    from dataclasses import replace
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    route = config.routes["llama"]
+    down = replace(route, options={**route.options, "api_base": f"http://127.0.0.1:{port}"})
+    with ProxyServer(create_app(replace(config, routes={"llama": down}, public_aliases={}))) as server:
+        with openai.OpenAI(base_url=server.url + "/v1", api_key=MASTER_KEY, max_retries=0) as ai:
+            with pytest.raises(openai.InternalServerError) as caught:
+                chat(ai, "hi")
+    assert caught.value.status_code == 502
+    assert caught.value.body["type"] == "upstream_connection_error"
+    assert UPSTREAM_KEY not in caught.value.response.text
