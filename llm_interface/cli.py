@@ -1,47 +1,319 @@
-"""The ``llm-interface`` command."""
+"""The ``llm-interface`` command: send, embed, classify, rerank, aliases, cache, serve.
 
-from __future__ import annotations
+Exit codes: 0 ok; 1 the provider or the network failed (a typed error, printed as one line on stderr);
+2 bad usage (argparse's own errors, and ``ConfigurationError``s: a bad option, an unknown provider or
+model, a missing key, a missing extra; nothing was sent). ``--debug`` adds the traceback.
+Output is plain text for pipes; ``--json`` prints JSON for scripts. Keys are never printed.
+
+Everything but argparse is imported inside the commands, so ``--help`` stays instant.
+"""
 
 import argparse
 import sys
-from typing import List, Optional
 
-from .errors import LLMInterfaceError
+EXAMPLES = {
+    "send": 'llm-interface send huggingface "Explain the importance of low latency LLMs." --max-tokens 200\n'
+            '  echo "Summarise this" | llm-interface send huggingface - --model small --stream',
+    "embed": 'llm-interface embed huggingface "first text" "second text" --model small --json',
+    "classify": 'llm-interface classify huggingface "I love this!" --model distilbert/distilbert-base-uncased-finetuned-sst-2-english',
+    "rerank": 'llm-interface rerank huggingface "what is a fox?" "A fox is an animal." "Paris is in France." --model BAAI/bge-reranker-base',
+    "aliases": "llm-interface aliases list huggingface\n  llm-interface aliases set huggingface small microsoft/Phi-3-mini-4k-instruct",
+    "cache": "llm-interface cache stats --backend files --path .llm-cache\n  llm-interface cache clear --backend files --path .llm-cache",
+    "serve": "llm-interface serve --config config.yaml --port 4000",
+}
 
 
-def _parser() -> argparse.ArgumentParser:
+def _example(name):
+    return "example:\n  " + EXAMPLES[name]
+
+
+def _parser():
+    # --debug works before or after the command; SUPPRESS keeps a subcommand from resetting it to False.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="print the traceback of an error")
+    calls = argparse.ArgumentParser(add_help=False)
+    calls.add_argument("provider", help="provider name, e.g. huggingface or openai-compatible")
+    calls.add_argument("--model", help="an alias (default, small, large, agent) or a model id")
+    calls.add_argument("--api-base", help="an endpoint or TGI/TEI server URL (else HUGGINGFACE_API_BASE, else the router)")
+    calls.add_argument("--timeout", type=float, help="seconds to wait for the server")
+    calls.add_argument("--retries", type=int, help="retries after the first attempt (default 2)")
+    calls.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
+                       help="any other option; VALUE is read as JSON when it parses, e.g. -o top_p=0.9 -o provider=together")
+    calls.add_argument("--json", action="store_true", help="print JSON instead of plain text")
+
     parser = argparse.ArgumentParser(
         prog="llm-interface",
-        description="Talk to language models from the shell.",
-        epilog='example: llm-interface send huggingface "Explain the importance of low latency LLMs."',
+        description="Talk to language models from the shell, or run an OpenAI-compatible proxy.",
+        epilog='example:\n  llm-interface send huggingface "Hello" \n  llm-interface COMMAND --help',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    send = commands.add_parser("send", help="send one message and print the answer")
-    send.add_argument("provider")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an error")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, help_text, parents=()):
+        return commands.add_parser(name, help=help_text, description=help_text, epilog=_example(name),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common, *parents])
+
+    send = command("send", "send one message and print the answer", [calls])
     send.add_argument("prompt", help="the message; '-' reads standard input")
-    send.add_argument("--model")
-    send.add_argument("--stream", action="store_true")
+    send.add_argument("--system", help="a system message to put first")
+    send.add_argument("--max-tokens", type=int)
+    send.add_argument("--temperature", type=float)
+    send.add_argument("--stop", action="append", help="a stop sequence (repeatable)")
+    send.add_argument("--stream", action="store_true", help="print tokens as they arrive")
+    send.set_defaults(run=_send)
+
+    embed = command("embed", "print embedding vectors, one line per text", [calls])
+    embed.add_argument("texts", nargs="+", help="texts to embed; '-' reads one text per line from standard input")
+    embed.set_defaults(run=_embed)
+
+    classify = command("classify", "print the best label and its score, one line per text", [calls])
+    classify.add_argument("texts", nargs="+", help="texts to classify; '-' reads one text per line from standard input")
+    classify.set_defaults(run=_classify)
+
+    rerank = command("rerank", "print documents by relevance to a query: index, score, text", [calls])
+    rerank.add_argument("query")
+    rerank.add_argument("documents", nargs="+", help="documents; '-' reads one per line from standard input")
+    rerank.set_defaults(run=_rerank)
+
+    aliases = command("aliases", "list model aliases, or set one in the project's alias file")
+    alias_actions = aliases.add_subparsers(dest="action", required=True, metavar="ACTION")
+    alias_list = alias_actions.add_parser("list", help="list aliases", parents=[common], epilog=_example("aliases"),
+                                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    alias_list.add_argument("provider", nargs="?")
+    alias_list.add_argument("--json", action="store_true")
+    alias_list.set_defaults(run=_aliases_list)
+    alias_set = alias_actions.add_parser(
+        "set", help="set an alias in ./aliases.json (or $LLM_INTERFACE_ALIASES)", parents=[common],
+        epilog=_example("aliases"), formatter_class=argparse.RawDescriptionHelpFormatter)
+    alias_set.add_argument("provider")
+    alias_set.add_argument("alias")
+    alias_set.add_argument("model")
+    alias_set.add_argument("--embeddings", action="store_true", help="an embeddings alias (default: chat)")
+    alias_set.add_argument("--file", help="the alias file to write (default: $LLM_INTERFACE_ALIASES, else ./aliases.json)")
+    alias_set.set_defaults(run=_aliases_set)
+
+    cache = command("cache", "show statistics of a persistent cache, or clear it")
+    cache.add_argument("action", choices=["stats", "clear"])
+    cache.add_argument("--backend", required=True, help="files, sqlite or redis (the memory cache lives in one process)")
+    cache.add_argument("--path", help="the cache's directory or file")
+    cache.add_argument("--url", help="redis://... for the redis backend")
+    cache.add_argument("--json", action="store_true")
+    cache.set_defaults(run=_cache)
+
+    serve = command("serve", "run the OpenAI-compatible proxy (needs the [server] extra)")
+    serve.add_argument("--config", required=True, help="a config.yaml in LiteLLM's format (see docs/proxy.md)")
+    serve.add_argument("--host", help="address to bind (default from the config, else 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default from the config, else 4000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (share a cache and limits through Redis)")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.set_defaults(run=_serve)
     return parser
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    args = _parser().parse_args(argv)
-    from .interface import LLMInterface
+# -- commands -------------------------------------------------------------------------------------
 
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    options = {"model": args.model} if args.model else None
-    try:
-        if args.stream:
-            with LLMInterface.stream_message(args.provider, prompt, options) as stream:
-                for chunk in stream:
-                    print(chunk.text, end="", flush=True)
-            print()
+
+def _client(args):
+    from .client import Client
+
+    interface = {"retry_attempts": args.retries} if getattr(args, "retries", None) is not None else None
+    return Client(interface_options=interface)
+
+
+def _options(args, **params):
+    import json
+
+    from .errors import InvalidRequestError
+
+    options = {}
+    for item in args.option:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidRequestError(f"--option takes KEY=VALUE, got {item!r}")
+        try:
+            options[key] = json.loads(value)
+        except ValueError:
+            options[key] = value
+    given = {"model": args.model, "api_base": args.api_base, "timeout": args.timeout, **params}
+    options.update({k: v for k, v in given.items() if v is not None})
+    return options
+
+
+def _read_lines(items):
+    """'-' among the arguments stands for the lines of standard input."""
+    texts = []
+    for item in items:
+        if item == "-":
+            texts.extend(line for line in sys.stdin.read().splitlines() if line.strip())
         else:
-            print(LLMInterface.send_message(args.provider, prompt, options).results)
-    except LLMInterfaceError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+            texts.append(item)
+    return texts
+
+
+def _print_json(value):
+    import json
+
+    print(json.dumps(value, ensure_ascii=False))
+
+
+def _send(args):
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    message = [{"role": "system", "content": args.system}, {"role": "user", "content": prompt}] if args.system else prompt
+    options = _options(args, max_tokens=args.max_tokens, temperature=args.temperature, stop=args.stop)
+    with _client(args) as client:
+        if not args.stream:
+            response = client.send_message(args.provider, message, options)
+            _print_json(response.to_dict()) if args.json else print(response.results)
+            return 0
+        with client.stream_message(args.provider, message, options) as stream:
+            for chunk in stream:
+                if args.json:
+                    _print_json({"text": chunk.text, "index": chunk.index, "finish_reason": chunk.finish_reason})
+                elif chunk.text:
+                    sys.stdout.write(chunk.text)
+                    sys.stdout.flush()
+            if args.json:
+                _print_json(stream.response.to_dict())
+            else:
+                print()
     return 0
+
+
+def _embed(args):
+    texts = _read_lines(args.texts)
+    with _client(args) as client:
+        answer = client.embeddings(args.provider, texts, _options(args))
+    if args.json:
+        usage = answer.usage.as_dict() if answer.usage else None
+        _print_json({"model": answer.model, "embeddings": answer.embeddings, "usage": usage})
+    else:
+        for vector in answer.embeddings:
+            _print_json(vector)
+    return 0
+
+
+def _classify(args):
+    texts = _read_lines(args.texts)
+    with _client(args) as client:
+        answer = client.classify(args.provider, texts, _options(args))
+    if args.json:
+        _print_json([[{"label": l.label, "score": l.score} for l in c.labels] for c in answer.classifications])
+    else:
+        for classification in answer.classifications:
+            print(f"{classification.label}\t{classification.score:.4f}")
+    return 0
+
+
+def _rerank(args):
+    documents = _read_lines(args.documents)
+    with _client(args) as client:
+        answer = client.rerank(args.provider, args.query, documents, _options(args))
+    results = sorted(answer.results, key=lambda r: r.score, reverse=True)
+    if args.json:
+        _print_json([{"index": r.index, "score": r.score, "text": documents[r.index]} for r in results])
+    else:
+        for r in results:
+            print(f"{r.index}\t{r.score:.4f}\t{documents[r.index]}")
+    return 0
+
+
+def _aliases_list(args):
+    from .client import Client
+
+    table = Client().get_all_model_names()
+    if args.provider:
+        from .providers import provider_class
+
+        name = provider_class(args.provider).name
+        table = {name: table[name]}
+    if args.json:
+        _print_json(table)
+        return 0
+    for provider, kinds in table.items():
+        for kind, aliases in kinds.items():
+            for alias, model in sorted(aliases.items()):
+                print(f"{provider}\t{kind}\t{alias}\t{model}")
+    return 0
+
+
+def _aliases_set(args):
+    import json
+    import os
+    from pathlib import Path
+
+    from .aliases import ENV_VAR, _merge, _read
+    from .providers import provider_class
+
+    provider = provider_class(args.provider).name
+    path = Path(args.file or os.environ.get(ENV_VAR) or "aliases.json")
+    table = _read(path) if path.is_file() else {}
+    kind = "embeddings" if args.embeddings else "chat"
+    table = _merge(table, {provider: {kind: {args.alias: args.model}}})
+    path.write_text(json.dumps(table, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{provider}\t{kind}\t{args.alias}\t{args.model}\t(written to {path})")
+    return 0
+
+
+def _cache(args):
+    from .client import Client
+    from .errors import ConfigurationError
+
+    if args.backend == "memory":
+        raise ConfigurationError("The memory cache lives inside one process; name a persistent one: --backend files|sqlite|redis.")
+    client = Client()
+    if not hasattr(client, "configure_cache"):
+        raise ConfigurationError("This version of llm_interface has no persistent cache backends (Client.configure_cache).")
+    extra = {"url": args.url} if args.url else {}
+    client.configure_cache(backend=args.backend, path=args.path, **extra)
+    cache = client.cache
+    if args.action == "clear":
+        client.flush_cache()
+        stats = {"cleared": True}
+    else:
+        stats = cache.stats() if hasattr(cache, "stats") else {"entries": len(cache)}
+    client.close()
+    if args.json:
+        _print_json(stats)
+    else:
+        for key, value in stats.items():
+            print(f"{key}\t{value}")
+    return 0
+
+
+def _serve(args):
+    from .server import ProxyConfig, serve
+
+    config = ProxyConfig.load(args.config)
+    serve(config, host=args.host, port=args.port, log_level=args.log_level, workers=args.workers, config_path=args.config)
+    return 0
+
+
+# -- entry point ----------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    from .errors import ConfigurationError, LLMInterfaceError
+
+    try:
+        return args.run(args)
+    except LLMInterfaceError as error:
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        line = " ".join(str(error).split())  # one line, whatever the server said
+        print(f"llm-interface: error: {type(error).__name__}: {line}", file=sys.stderr)
+        return 2 if isinstance(error, ConfigurationError) else 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `llm-interface ... | head`: the reader left; stay quiet, as Unix tools do.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

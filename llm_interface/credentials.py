@@ -88,7 +88,7 @@ def find_api_base(provider: str, explicit: Optional[str]) -> Optional[str]:
 def how_to_set_key(provider: str) -> str:
     names = ", ".join(KEY_ENV_VARS.get(provider, ()))
     ways = [
-        f"pass options={{'api_key': ...}}",
+        "pass options={'api_key': ...}",
         f"call LLMInterface.set_api_key({{'{provider}': ...}})",
     ]
     if names:

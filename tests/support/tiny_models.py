@@ -577,11 +577,15 @@ def _self_check() -> None:
 
     tok = AutoTokenizer.from_pretrained(chat)
     model = AutoModelForCausalLM.from_pretrained(chat).eval()
-    for prompt_ids, target_ids, reply in _training_examples(tok)[:6]:
+    seen = set()
+    for prompt_ids, target_ids, reply in _training_examples(tok):
+        if reply in seen:
+            continue
+        seen.add(reply)
         t = time.monotonic()
         got = _greedy_reply_ids(model, prompt_ids, 40)
         dt = time.monotonic() - t
-        print(f"  HF {tok.decode(got, skip_special_tokens=True)!r} "
+        print(f"  HF {tok.decode(got, skip_special_tokens=False)!r} "
               f"({len(got)} tok, {len(got) / dt:.0f} tok/s)")
 
     emb = embedding_model_path()

@@ -1,0 +1,408 @@
+"""The OpenAI-compatible proxy: a FastAPI app over one shared ``Client``.
+
+Routes: ``POST /v1/chat/completions`` (SSE streams ending in ``[DONE]``), ``POST /v1/completions``,
+``POST /v1/embeddings``, ``POST /rerank`` (and ``/v1/rerank``), ``GET /v1/models``, ``GET /health``,
+OpenAPI docs at ``/docs``. Handlers are plain ``def`` functions: FastAPI runs them in its thread pool,
+so the library's blocking calls never stall the event loop, and every request goes through the one
+Client, sharing its connection pool, cache, retry policy and rate limiter.
+
+Security: a configured master key is required as ``Authorization: Bearer`` (compared in constant
+time); request bodies over ``max_request_bytes`` get 413 before they are parsed; options that would
+redirect the upstream call (``api_base``, ``api_key``, ``headers``...) are refused from clients; the
+upstream key lives only in the route's options and is scrubbed from anything sent back.
+"""
+
+# No "from __future__ import annotations": FastAPI reads the handlers' annotations as real objects.
+
+import base64
+import hmac
+import json
+import logging
+import struct
+import time
+import uuid
+from typing import Any, Dict, Iterator, List, Optional, Union
+
+from .. import errors
+from ..client import Client
+from ..providers import provider_class
+from ..request import TRANSPORT_OPTIONS
+from ..types import Choice, Response
+from .config import ModelRoute, ProxyConfig
+from .errors import ProxyError, error_body, openai_error, scrub
+
+logger = logging.getLogger("llm_interface.server")
+
+THREADS = 128  # FastAPI's default pool (40) would cap concurrency below the 64 we benchmark and document
+
+# OpenAI request fields the proxy reads itself rather than forwarding as generation params.
+_CONSUMED = frozenset({"model", "messages", "prompt", "input", "stream", "stream_options", "user",
+                       "encoding_format", "query", "documents", "top_n", "return_documents"})
+
+
+def build_client(config: ProxyConfig) -> Client:
+    """The one Client the server shares: defaults, aliases, cache and rate limits from the config."""
+    client = Client(interface_options=config.interface_options or None)
+    for provider, kinds in config.aliases.items():
+        name = provider_class(provider).name
+        for kind, table in (kinds or {}).items():
+            for alias, model in (table or {}).items():
+                client.aliases.set(name, alias, model, kind)
+    if config.cache is not None:
+        _needs(client, "configure_cache", "llm_interface_settings.cache")
+        client.configure_cache(**config.cache)
+    for limit in config.rate_limits:
+        _needs(client, "configure_rate_limit", "llm_interface_settings.rate_limits")
+        client.configure_rate_limit(**limit)
+    return client
+
+
+def _needs(client: Client, method: str, setting: str) -> None:
+    if not hasattr(client, method):
+        raise errors.ConfigurationError(f"{setting} needs Client.{method}, which this version of llm_interface lacks.")
+
+
+class BodyLimit:
+    """ASGI middleware: refuse bodies over ``limit`` bytes with 413, before anything parses them.
+
+    The body is read here (it is small by construction) and replayed to the app, so a chunked upload
+    without Content-Length is bounded too.
+    """
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        chunks: List[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)  # a disconnect: let the app see it
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            chunks.append(body)
+            more = message.get("more_body", False)
+        await self.app(scope, _replay([{"type": "http.request", "body": b"".join(chunks), "more_body": False}], receive), send)
+
+    async def _refuse(self, send: Any) -> None:
+        payload = json.dumps(error_body(
+            f"The request body is larger than this proxy's limit of {self.limit} bytes.",
+            "invalid_request_error", "request_too_large",
+        )).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _replay(messages: List[Dict[str, Any]], then: Any = None) -> Any:
+    queue = list(messages)
+
+    async def receive() -> Dict[str, Any]:
+        if queue:
+            return queue.pop(0)
+        return await then() if then is not None else {"type": "http.disconnect"}
+
+    return receive
+
+
+def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
+    """The FastAPI app for ``config``; ``client`` defaults to one built from the config."""
+    try:
+        from fastapi import Depends, FastAPI, Request
+        from fastapi.exceptions import RequestValidationError
+        from fastapi.responses import JSONResponse, StreamingResponse
+        from starlette.exceptions import HTTPException as StarletteHTTPException
+    except ImportError as exc:
+        raise errors.MissingDependencyError('The proxy needs its extra: pip install "llm-interface-hf[server]"') from exc
+    from contextlib import asynccontextmanager
+
+    from . import models as api
+
+    client = client or build_client(config)
+    secrets = config.secrets()
+
+    @asynccontextmanager
+    async def lifespan(_app: Any):
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        yield
+        client.close()
+
+    app = FastAPI(title="llm_interface proxy", version="1", lifespan=lifespan,
+                  description="OpenAI-compatible proxy over llm_interface (Hugging Face first).")
+    app.add_middleware(BodyLimit, limit=config.max_request_bytes)
+    app.state.client, app.state.config = client, config
+
+    def answer_error(status: int, body: Dict[str, Any], headers: Optional[Dict[str, str]] = None) -> Any:
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(ProxyError)
+    async def _proxy_error(_request: Any, error: ProxyError) -> Any:
+        return answer_error(error.status, error_body(scrub(error.message, secrets), error.type, error.code, error.param))
+
+    @app.exception_handler(errors.LLMInterfaceError)
+    async def _library_error(_request: Any, error: errors.LLMInterfaceError) -> Any:
+        status, body, headers = openai_error(error, secrets)
+        logger.warning("%s %s: %s", status, type(error).__name__, body["error"]["message"])
+        return answer_error(status, body, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_body(_request: Any, error: RequestValidationError) -> Any:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}" for e in error.errors()
+        )
+        first = error.errors()[0].get("loc", ())[1:2] if error.errors() else ()
+        return answer_error(400, error_body(scrub(f"Invalid request body: {problems}", secrets),
+                                            "invalid_request_error", None, str(first[0]) if first else None))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Any, error: StarletteHTTPException) -> Any:
+        return answer_error(error.status_code, error_body(str(error.detail), "invalid_request_error"))
+
+    async def authorize(request: Request) -> None:
+        if config.master_key is None:
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), config.master_key.encode()):
+            raise ProxyError(401, "Incorrect or missing API key for this proxy: send 'Authorization: Bearer <master key>'.",
+                             "invalid_request_error", "invalid_api_key")
+
+    def route_for(name: Any) -> ModelRoute:
+        route = config.route(name)
+        if route is None:
+            raise ProxyError(404, f"The model {name!r} does not exist on this proxy; GET /v1/models lists them.",
+                             "invalid_request_error", "model_not_found", "model")
+        return route
+
+    protected = [Depends(authorize)]
+
+    @app.get("/health", tags=["meta"])
+    async def health() -> Dict[str, str]:
+        """Liveness: answers without a key and says nothing about the configuration."""
+        return {"status": "ok"}
+
+    @app.get("/v1/models", dependencies=protected, tags=["openai"])
+    async def list_models() -> Dict[str, Any]:
+        return {"object": "list", "data": [_model_card(name) for name in config.model_names()]}
+
+    @app.get("/v1/models/{model_id:path}", dependencies=protected, tags=["openai"])
+    async def get_model(model_id: str) -> Dict[str, Any]:
+        route_for(model_id)
+        return _model_card(model_id)
+
+    @app.post("/v1/chat/completions", dependencies=protected, tags=["openai"])
+    def chat_completions(body: api.ChatCompletionRequest) -> Any:
+        route = route_for(body.model)
+        options = route.call_options(_params(body))
+        if body.stream:
+            stream = client.stream_message(route.provider, body.messages, options)
+            include_usage = bool((body.stream_options or {}).get("include_usage"))
+            return StreamingResponse(_chat_events(stream, body.model, include_usage, secrets),
+                                     media_type="text/event-stream", headers=_SSE_HEADERS)
+        return _chat_body(client.send_message(route.provider, body.messages, options), body.model)
+
+    @app.post("/v1/completions", dependencies=protected, tags=["openai"])
+    def completions(body: api.CompletionRequest) -> Any:
+        route = route_for(body.model)
+        options = route.call_options(_params(body))
+        prompts = [body.prompt] if isinstance(body.prompt, str) else list(body.prompt)
+        if not prompts or not all(isinstance(p, str) for p in prompts):
+            raise ProxyError(400, "'prompt' must be a string or a list of strings.", param="prompt")
+        if body.stream:
+            if len(prompts) != 1:
+                raise ProxyError(400, "Streaming takes exactly one prompt.", param="prompt")
+            stream = client.stream_complete(route.provider, prompts[0], options)
+            return StreamingResponse(_completion_events(stream, body.model, secrets),
+                                     media_type="text/event-stream", headers=_SSE_HEADERS)
+        answers = [client.complete(route.provider, prompt, options) for prompt in prompts]
+        return _completion_body(answers, body.model)
+
+    @app.post("/v1/embeddings", dependencies=protected, tags=["openai"])
+    def embeddings(body: api.EmbeddingRequest) -> Any:
+        route = route_for(body.model)
+        texts = body.input
+        if isinstance(texts, list) and not all(isinstance(t, str) for t in texts):
+            raise ProxyError(400, "'input' must be a string or a list of strings; token arrays are not supported.",
+                             param="input")
+        if body.encoding_format not in (None, "float", "base64"):
+            raise ProxyError(400, "encoding_format must be 'float' or 'base64'.", param="encoding_format")
+        answer = client.embeddings(route.provider, texts, route.call_options(_params(body)))
+        data = [
+            {"object": "embedding", "index": i, "embedding": _encode(vector, body.encoding_format)}
+            for i, vector in enumerate(answer.embeddings)
+        ]
+        usage = answer.usage
+        prompt_tokens = (usage.prompt_tokens or 0) if usage else 0
+        return {"object": "list", "data": data, "model": body.model,
+                "usage": {"prompt_tokens": prompt_tokens, "total_tokens": (usage.total_tokens or prompt_tokens) if usage else 0}}
+
+    @app.post("/rerank", dependencies=protected, tags=["rerank"])
+    @app.post("/v1/rerank", dependencies=protected, tags=["rerank"], include_in_schema=False)
+    def rerank(body: api.RerankRequest) -> Any:
+        route = route_for(body.model)
+        documents = [d if isinstance(d, str) else str(d.get("text", "")) for d in body.documents]
+        answer = client.rerank(route.provider, body.query, documents, route.call_options(_params(body)))
+        results = sorted(answer.results, key=lambda r: r.score, reverse=True)
+        if body.top_n is not None:
+            results = results[: body.top_n]
+        return {
+            "id": f"rerank-{uuid.uuid4().hex}",
+            "model": body.model,
+            "results": [
+                {"index": r.index, "relevance_score": r.score,
+                 **({"document": {"text": documents[r.index]}} if body.return_documents else {})}
+                for r in results
+            ],
+        }
+
+    return app
+
+
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _model_card(name: str) -> Dict[str, Any]:
+    # Only the public name: the upstream model, base URL and key stay private.
+    return {"id": name, "object": "model", "created": 0, "owned_by": "llm-interface"}
+
+
+def _params(body: Any) -> Dict[str, Any]:
+    """The generation params a client sent, minus what the proxy reads itself; routing options refused."""
+    extra = dict(body.model_extra or {})
+    for name in list(extra):
+        if name in TRANSPORT_OPTIONS or name in ("api_key", "apiKey", "apiBase", "api_base"):
+            raise ProxyError(400, f"The option {name!r} is set in the proxy's config, not by clients.", param=name)
+        if extra[name] is None or name in _CONSUMED:
+            del extra[name]
+    if "max_completion_tokens" in extra:  # newer OpenAI clients; TGI and the library know max_tokens
+        extra.setdefault("max_tokens", extra.pop("max_completion_tokens"))
+    for name in ("temperature", "top_p", "max_tokens", "n", "stop", "seed"):
+        value = getattr(body, name, None)
+        if value is not None:
+            extra[name] = value
+    return extra
+
+
+def _encode(vector: List[float], encoding: Optional[str]) -> Union[List[float], str]:
+    if encoding == "base64":  # what the official client asks for by default: little-endian float32
+        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+    return list(vector)
+
+
+def _choices(response: Response) -> tuple:
+    return response.choices or (
+        Choice(0, response.results, response.finish_reason, response.tool_calls, response.logprobs),
+    )
+
+
+def _chat_logprobs(choice: Choice) -> Optional[Dict[str, Any]]:
+    lp = choice.logprobs
+    if lp is None:
+        return None
+    tops = lp.top_logprobs or ({},) * len(lp.tokens)
+    return {"content": [
+        {"token": token, "logprob": value, "bytes": None,
+         "top_logprobs": [{"token": t, "logprob": v, "bytes": None} for t, v in (top or {}).items()]}
+        for token, value, top in zip(lp.tokens, lp.token_logprobs, tops)
+    ]}
+
+
+def _usage(response: Any) -> Optional[Dict[str, int]]:
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return None
+    prompt, completion = usage.prompt_tokens or 0, usage.completion_tokens or 0
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": usage.total_tokens or prompt + completion}
+
+
+def _chat_body(response: Response, model: str) -> Dict[str, Any]:
+    choices = []
+    for choice in _choices(response):
+        message: Dict[str, Any] = {"role": "assistant", "content": choice.text if choice.text or not choice.tool_calls else None}
+        if choice.tool_calls:
+            message["tool_calls"] = [dict(call) for call in choice.tool_calls]
+        choices.append({"index": choice.index, "message": message,
+                        "finish_reason": choice.finish_reason or "stop", "logprobs": _chat_logprobs(choice)})
+    body = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
+            "model": model, "choices": choices}
+    usage = _usage(response)
+    if usage is not None:
+        body["usage"] = usage
+    return body
+
+
+def _completion_body(responses: List[Response], model: str) -> Dict[str, Any]:
+    choices, prompt_tokens, completion_tokens = [], 0, 0
+    for response in responses:
+        for choice in _choices(response):
+            choices.append({"index": len(choices), "text": choice.text, "logprobs": choice.logprobs.as_dict() if choice.logprobs else None,
+                            "finish_reason": choice.finish_reason or "stop"})
+        usage = _usage(response)
+        if usage:
+            prompt_tokens += usage["prompt_tokens"]
+            completion_tokens += usage["completion_tokens"]
+    return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()), "model": model,
+            "choices": choices, "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                                          "total_tokens": prompt_tokens + completion_tokens}}
+
+
+def _event(payload: Any) -> str:
+    return f"data: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+def _chat_events(stream: Any, model: str, include_usage: bool, secrets: List[str]) -> Iterator[str]:
+    """Chunks as OpenAI ``chat.completion.chunk`` events; a failure mid-way becomes an ``error`` event."""
+    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+    try:
+        yield _event({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+        for chunk in stream:
+            delta: Dict[str, Any] = {}
+            if chunk.text:
+                delta["content"] = chunk.text
+            if chunk.tool_calls:
+                delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(chunk.tool_calls)]
+            if not delta and not chunk.finish_reason:
+                continue  # a usage-only chunk: sent once, at the end, when asked
+            yield _event({**base, "choices": [{"index": chunk.index, "delta": delta,
+                                               "finish_reason": chunk.finish_reason, "logprobs": None}]})
+        if include_usage:
+            yield _event({**base, "choices": [], "usage": _usage(stream.response)})
+        yield "data: [DONE]\n\n"
+    except errors.LLMInterfaceError as error:
+        yield _stream_error(error, secrets)
+    finally:
+        stream.close()
+
+
+def _completion_events(stream: Any, model: str, secrets: List[str]) -> Iterator[str]:
+    base = {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()), "model": model}
+    try:
+        for chunk in stream:
+            if chunk.text or chunk.finish_reason:
+                yield _event({**base, "choices": [{"index": chunk.index, "text": chunk.text,
+                                                   "finish_reason": chunk.finish_reason, "logprobs": None}]})
+        yield "data: [DONE]\n\n"
+    except errors.LLMInterfaceError as error:
+        yield _stream_error(error, secrets)
+    finally:
+        stream.close()
+
+
+def _stream_error(error: errors.LLMInterfaceError, secrets: List[str]) -> str:
+    # The status line is long gone: OpenAI clients read an "error" event and raise it.
+    _status, body, _headers = openai_error(error, secrets)
+    logger.warning("stream failed: %s: %s", type(error).__name__, body["error"]["message"])
+    return _event(body)

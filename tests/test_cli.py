@@ -1,0 +1,199 @@
+"""The installed ``llm-interface`` console script, run in a subprocess against a loopback upstream."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from upstream import Upstream
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = shutil.which("llm-interface", path=str(Path(sys.executable).parent)) or shutil.which("llm-interface")
+SECRET = "hf_cli_secret_never_print_0123456789"
+
+pytestmark = pytest.mark.skipif(SCRIPT is None, reason="the console script is not installed: pip install -e .")
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    with Upstream() as server:
+        yield server
+
+
+@pytest.fixture
+def run(upstream, tmp_path):
+    def run(*args, stdin=None, base=True, extra_env=None):
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_TOKEN_PATH": str(tmp_path / "no-token")}
+        if base:
+            env["HUGGINGFACE_API_BASE"] = upstream.url
+        env.update(extra_env or {})
+        return subprocess.run([SCRIPT, *args], input=stdin, capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=60)
+
+    return run
+
+
+def test_send_prints_the_answer(run, upstream):
+    done = run("send", "huggingface", "hello world", "--max-tokens", "7", "--temperature", "0.2")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "echo: hello world\n", "")
+    body = upstream.requests[-1]["body"]
+    assert body["max_tokens"] == 7 and body["temperature"] == 0.2 and "stream" not in body
+
+
+def test_send_streams(run, upstream):
+    done = run("send", "huggingface", "tell me a story", "--stream")
+    assert (done.returncode, done.stdout) == (0, "echo: tell me a story\n")
+    assert upstream.requests[-1]["body"]["stream"] is True
+
+
+def test_send_reads_stdin_and_takes_a_system_message(run, upstream):
+    done = run("send", "huggingface", "-", "--system", "Be brief.", stdin="from stdin")
+    assert (done.returncode, done.stdout) == (0, "echo: from stdin\n")
+    assert upstream.requests[-1]["body"]["messages"][0] == {"role": "system", "content": "Be brief."}
+
+
+def test_send_json_for_scripts(run):
+    done = run("send", "huggingface", "hi", "--json")
+    answer = json.loads(done.stdout)
+    assert answer["results"] == "echo: hi" and answer["usage"]["total_tokens"] == 3
+    streamed = [json.loads(line) for line in run("send", "huggingface", "a b", "--json", "--stream").stdout.splitlines()]
+    assert "".join(c.get("text", "") for c in streamed[:-1]) == "echo: a b"
+    assert streamed[-1]["results"] == "echo: a b"
+
+
+def test_any_option_passes_through(run, upstream):
+    assert run("send", "huggingface", "hi", "-o", "top_p=0.5", "-o", "seed=3").returncode == 0
+    body = upstream.requests[-1]["body"]
+    assert body["top_p"] == 0.5 and body["seed"] == 3
+
+
+def test_provider_failure_is_one_line_and_exit_1(run):
+    done = run("send", "huggingface", "!status 429", "--retries", "0", extra_env={"HF_TOKEN": SECRET})
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("llm-interface: error: RateLimitError: Rate limited (429)")
+    assert "Traceback" not in done.stderr and SECRET not in done.stderr
+
+
+def test_debug_shows_the_traceback(run):
+    done = run("--debug", "send", "huggingface", "!status 401", "--retries", "0")
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "AuthenticationError" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("bogus",),
+        ("send", "huggingface"),
+        ("send", "huggingface", "hi", "--temperature", "warm"),
+        ("send", "huggingface", "hi", "--temperature", "5"),  # the library's InvalidRequestError
+        ("send", "nope", "hi"),  # unknown provider
+        ("send", "huggingface", "hi", "-o", "novalue"),
+    ],
+)
+def test_bad_usage_exits_2(run, args, upstream):
+    before = len(upstream.requests)
+    done = run(*args)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.strip()
+    assert len(upstream.requests) == before
+
+
+def test_missing_key_says_how_to_set_one(run):
+    done = run("send", "huggingface", "hi", base=False)
+    assert done.returncode == 2
+    assert "MissingAPIKeyError" in done.stderr and "HF_TOKEN" in done.stderr
+
+
+@pytest.mark.parametrize("command", [(), ("send",), ("embed",), ("classify",), ("rerank",), ("aliases",),
+                                     ("aliases", "list"), ("aliases", "set"), ("cache",), ("serve",)])
+def test_help_everywhere_with_an_example(run, command):
+    done = run(*command, "--help")
+    assert done.returncode == 0
+    assert "example:" in done.stdout and "llm-interface" in done.stdout
+
+
+def test_aliases_set_then_used(run, upstream, tmp_path):
+    done = run("aliases", "set", "huggingface", "tiny", "org/tiny-model")
+    assert done.returncode == 0
+    assert json.loads((tmp_path / "aliases.json").read_text())["huggingface"]["chat"]["tiny"] == "org/tiny-model"
+    listed = run("aliases", "list", "huggingface").stdout.splitlines()
+    assert "huggingface\tchat\ttiny\torg/tiny-model" in listed
+    assert "huggingface\tembeddings\tsmall\tsentence-transformers/all-MiniLM-L6-v2" in listed
+    assert run("send", "huggingface", "hi", "--model", "tiny").returncode == 0
+    assert upstream.requests[-1]["body"]["model"] == "org/tiny-model"
+
+
+def test_cache_memory_backend_is_refused(run):
+    done = run("cache", "stats", "--backend", "memory")
+    assert done.returncode == 2 and "persistent" in done.stderr
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_runs_the_proxy(run, upstream, tmp_path):
+    pytest.importorskip("fastapi", reason='pip install "llm-interface-hf[server]"')
+    import httpx
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "model_list:\n"
+        "  - model_name: llama\n"
+        "    litellm_params: {model: huggingface/meta-llama/Llama-3.1-8B-Instruct, api_key: os.environ/HF_TOKEN, "
+        f"api_base: {upstream.url}}}\n"
+        "general_settings: {master_key: sk-test}\n"
+    )
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_TOKEN": SECRET}
+    process = subprocess.Popen([SCRIPT, "serve", "--config", str(config), "--port", str(port), "--log-level", "debug"],
+                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "the proxy did not start"
+            time.sleep(0.1)
+        answer = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", headers={"Authorization": "Bearer sk-test"},
+                            json={"model": "llama", "messages": [{"role": "user", "content": "hi"}]}, timeout=10)
+        assert answer.json()["choices"][0]["message"]["content"] == "echo: hi"
+        assert upstream.requests[-1]["headers"]["Authorization"] == f"Bearer {SECRET}"
+    finally:
+        process.terminate()
+        logs, _ = process.communicate(timeout=10)
+    assert f"127.0.0.1:{port}" in logs  # bound to loopback by default
+    assert SECRET not in logs and "sk-test" not in logs
+
+
+def test_embed(run):
+    done = run("embed", "huggingface", "hello", "bye", "--model", "org/embedder")
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line) for line in done.stdout.splitlines()] == [[5.0, 2.0, 1.0], [3.0, 1.0, 1.0]]
+
+
+def test_classify(run):
+    done = run("classify", "huggingface", "I love it", "--model", "org/classifier")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\t")[0] == "POSITIVE"
+
+
+def test_rerank(run):
+    done = run("rerank", "huggingface", "red fox", "a red fox", "blue sky", "--model", "org/reranker")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].split("\t")[0] == "0"
