@@ -276,7 +276,7 @@ class Client:
         )
         use_cache = mode == "replay" or (mode != "off" and self._cache_for(iopts) is not None)
         key = cache_key(request, self.cache_scope) if use_cache else None
-        return Plan(request, iopts, provider, policy, Context(provider.name, request.model), key, started, mode)
+        return Plan(request, iopts, provider, policy, Context(provider.name, request.model, api_key), key, started, mode)
 
     def _cache_mode(self) -> str:
         if self.cache_mode is not None:

@@ -60,7 +60,12 @@ class Context:
 
     provider: Optional[str] = None
     model: Optional[str] = None
+    # The key this call sends, so that an error body echoing it (some servers quote the Authorization
+    # header back) is scrubbed before it reaches an exception, a log line or the proxy's answer.
+    secret: Optional[str] = field(default=None, repr=False, compare=False)
 
+
+REDACTED = b"[redacted]"
 
 RetryHook = Callable[[int, float, errors.LLMInterfaceError], None]
 
@@ -113,10 +118,13 @@ def success_body(status: int, headers: Mapping[str, str], content: bytes, ctx: C
 
 
 def error_from_answer(status: int, headers: Mapping[str, str], content: bytes, ctx: Context) -> errors.APIError:
+    secret = ctx.secret.encode("utf-8") if ctx.secret else None
+    if secret and secret in content:
+        content = content.replace(secret, REDACTED)
     body = decode_body(content)
     from .retry import server_wait
 
-    return errors.error_for_status(
+    error = errors.error_for_status(
         status,
         body,
         headers,
@@ -125,6 +133,10 @@ def error_from_answer(status: int, headers: Mapping[str, str], content: bytes, c
         request_id=request_id_of(headers),
         retry_after=server_wait(headers, None) if status == 429 else None,
     )
+    if ctx.secret and ctx.secret in error.message:  # a header such as X-Error-Message quoting the key
+        error.message = error.message.replace(ctx.secret, REDACTED.decode())
+        error.server_message = (error.server_message or "").replace(ctx.secret, REDACTED.decode())
+    return error
 
 
 def timeout_error(ctx: Context, call: HttpCall, what: str) -> errors.TimeoutError:

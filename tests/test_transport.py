@@ -273,3 +273,17 @@ def test_close_delimited_stream_delivers_each_event_on_arrival(loopback, stream)
         assert next(iterator).text == "first"
         gate.set()
         assert [c.text for c in iterator] == [" last"]
+
+
+def test_an_error_body_that_echoes_the_key_is_scrubbed(loopback, client):
+    """Some servers quote the Authorization header back in a 4xx body; the key must not reach the error."""
+    from conftest import FAKE_KEY
+
+    body = json.dumps({"error": f"Bad token: Bearer {FAKE_KEY}"}).encode()
+    loopback.queue(Answer(400, {"Content-Type": "application/json", "X-Error-Message": f"bad {FAKE_KEY}"}, body))
+    with pytest.raises(errors.ValidationError) as caught:
+        client.send_message("huggingface", "hi", {"api_base": loopback.url, "api_key": FAKE_KEY})
+    error = caught.value
+    for text in (str(error), repr(error), error.server_message, json.dumps(error.body)):
+        assert FAKE_KEY not in text
+    assert "[redacted]" in error.server_message
