@@ -5,6 +5,7 @@
     print(LLMInterface.send_message("huggingface", "Explain the importance of low latency LLMs.").results)
 """
 
+from .async_client import AsyncClient, AsyncStream
 from .client import Client, Stream
 from .errors import (
     APIError,
@@ -31,6 +32,7 @@ from .errors import (
 )
 from .interface import LLMInterface
 from .request import NOT_GIVEN
+from .session import Session
 from .types import (
     Choice,
     Classification,
@@ -49,6 +51,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "APIError",
+    "AsyncClient",
+    "AsyncStream",
     "AuthenticationError",
     "CacheMissError",
     "Choice",
@@ -75,6 +79,7 @@ __all__ = [
     "RerankResult",
     "Response",
     "ServerError",
+    "Session",
     "Stream",
     "StreamChunk",
     "StreamError",

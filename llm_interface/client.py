@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from . import errors
 from .aliases import AliasTable
 from .cache import CacheBackend, cache_key, make_cache
 from .credentials import find_api_base, find_api_key, how_to_set_key
+from .debug import debug_from_env, enable as enable_debug
 from .events import Hooks
 from .providers import Provider, provider_class
 from .request import (
@@ -57,7 +58,10 @@ class Client:
         cache: Optional[CacheBackend] = None,
         transport: Optional[Transport] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
+        debug: bool = False,
     ) -> None:
+        if debug or debug_from_env():
+            enable_debug()  # wire bodies in the log, keys redacted (debug.py)
         self._keys: Dict[str, str] = {}
         if api_keys:
             self.set_api_key(api_keys)
@@ -128,6 +132,37 @@ class Client:
         if key not in config:
             raise errors.ConfigurationError(f"Unknown config key {key!r}; known: {', '.join(sorted(config))}.")
         return config[key]
+
+    def on(self, event: str, hook: Optional[Callable[..., Any]] = None) -> Any:
+        """Call ``hook`` on ``event`` (``request``, ``response``, ``retry``, ``error``; ``on_`` prefix
+        accepted). Without ``hook``, a decorator: ``@client.on("response")``. See ``events.py``."""
+        if hook is None:
+            return lambda function: self.hooks.add(event, function)
+        return self.hooks.add(event, hook)
+
+    def off(self, event: str, hook: Callable[..., Any]) -> None:
+        """Stop calling ``hook`` on ``event``."""
+        self.hooks.remove(event, hook)
+
+    def send_messages(
+        self,
+        provider: str,
+        messages: Any,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+        *,
+        concurrency: int = 8,
+        progress: bool = True,
+        raise_on_error: bool = False,
+    ) -> List[Any]:
+        """A batch over threads, answers in input order: each a Response or the item's typed error.
+        See ``llm_interface.batch``."""
+        from .batch import send_messages
+
+        return send_messages(
+            self, provider, messages, options, interface_options,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+        )
 
     def provider(self, name: str) -> Provider:
         cls = provider_class(name)
