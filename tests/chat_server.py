@@ -36,6 +36,7 @@ class ChatServer:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.dropped = 0  # the client closed while we were still answering
+        self.dropped_texts: List[str] = []  # ... and for which message (stragglers of other tests aside)
         self.requests: List[Dict[str, Any]] = []
         self.seen: Counter = Counter()
         self.request_started = threading.Event()
@@ -104,15 +105,18 @@ class ChatServer:
                 self.open_connections -= 1
             writer.close()
 
-    async def _client_left(self, reader: asyncio.StreamReader, seconds: float) -> bool:
+    async def _client_left(self, reader: asyncio.StreamReader, seconds: float, text: str = "") -> bool:
         """Wait up to ``seconds``; True if the client hung up meanwhile."""
         try:
             data = await asyncio.wait_for(reader.read(1), seconds)
         except asyncio.TimeoutError:
             return False
+        except ConnectionError:  # a reset (RST) is a hang-up too
+            data = b""
         if not data:
             with self.lock:
                 self.dropped += 1
+                self.dropped_texts.append(text)
             return True
         return False
 
@@ -120,12 +124,21 @@ class ChatServer:
         self.requests.append({"path": path, "headers": headers, "body": body})
         messages = (body or {}).get("messages") or [{}]
         text = str(messages[-1].get("content", ""))
+        try:
+            return await self._respond(reader, writer, text, body)
+        except ConnectionError:  # the client hung up while we were writing
+            with self.lock:
+                self.dropped += 1
+                self.dropped_texts.append(text)
+            return False
+
+    async def _respond(self, reader, writer, text: str, body: Any) -> bool:
         words = text.split()
         with self.lock:
             self.seen[text] += 1
             count = self.seen[text]
         if words[:1] == ["sleep"]:
-            if await self._client_left(reader, float(words[1])):
+            if await self._client_left(reader, float(words[1]), text):
                 return False
         if words[:1] == ["fail429"] and count <= int(words[1]):
             await self._send(writer, 429, {"error": {"message": "slow down", "type": "rate_limit"}}, {"Retry-After": "0"})
@@ -167,7 +180,7 @@ class ChatServer:
             for i in range(int(words[1])):
                 chunk(delta(f"part{i} "))
             await writer.drain()
-            await self._client_left(reader, 10)
+            await self._client_left(reader, 10, text)
             return False
         pieces = ["echo:"] + words
         for i, piece in enumerate(pieces):
