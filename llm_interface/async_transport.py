@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Tuple
 
 from . import debug, errors
 from .retry import RetryPolicy
@@ -113,6 +113,14 @@ class AsyncHttpStream:
                 self._response.close()
 
 
+async def _close_at_loop_end(session: Any) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        if not session.closed:
+            await session.close()
+
+
 class AsyncTransport:
     """aiohttp with a bounded connection pool; safe for many concurrent calls in one loop."""
 
@@ -123,9 +131,9 @@ class AsyncTransport:
         self.limit = limit
         self._session: Any = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._closer: Any = None
 
-    @property
-    def session(self) -> Any:
+    async def session(self) -> Any:
         """The ClientSession of the running loop (made on first use in that loop)."""
         loop = asyncio.get_running_loop()
         session = self._session
@@ -135,27 +143,34 @@ class AsyncTransport:
         aiohttp = aiohttp_module()
         connector = aiohttp.TCPConnector(limit=self.limit, limit_per_host=0, ttl_dns_cache=300)
         # trust_env: proxies from the environment apply, as with requests.
-        self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
-        self._loop = loop
-        return self._session
+        session = aiohttp.ClientSession(connector=connector, trust_env=True)
+        # Closed when the loop ends: asyncio.run() closes every pending async generator
+        # (shutdown_asyncgens) before closing the loop, so a session nobody closed still is.
+        closer = _close_at_loop_end(session)
+        await closer.__anext__()
+        self._session, self._loop, self._closer = session, loop, closer
+        return session
 
     def detach(self) -> None:
-        """Forget the session without awaiting (its loop may be gone); its sockets are closed."""
-        session, self._session, self._loop = self._session, None, None
+        """Forget the session without awaiting (it belongs to another loop, maybe gone)."""
+        session, self._session, self._loop, self._closer = self._session, None, None, None
         if session is not None and not session.closed and session.connector is not None:
-            session.connector._close()  # synchronous part of close(); no loop needed
+            session.connector._close()  # the synchronous part of close(); no loop needed
 
     async def close(self) -> None:
-        session, self._session, self._loop = self._session, None, None
-        if session is not None and not session.closed:
-            await session.close()
+        closer, self._closer = self._closer, None
+        if closer is not None and self._loop is asyncio.get_running_loop():
+            self._session = self._loop = None
+            await closer.aclose()  # its finally closes the session
+        else:
+            self.detach()
 
     async def _attempts(
         self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook]
     ) -> Tuple[Any, int]:
         """The first 2xx aiohttp response; the typed error once retries are spent."""
         aiohttp = aiohttp_module()
-        session = self.session
+        session = await self.session()
         retrier = Retrier(policy, ctx, on_retry)
         headers: Dict[str, str] = dict(call.headers)
         data = None if call.json is None else json.dumps(call.json, ensure_ascii=False).encode("utf-8")

@@ -72,6 +72,7 @@ class ChatServer:
         asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
+        self.loop.close()
 
     # -- HTTP -----------------------------------------------------------------------------------
 
