@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import time
+from urllib.request import getproxies_environment
 from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Tuple
 
 from . import debug, errors
@@ -142,8 +143,10 @@ class AsyncTransport:
         self.detach()
         aiohttp = aiohttp_module()
         connector = aiohttp.TCPConnector(limit=self.limit, limit_per_host=0, ttl_dns_cache=300)
-        # trust_env: proxies from the environment apply, as with requests.
-        session = aiohttp.ClientSession(connector=connector, trust_env=True)
+        # Proxies from the environment apply, as with requests. Only when some are set: with
+        # trust_env aiohttp looks them up (and reads .netrc) in a thread for every request, which
+        # cost about a third of the client's CPU at concurrency 64 (benchmarks/RESULTS.md).
+        session = aiohttp.ClientSession(connector=connector, trust_env=bool(getproxies_environment()))
         # Closed when the loop ends: asyncio.run() closes every pending async generator
         # (shutdown_asyncgens) before closing the loop, so a session nobody closed still is.
         closer = _close_at_loop_end(session)
