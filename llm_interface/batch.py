@@ -97,6 +97,7 @@ def send_messages(
 ) -> List[Any]:
     """Send every message with up to ``concurrency`` threads over ``client``; answers in input order."""
     _check(concurrency)
+    interface_options = client._interface_options(interface_options)  # merged and checked once, not per item
     items = list(messages)
     results: List[Any] = [None] * len(items)
     if not items:
@@ -157,6 +158,7 @@ async def send_messages_async(
     """Send every message with up to ``concurrency`` requests in flight; answers in input order."""
     _check(concurrency)
     client = aclient.client
+    interface_options = client._interface_options(interface_options)  # merged and checked once, not per item
     items = list(messages)
     results: List[Any] = [None] * len(items)
     if not items:

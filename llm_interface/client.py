@@ -224,14 +224,15 @@ class Client:
             settings=settings,
         )
         provider.supports(request)
-        request = replace(request, model=provider.resolve_model(request, self.aliases))
+        model = provider.resolve_model(request, self.aliases)
         api_key = find_api_key(provider.name, explicit_key, self._keys)
+        # One replace for both: dataclasses.replace is the costliest step of planning (batches, RESULTS.md).
+        request = replace(request, model=model, api_key=api_key)
         if api_key is None and provider.needs_api_key(request):
             raise errors.MissingAPIKeyError(
                 f"No API key for {provider.name!r}. To set one: {how_to_set_key(provider.name)}.",
                 provider=provider.name, model=request.model,
             )
-        request = replace(request, api_key=api_key)
         policy = RetryPolicy(
             attempts=iopts.retry_attempts, multiplier=iopts.retry_multiplier, budget=iopts.max_retry_wait
         )
