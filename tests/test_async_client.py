@@ -271,3 +271,33 @@ def test_the_static_facade_twins_work_across_event_loops(server):
 
     assert first.results == "echo: loop one" and second.results == "echo: loop two"
     assert "".join(asyncio.run(streamed())) == "echo: s"
+
+
+class CountingLimiter:
+    """A stand-in for the rate limiter of the limits issue: records what it was asked to let through."""
+
+    def __init__(self):
+        self.seen = []
+
+    def acquire(self, request):
+        self.seen.append(("sync", request.model))
+
+
+class AsyncCountingLimiter(CountingLimiter):
+    async def acquire_async(self, request):
+        self.seen.append(("async", request.model))
+
+
+@pytest.mark.parametrize("limiter_class, how", [(CountingLimiter, "sync"), (AsyncCountingLimiter, "async")])
+def test_the_rate_limiter_is_asked_before_each_network_call(server, limiter_class, how):
+    require("aiohttp", "async")
+    limiter = limiter_class()
+
+    async def main():
+        async with make("aiohttp") as c:
+            c.client.rate_limiter = limiter
+            await c.send_message_async("huggingface", "limited", options(server))
+            await c.stream_message_async("huggingface", "limited stream", options(server)).text()
+
+    asyncio.run(main())
+    assert limiter.seen == [(how, "test-model"), (how, "test-model")]
