@@ -133,6 +133,7 @@ class AsyncTransport:
         self._session: Any = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._closer: Any = None
+        self._timeouts: Dict[Any, Any] = {}  # call.timeout -> aiohttp.ClientTimeout
 
     async def session(self) -> Any:
         """The ClientSession of the running loop (made on first use in that loop)."""
@@ -173,14 +174,20 @@ class AsyncTransport:
     ) -> Tuple[Any, int]:
         """The first 2xx aiohttp response; the typed error once retries are spent."""
         aiohttp = aiohttp_module()
-        session = await self.session()
+        session = self._session
+        if session is None or self._loop is not asyncio.get_running_loop() or session.closed:
+            session = await self.session()
         retrier = Retrier(policy, ctx, on_retry)
         headers: Dict[str, str] = dict(call.headers)
         data = None if call.json is None else json.dumps(call.json, ensure_ascii=False).encode("utf-8")
         if data is not None:
             headers["Content-Type"] = "application/json"
-        connect, read = timeouts(call.timeout)
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+        timeout = self._timeouts.get(call.timeout)
+        if timeout is None:
+            connect, read = timeouts(call.timeout)
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+            if isinstance(call.timeout, (int, float, type(None))) and len(self._timeouts) < 64:
+                self._timeouts[call.timeout] = timeout  # a handful of distinct values in practice
         while True:
             if _wire.isEnabledFor(logging.DEBUG):
                 debug.log_call(call.method, call.url, headers, data)
