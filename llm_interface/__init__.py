@@ -5,6 +5,7 @@
     print(LLMInterface.send_message("huggingface", "Explain the importance of low latency LLMs.").results)
 """
 
+from .async_client import AsyncClient, AsyncStream
 from .client import Client, Stream
 from .errors import (
     APIError,
@@ -32,6 +33,7 @@ from .errors import (
 from .interface import LLMInterface
 from .prompts import PromptTemplate
 from .request import NOT_GIVEN
+from .session import Session
 from .types import (
     Choice,
     Classification,
@@ -50,6 +52,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "APIError",
+    "AsyncClient",
+    "AsyncStream",
     "AuthenticationError",
     "CacheMissError",
     "Choice",
@@ -77,6 +81,7 @@ __all__ = [
     "RerankResult",
     "Response",
     "ServerError",
+    "Session",
     "Stream",
     "StreamChunk",
     "StreamError",

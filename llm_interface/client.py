@@ -13,12 +13,13 @@ import logging
 import os
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from . import errors
 from .aliases import AliasTable
 from .cache import MODE_ENV_VAR, MODES, CacheBackend, cache_key, make_cache
 from .credentials import find_api_base, find_api_key, how_to_set_key
+from .debug import debug_from_env, enable as enable_debug
 from .events import Hooks
 from .providers import Provider, provider_class
 from .request import (
@@ -62,7 +63,10 @@ class Client:
         cache: Optional[CacheBackend] = None,
         transport: Optional[Transport] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
+        debug: bool = False,
     ) -> None:
+        if debug or debug_from_env():
+            enable_debug()  # wire bodies in the log, keys redacted (debug.py)
         self._keys: Dict[str, str] = {}
         if api_keys:
             self.set_api_key(api_keys)
@@ -191,6 +195,37 @@ class Client:
             self.rate_limiter = RateLimiter()
         self.rate_limiter.configure(
             provider_class(provider).name, requests_per_minute, tokens_per_minute, redis_url, max_wait=max_wait
+        )
+
+    def on(self, event: str, hook: Optional[Callable[..., Any]] = None) -> Any:
+        """Call ``hook`` on ``event`` (``request``, ``response``, ``retry``, ``error``; ``on_`` prefix
+        accepted). Without ``hook``, a decorator: ``@client.on("response")``. See ``events.py``."""
+        if hook is None:
+            return lambda function: self.hooks.add(event, function)
+        return self.hooks.add(event, hook)
+
+    def off(self, event: str, hook: Callable[..., Any]) -> None:
+        """Stop calling ``hook`` on ``event``."""
+        self.hooks.remove(event, hook)
+
+    def send_messages(
+        self,
+        provider: str,
+        messages: Any,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+        *,
+        concurrency: int = 8,
+        progress: bool = True,
+        raise_on_error: bool = False,
+    ) -> List[Any]:
+        """A batch over threads, answers in input order: each a Response or the item's typed error.
+        See ``llm_interface.batch``."""
+        from .batch import send_messages
+
+        return send_messages(
+            self, provider, messages, options, interface_options,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
         )
 
     def provider(self, name: str) -> Provider:
@@ -491,12 +526,17 @@ class Client:
             return plain(messages, request.model), ()
         return template.render(messages), template.stop
 
+    @staticmethod
+    def needs_prompt(plan: Plan) -> bool:
+        """Chat messages bound for a raw-generation route that ``render_prompt`` must turn into a prompt."""
+        return plan.request.prompt is None and plan.provider.renders_prompt(plan.request)
+
     def render_prompt(self, plan: Plan) -> Plan:
         """Chat messages bound for a raw-generation route, rendered into ``request.prompt`` (may fetch the Hub
         template: an I/O step, run just before ``prepare``). Other plans come back unchanged."""
-        request = plan.request
-        if request.prompt is not None or not plan.provider.renders_prompt(request):
+        if not self.needs_prompt(plan):
             return plan
+        request = plan.request
         prompt, stops = self.prompt_for(request)
         params = request.params
         if stops and not params.get("stop"):
@@ -563,18 +603,24 @@ class Client:
         return self.run(self.plan(provider, "rerank", None, options, interface_options, inputs=inputs))
 
     def _batched(self, provider: str, task: str, text_or_list: Any, options: Any, interface_options: Any) -> Any:
+        plans = self.batch_plans(provider, task, text_or_list, options, interface_options)
+        if len(plans) == 1:
+            return self.run(plans[0])
+        started = time.perf_counter()
+        return merge_batches([self.run(plan) for plan in plans], time.perf_counter() - started)
+
+    def batch_plans(self, provider: str, task: str, text_or_list: Any, options: Any, interface_options: Any) -> List[Plan]:
+        """One plan per server-sized batch of an embeddings/classify input (shared with the async client)."""
         single = isinstance(text_or_list, str)
         texts = _check_texts([text_or_list] if single else text_or_list, "input")
         plan = self.plan(provider, task, None, options, interface_options, inputs=text_or_list if single else texts)
         size = plan.provider.batch_size(plan.request)
         if single or not size or len(texts) <= size:
-            return self.run(plan)
-        started = time.perf_counter()
-        parts = [
-            self.run(self.plan(provider, task, None, options, interface_options, inputs=texts[at:at + size]))
+            return [plan]
+        return [
+            self.plan(provider, task, None, options, interface_options, inputs=texts[at:at + size])
             for at in range(0, len(texts), size)
         ]
-        return _merge(parts, time.perf_counter() - started)
 
     def open_stream(self, plan: Plan) -> "Stream":
         hit = self.cached(plan)
@@ -605,7 +651,7 @@ def _check_texts(value: Any, name: str) -> List[str]:
     return list(value)
 
 
-def _merge(parts: List[Any], total_time: float) -> Any:
+def merge_batches(parts: List[Any], total_time: float) -> Any:
     """Batches of one embeddings/classify call, joined back into one answer in input order."""
     first = parts[0]
     common = dict(

@@ -1,13 +1,18 @@
 """Hooks that let users plug in their own metrics and logging.
 
 Events: ``request`` (a key-free ``Request``), ``response`` (request, response), ``retry``
-(request, retry number, wait, error), ``error`` (request, error). A hook that raises is logged and
-ignored: user metrics never break a call.
+(request, retry number, wait, error), ``error`` (request, error). The ``Response`` carries the
+timings (``request_time``, ``total_time``), ``usage``, ``retries`` and ``cached``. A hook that raises
+is logged and ignored: user metrics never break a call. Register with ``Client.on("response", fn)``.
+
+Hooks never see a key: every ``Request`` handed to a hook has ``api_key=None`` and its secret-bearing
+headers redacted.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, Callable, Dict, List
 
 logger = logging.getLogger("llm_interface")
@@ -39,8 +44,23 @@ class Hooks:
         return any(self._hooks.values())
 
     def emit(self, event: str, *args: Any) -> None:
-        for hook in self._hooks.get(event, ()):
+        hooks = self._hooks.get(event)
+        if not hooks:
+            return
+        args = tuple(_key_free(arg) for arg in args)
+        for hook in tuple(hooks):  # a copy: a batch may add or remove its hook meanwhile
             try:
                 hook(*args)
             except Exception:  # noqa: BLE001 - a user's hook must not break the call
                 logger.exception("The %s hook %r raised; ignored.", event, hook)
+
+
+def _key_free(value: Any) -> Any:
+    """A Request without its key (and with secret headers redacted); anything else as it is."""
+    from .request import Request
+
+    if isinstance(value, Request) and (value.api_key is not None or value.headers):
+        from .debug import redact_headers
+
+        return replace(value, api_key=None, headers=redact_headers(value.headers))
+    return value

@@ -7,7 +7,7 @@ configurations in one process.
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from .cache import CacheBackend
 from .client import Client, Stream
@@ -35,6 +35,7 @@ class LLMInterface:
 
     _client: Optional[Client] = None
     client = _DefaultClient()
+    _async: Any = None  # the AsyncClient over ``client``, for the async twins
 
     def __init__(self) -> None:
         raise TypeError("LLMInterface is used through its static methods; build a Client for an instance.")
@@ -176,3 +177,98 @@ class LLMInterface:
         **kwargs: Any,
     ) -> None:
         cls.client.configure_rate_limit(provider, requests_per_minute, tokens_per_minute, redis_url, **kwargs)
+
+    @classmethod
+    # -- async twins and batches (async_client.py, batch.py) ----------------------------------------
+
+    @classmethod
+    def async_client(cls) -> Any:
+        """The AsyncClient sharing the default client (rebuilt after ``reset``)."""
+        current, client = cls._async, cls.client
+        if current is None or current.client is not client:
+            from .async_client import AsyncClient
+
+            if current is not None and current.transport is not None:
+                current.transport.detach()
+            current = cls._async = AsyncClient(client=client)
+        return current
+
+    @classmethod
+    async def send_message_async(
+        cls,
+        provider: str,
+        message: Any,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Response:
+        return await cls.async_client().send_message_async(provider, message, options, interface_options)
+
+    @classmethod
+    def stream_message_async(
+        cls,
+        provider: str,
+        message: Any,
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Any:
+        return cls.async_client().stream_message_async(provider, message, options, interface_options)
+
+    @classmethod
+    async def complete_async(cls, provider: str, prompt: str, options: Optional[Mapping[str, Any]] = None,
+                             interface_options: Optional[Mapping[str, Any]] = None) -> Response:
+        return await cls.async_client().complete_async(provider, prompt, options, interface_options)
+
+    @classmethod
+    def stream_complete_async(cls, provider: str, prompt: str, options: Optional[Mapping[str, Any]] = None,
+                              interface_options: Optional[Mapping[str, Any]] = None) -> Any:
+        return cls.async_client().stream_complete_async(provider, prompt, options, interface_options)
+
+    @classmethod
+    async def embeddings_async(cls, provider: str, text_or_list: Any, options: Optional[Mapping[str, Any]] = None,
+                               interface_options: Optional[Mapping[str, Any]] = None) -> Any:
+        return await cls.async_client().embeddings_async(provider, text_or_list, options, interface_options)
+
+    @classmethod
+    async def classify_async(cls, provider: str, text_or_list: Any, options: Optional[Mapping[str, Any]] = None,
+                             interface_options: Optional[Mapping[str, Any]] = None) -> Any:
+        return await cls.async_client().classify_async(provider, text_or_list, options, interface_options)
+
+    @classmethod
+    async def rerank_async(cls, provider: str, query: str, documents: Iterable[str],
+                           options: Optional[Mapping[str, Any]] = None,
+                           interface_options: Optional[Mapping[str, Any]] = None) -> Any:
+        return await cls.async_client().rerank_async(provider, query, documents, options, interface_options)
+
+    @classmethod
+    def send_messages(
+        cls,
+        provider: str,
+        messages: Iterable[Any],
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+        *,
+        concurrency: int = 8,
+        progress: bool = True,
+        raise_on_error: bool = False,
+    ) -> List[Any]:
+        return cls.client.send_messages(
+            provider, messages, options, interface_options,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+        )
+
+    @classmethod
+    async def send_messages_async(
+        cls,
+        provider: str,
+        messages: Iterable[Any],
+        options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+        *,
+        concurrency: int = 8,
+        progress: bool = True,
+        raise_on_error: bool = False,
+    ) -> List[Any]:
+        return await cls.async_client().send_messages_async(
+            provider, messages, options, interface_options,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+        )

@@ -17,11 +17,12 @@ from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
 import requests
 from requests.adapters import HTTPAdapter
 
-from . import errors
+from . import debug, errors
 from .retry import RetryPolicy, retry_delay
 from .sse import SSEDecoder
 
 logger = logging.getLogger("llm_interface")
+_wire = debug.wire_logger
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 120.0
@@ -238,8 +239,11 @@ class HttpStream:
 
     def __iter__(self) -> Iterator[Tuple[Optional[str], bytes]]:
         decoder = SSEDecoder()
+        logged = _wire.isEnabledFor(logging.DEBUG)
         try:
             for chunk in _arrivals(self._response.raw):
+                if logged:
+                    debug.log_event(chunk)
                 yield from decoder.feed(chunk)
         except requests.exceptions.RequestException as exc:
             raise self._broken(exc) from exc
@@ -298,6 +302,8 @@ class Transport:
         data = None if call.json is None else json.dumps(call.json, ensure_ascii=False).encode("utf-8")
         if data is not None:
             headers = {**headers, "Content-Type": "application/json"}
+        if _wire.isEnabledFor(logging.DEBUG):
+            debug.log_call(call.method, call.url, headers, data)
         return self.session.request(
             call.method, call.url, data=data, headers=headers, timeout=timeouts(call.timeout),
             stream=call.stream, allow_redirects=True,
@@ -333,6 +339,8 @@ class Transport:
                 except requests.exceptions.RequestException:
                     content = b""
                 response.close()
+                if _wire.isEnabledFor(logging.DEBUG):
+                    debug.log_answer(call.url, response.status_code, content, debug.secrets_of(call.headers))
                 answer_headers = response.headers
                 error = error_from_answer(response.status_code, response.headers, content, ctx)
                 body = error.body
@@ -357,6 +365,8 @@ class Transport:
                 f"The answer from {_where(call.url)} broke off while being read ({type(exc).__name__}).",
                 provider=ctx.provider, model=ctx.model,
             ) from exc
+        if _wire.isEnabledFor(logging.DEBUG):
+            debug.log_answer(call.url, response.status_code, content, debug.secrets_of(call.headers))
         body = success_body(response.status_code, response.headers, content, ctx)
         return HttpResult(response.status_code, response.headers, body, time.perf_counter() - started, retries)
 

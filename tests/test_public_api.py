@@ -8,11 +8,11 @@ import sys
 import llm_interface
 
 EXPECTED = [
-    "APIError", "AuthenticationError", "CacheMissError", "Choice", "Classification", "ClassificationResponse",
+    "APIError", "AsyncClient", "AsyncStream", "AuthenticationError", "CacheMissError", "Choice", "Classification", "ClassificationResponse",
     "Client", "ConfigurationError", "ConnectionError", "EmbeddingResponse", "InvalidRequestError",
     "InvalidResponseError", "LLMInterface", "LLMInterfaceError", "Label", "Logprobs", "MissingAPIKeyError",
     "MissingDependencyError", "ModelLoadingError", "NOT_GIVEN", "NotFoundError", "PaymentRequiredError", "PromptTemplate",
-    "RateLimitError", "RerankResponse", "RerankResult", "Response", "ServerError", "Stream", "StreamChunk",
+    "RateLimitError", "RerankResponse", "RerankResult", "Response", "ServerError", "Session", "Stream", "StreamChunk",
     "StreamError", "TimeoutError", "UnknownModelError", "UnknownProviderError", "UnsupportedTaskError", "Usage",
     "ValidationError", "__version__",
 ]

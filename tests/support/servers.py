@@ -127,6 +127,12 @@ def run_server(
     try:
         _wait_ready(proc, url + ready_path, startup_timeout, server)
         yield server
+    except BaseException:
+        # Keep the log for post-mortems; its path is in the failing output.
+        print(f"server log kept at {log_path}", file=sys.stderr)
+        raise
+    else:
+        log_path.unlink(missing_ok=True)
     finally:
         _kill_group(proc)
         log_file.close()
@@ -227,7 +233,7 @@ def llama_cpp_server(
 
 def _post(url: str, body: dict, timeout: float = 120.0):
     req = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        url, data=(body if isinstance(body, str) else json.dumps(body)).encode(), headers={"Content-Type": "application/json"}
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -263,8 +269,10 @@ def _exercise_chat(server: RunningServer, label: str) -> None:
     print(f"[{label}] tool call: {status} {json.loads(text)['choices'][0]}")
     status, text = _post(chat_url, {
         "model": server.model, "temperature": 0, "max_tokens": 60, "tools": [WEATHER_TOOL],
+        # llama-cpp-python rejects content=None next to tool_calls (HTTP 500
+        # validation error); "" renders the same prompt on both servers.
         "messages": weather + [
-            WEATHER_TOOL_CALL_MESSAGE,
+            {**WEATHER_TOOL_CALL_MESSAGE, "content": ""},
             {"role": "tool", "tool_call_id": "call_0", "content": "22C, sunny"},
         ],
     })
@@ -301,10 +309,12 @@ def _self_check() -> None:
         with llama_cpp_server(gguf, embedding=True) as server:
             print(f"llama_cpp.server ready in {time.monotonic() - t:.1f}s at {server.base_url}")
             _exercise_chat(server, "llama.cpp")
+            t = time.monotonic()
             status, text = _post(server.base_url + "/embeddings",
                                  {"model": server.model, "input": ["hello", "world"]})
             data = json.loads(text)["data"]
-            print(f"[llama.cpp] embeddings: {status} {len(data)} vectors of dim {len(data[0]['embedding'])}")
+            print(f"[llama.cpp] embeddings: {status} {len(data)} vectors of dim "
+                  f"{len(data[0]['embedding'])} ({(time.monotonic() - t) * 1000:.0f} ms)")
     except ImportError as exc:
         print(f"llama.cpp skipped: {exc}")
 

@@ -17,6 +17,7 @@ Run ``python tests/support/tiny_models.py`` to build and verify everything.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -185,8 +186,17 @@ cloudy, it is raining; the temperature is 22C or 18C. {"name": "value"}.
 # --------------------------------------------------------------------------
 
 def _builder_hash() -> str:
-    """Hash of this source file: editing the builder invalidates the cache."""
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    """Hash of this source file and of the libraries that shape the output:
+    editing the builder or upgrading them invalidates the cache."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for dist in ("transformers", "tokenizers", "torch", "gguf"):
+        try:
+            digest.update(f"{dist}={version(dist)}".encode())
+        except PackageNotFoundError:
+            pass
+    return digest.hexdigest()[:12]
 
 
 def _cached_build(cache_dir: Path | str | None, name: str, build) -> Path:
@@ -478,6 +488,10 @@ def _write_gguf(hf_folder: Path, out_path: Path) -> None:
     writer.add_rope_freq_base(float(rope_theta))
     writer.add_layer_norm_rms_eps(config["rms_norm_eps"])
     writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    # Without a pooling type llama.cpp returns one vector per token from
+    # /v1/embeddings; mean pooling gives one vector per input, like OpenAI.
+    # It only applies to embedding contexts, so chat is unaffected.
+    writer.add_pooling_type(gguf.PoolingType.MEAN)
 
     tokens, types, merges = _gguf_tokenizer_fields(hf_folder)
     writer.add_tokenizer_model("gpt2")
@@ -506,11 +520,9 @@ def _write_gguf(hf_folder: Path, out_path: Path) -> None:
 
 
 def _verify_gguf(gguf_path: Path) -> None:
-    """Check llama.cpp reproduces every single-turn reply (skipped if absent)."""
-    try:
-        import llama_cpp
-    except ImportError:
-        return
+    """Check llama.cpp reproduces every single-turn reply exactly."""
+    import llama_cpp
+
     llm = llama_cpp.Llama(model_path=str(gguf_path), n_ctx=512, n_threads=1, verbose=False)
     for prompt, reply in REPLIES.items():
         out = llm.create_chat_completion(
@@ -522,15 +534,21 @@ def _verify_gguf(gguf_path: Path) -> None:
 
 
 def build_tiny_gguf(cache_dir: Path | str | None = None) -> Path:
-    """Build (or reuse) the tiny chat model as an f32 GGUF; return the file path."""
+    """Build (or reuse) the tiny chat model as an f32 GGUF; return the file path.
+
+    The file itself needs only ``gguf``; it is checked against llama.cpp as
+    soon as ``llama_cpp`` is importable (once, remembered by a marker file).
+    """
     hf_folder = build_tiny_chat_model(cache_dir)
-
-    def build(folder: Path) -> None:
-        path = folder / "tiny-chat-f32.gguf"
-        _write_gguf(hf_folder, path)
+    folder = _cached_build(
+        cache_dir, "tiny-gguf", lambda d: _write_gguf(hf_folder, d / "tiny-chat-f32.gguf")
+    )
+    path = folder / "tiny-chat-f32.gguf"
+    marker = folder / ".verified-llama-cpp"
+    if not marker.exists() and importlib.util.find_spec("llama_cpp") is not None:
         _verify_gguf(path)
-
-    return _cached_build(cache_dir, "tiny-gguf", build) / "tiny-chat-f32.gguf"
+        marker.write_text("ok")
+    return path
 
 
 # --------------------------------------------------------------------------

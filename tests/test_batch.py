@@ -1,0 +1,121 @@
+"""Batches (sync over threads, async over AsyncClient) against the loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from chat_server import chat_server, server  # noqa: F401 - fixtures
+from conftest import FAKE_KEY
+from llm_interface import AsyncClient, Client, LLMInterface, errors
+from llm_interface import batch as batch_module
+from optional import require
+
+
+def options(server):
+    return {"api_base": server.url, "model": "test-model"}
+
+
+@pytest.fixture
+def sync_client():
+    with Client({"huggingface": FAKE_KEY}, interface_options={"retry_attempts": 0}) as c:
+        yield c
+
+
+@pytest.fixture(params=["sync", "aiohttp", "threads"])
+def run_batch(request, sync_client):
+    """``run_batch(messages, options, interface_options, **kw)`` through each of the three paths."""
+    if request.param == "aiohttp":
+        require("aiohttp", "async")
+    if request.param == "sync":
+        return lambda *args, **kw: sync_client.send_messages("huggingface", *args, **kw)
+
+    def run(*args, **kw):
+        async def main():
+            async with AsyncClient(sync_client, backend=request.param) as c:
+                return await c.send_messages_async("huggingface", *args, **kw)
+
+        return asyncio.run(main())
+
+    run.client = sync_client
+    return run
+
+
+def test_answers_come_back_in_input_order_and_failures_stay_in_their_slot(server, run_batch):
+    messages = [f"sleep 0.0{i % 3} item {i}" for i in range(20)]
+    messages[3] = "status 404"
+    messages[7] = ""  # bad input fails its own slot, before any I/O
+    results = run_batch(messages, options(server), concurrency=5, progress=False)
+    assert len(results) == 20
+    for i, result in enumerate(results):
+        if i == 3:
+            assert isinstance(result, errors.NotFoundError) and result.status == 404
+        elif i == 7:
+            assert isinstance(result, errors.InvalidRequestError)
+        else:
+            assert result.results == f"echo: {messages[i]}"
+    assert len(server.requests) == 19
+
+
+def test_raise_on_error_raises_the_typed_error(server, run_batch):
+    with pytest.raises(errors.AuthenticationError):
+        run_batch(["a", "status 401", "b"], options(server), concurrency=1, raise_on_error=True, progress=False)
+
+
+def test_concurrency_bounds_the_requests_in_flight(server, run_batch):
+    results = run_batch([f"sleep 0.05 c{i}" for i in range(16)], options(server), concurrency=4, progress=False)
+    assert all(not isinstance(r, Exception) for r in results)
+    assert server.peak_in_flight <= 4
+
+
+def test_cache_hits_skip_the_network(server, run_batch):
+    iopts = {"cache_timeout_seconds": 60}
+    messages = [f"cached {i}" for i in range(6)]
+    first = run_batch(messages, options(server), iopts, progress=False)
+    again = run_batch(messages + ["new one"], options(server), iopts, progress=False)
+    assert [r.cached for r in first] == [False] * 6
+    assert [r.cached for r in again] == [True] * 6 + [False]
+    assert len(server.requests) == 7
+
+
+def test_429s_slow_the_batch_down_instead_of_failing_it(server, run_batch):
+    iopts = {"retry_attempts": 3, "retry_multiplier": 0}
+    messages = [f"fail429 2 item{i}" for i in range(6)]
+    results = run_batch(messages, options(server), iopts, concurrency=3, progress=False)
+    assert [r.results for r in results] == [f"echo: {m}" for m in messages]
+    assert all(r.retries == 2 for r in results)
+
+
+def test_the_pacer_holds_every_item_after_a_429():
+    pacer = batch_module.Pacer()
+    pacer.on_retry(None, 1, 30.0, errors.RateLimitError("slow down", status=429))
+    assert pacer.pause() > 25  # every worker now waits ~30 s before its next request
+    pacer.on_retry(None, 1, 60.0, errors.ServerError("boom", status=500))
+    assert pacer.pause() < 31  # only 429s pause the batch
+
+
+def test_bad_concurrency_is_a_clear_error(sync_client):
+    with pytest.raises(errors.InvalidRequestError, match="concurrency"):
+        sync_client.send_messages("huggingface", ["a"], concurrency=0)
+    assert sync_client.send_messages("huggingface", []) == []
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
+    require("tqdm", "test")
+    assert batch_module._Progress(5, True, "x").bar is None  # pytest's stderr is not a terminal
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    bar = batch_module._Progress(5, True, "x")
+    assert bar.bar is not None
+    bar.update()
+    bar.close()
+    assert batch_module._Progress(5, False, "x").bar is None  # asked off
+
+
+def test_the_static_facade_batches(server):
+    LLMInterface.set_api_key({"huggingface": FAKE_KEY})
+    results = LLMInterface.send_messages("huggingface", ["a", "b"], options(server), progress=False)
+    assert [r.results for r in results] == ["echo: a", "echo: b"]
+    if require("aiohttp", "async"):
+        results = asyncio.run(LLMInterface.send_messages_async("huggingface", ["c"], options(server), progress=False))
+        assert results[0].results == "echo: c"
