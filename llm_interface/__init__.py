@@ -5,48 +5,112 @@
     print(LLMInterface.send_message("huggingface", "Explain the importance of low latency LLMs.").results)
 """
 
-from .async_client import AsyncClient, AsyncStream
-from .client import Client, Stream
-from .errors import (
-    APIError,
-    AuthenticationError,
-    CacheMissError,
-    ConfigurationError,
-    ConnectionError,
-    InvalidRequestError,
-    InvalidResponseError,
-    LLMInterfaceError,
-    MissingAPIKeyError,
-    MissingDependencyError,
-    ModelLoadingError,
-    NotFoundError,
-    PaymentRequiredError,
-    RateLimitError,
-    ServerError,
-    StreamError,
-    TimeoutError,
-    UnknownModelError,
-    UnknownProviderError,
-    UnsupportedTaskError,
-    ValidationError,
-)
-from .interface import LLMInterface
-from .prompts import PromptTemplate
-from .request import NOT_GIVEN
-from .session import Session
-from .types import (
-    Choice,
-    Classification,
-    ClassificationResponse,
-    EmbeddingResponse,
-    Label,
-    Logprobs,
-    RerankResponse,
-    RerankResult,
-    Response,
-    StreamChunk,
-    Usage,
-)
+from typing import TYPE_CHECKING
+
+# Public name -> the module that defines it. Imported on first use (PEP 562), so that
+# ``import llm_interface`` costs next to nothing and asyncio, requests and the rest load only when used.
+_LAZY = {
+    "APIError": "errors",
+    "AsyncClient": "async_client",
+    "AsyncStream": "async_client",
+    "AuthenticationError": "errors",
+    "CacheMissError": "errors",
+    "Choice": "types",
+    "Classification": "types",
+    "ClassificationResponse": "types",
+    "Client": "client",
+    "ConfigurationError": "errors",
+    "ConnectionError": "errors",
+    "EmbeddingResponse": "types",
+    "InvalidRequestError": "errors",
+    "InvalidResponseError": "errors",
+    "LLMInterface": "interface",
+    "LLMInterfaceError": "errors",
+    "Label": "types",
+    "Logprobs": "types",
+    "MissingAPIKeyError": "errors",
+    "MissingDependencyError": "errors",
+    "ModelLoadingError": "errors",
+    "NOT_GIVEN": "request",
+    "NotFoundError": "errors",
+    "PaymentRequiredError": "errors",
+    "PromptTemplate": "prompts",
+    "RateLimitError": "errors",
+    "RerankResponse": "types",
+    "RerankResult": "types",
+    "Response": "types",
+    "ServerError": "errors",
+    "Session": "session",
+    "Stream": "client",
+    "StreamChunk": "types",
+    "StreamError": "errors",
+    "TimeoutError": "errors",
+    "UnknownModelError": "errors",
+    "UnknownProviderError": "errors",
+    "UnsupportedTaskError": "errors",
+    "Usage": "types",
+    "ValidationError": "errors",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llm_interface' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # next time, a plain attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from .async_client import AsyncClient, AsyncStream
+    from .client import Client, Stream
+    from .errors import (
+        APIError,
+        AuthenticationError,
+        CacheMissError,
+        ConfigurationError,
+        ConnectionError,
+        InvalidRequestError,
+        InvalidResponseError,
+        LLMInterfaceError,
+        MissingAPIKeyError,
+        MissingDependencyError,
+        ModelLoadingError,
+        NotFoundError,
+        PaymentRequiredError,
+        RateLimitError,
+        ServerError,
+        StreamError,
+        TimeoutError,
+        UnknownModelError,
+        UnknownProviderError,
+        UnsupportedTaskError,
+        ValidationError,
+    )
+    from .interface import LLMInterface
+    from .prompts import PromptTemplate
+    from .request import NOT_GIVEN
+    from .session import Session
+    from .types import (
+        Choice,
+        Classification,
+        ClassificationResponse,
+        EmbeddingResponse,
+        Label,
+        Logprobs,
+        RerankResponse,
+        RerankResult,
+        Response,
+        StreamChunk,
+        Usage,
+    )
 
 __version__ = "0.1.0"
 
