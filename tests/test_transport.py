@@ -287,3 +287,18 @@ def test_an_error_body_that_echoes_the_key_is_scrubbed(loopback, client):
     for text in (str(error), repr(error), error.server_message, json.dumps(error.body)):
         assert FAKE_KEY not in text
     assert "[redacted]" in error.server_message
+
+
+@pytest.mark.parametrize("proxies_in_env", [False, True])
+def test_netrc_never_replaces_our_authorization(loopback, tmp_path, monkeypatch, proxies_in_env):
+    """requests reads ~/.netrc when it trusts the environment; its credentials would replace the key."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password netrc-password\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    if proxies_in_env:  # the path where requests keeps reading the environment (proxies must still apply)
+        monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    loopback.queue(Answer(body=json.dumps(COMPLETION).encode()))
+    with Client({"openai-compatible": "sk-test-fake-key"}, interface_options={"retry_attempts": 0}) as client:
+        assert client.send_message("openai-compatible", "hi", {"api_base": loopback.url}).results == "Hi!"
+    assert loopback.seen[0].headers["authorization"] == "Bearer sk-test-fake-key"
