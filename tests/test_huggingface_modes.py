@@ -329,3 +329,20 @@ def test_several_choices():
 def test_content_parts_are_joined():
     body = answer([{"type": "text", "text": "Hel"}, {"type": "text", "text": "lo"}], "stop")
     assert parse(body).results == "Hello"
+
+
+def test_an_ambient_token_goes_to_hugging_face_hosts_only(monkeypatch):
+    """HF_TOKEN from the environment must not leak to an arbitrary self-hosted api_base."""
+    from conftest import FAKE_KEY
+
+    monkeypatch.setenv("HF_TOKEN", FAKE_KEY)
+    client = Client()
+    elsewhere = client.plan("huggingface", "chat", "hi", {"api_base": "http://127.0.0.1:8080"})
+    assert elsewhere.request.api_key is None
+    for base in ("https://xyz.us-east-1.aws.endpoints.huggingface.cloud", "https://router.huggingface.co/v1"):
+        assert client.plan("huggingface", "chat", "hi", {"api_base": base}).request.api_key == FAKE_KEY
+    assert client.plan("huggingface", "chat", "hi").request.api_key == FAKE_KEY  # the router
+    explicit = client.plan("huggingface", "chat", "hi", {"api_base": "http://127.0.0.1:8080", "api_key": FAKE_KEY})
+    assert explicit.request.api_key == FAKE_KEY
+    client.set_api_key("huggingface", FAKE_KEY)
+    assert client.plan("huggingface", "chat", "hi", {"api_base": "http://127.0.0.1:8080"}).request.api_key == FAKE_KEY
