@@ -28,6 +28,7 @@ from .request import (
     Request,
     normalize_message,
     split_options,
+    take_interface_options,
 )
 from .retry import RetryPolicy
 from .transport import Context, HttpStream, Transport
@@ -271,6 +272,9 @@ class Client:
                 params = {**carried_params, **params}
             if prompt is not None:
                 task = "completion"
+        moved = take_interface_options(params)
+        if moved:  # interface options given among the options: the explicit interface_options win
+            interface_options = {**moved, **_as_mapping(interface_options)}
         iopts = self._interface_options(interface_options)
         explicit_key = settings.pop("api_key", None)
         api_key = find_api_key(provider.name, explicit_key, self._keys)
@@ -668,6 +672,12 @@ def merge_batches(parts: List[Any], total_time: float) -> Any:
         }) if usages else None
         return replace(first, embeddings=[v for p in parts for v in p.embeddings], usage=usage, **common)
     return replace(first, classifications=tuple(c for p in parts for c in p.classifications), **common)
+
+
+def _as_mapping(interface_options: Any) -> Mapping[str, Any]:
+    if isinstance(interface_options, InterfaceOptions):
+        return vars(interface_options)
+    return interface_options or {}
 
 
 def _check_mode(mode: str, where: str) -> str:

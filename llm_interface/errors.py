@@ -17,6 +17,7 @@
     |   +-- ModelLoadingError          503 with estimated_time, or a scaled-to-zero endpoint
     |   +-- ServerError                5xx and anything else unexpected from the server
     |   +-- InvalidResponseError       a 2xx whose body cannot be understood (HTML, empty, bad JSON)
+    |   +-- ResourceExhaustedError     out of memory or other resources (a local model's OOM)
     +-- TimeoutError                   connect or read timeout (also a builtins.TimeoutError)
     +-- ConnectionError                DNS, refused, reset (also a builtins.ConnectionError)
     +-- StreamError                    a stream ended early or broke mid-way (never a silent truncation)
@@ -183,6 +184,10 @@ class ServerError(APIError):
 
 class InvalidResponseError(APIError):
     """A success status with a body that is not what the API promises (HTML, empty, malformed JSON)."""
+
+
+class ResourceExhaustedError(APIError):
+    """Out of memory or another resource: a local model that does not fit, a GPU out of memory."""
 
 
 class TimeoutError(LLMInterfaceError, builtins.TimeoutError):  # noqa: A001 - deliberate, documented shadow

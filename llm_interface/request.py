@@ -186,6 +186,14 @@ def split_options(options: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any],
     return settings, params
 
 
+def take_interface_options(params: Dict[str, Any]) -> Dict[str, Any]:
+    """Interface options found among a call's options (a JSON config ported from JS, a message object
+    carrying ``retryAttempts``), taken out of ``params`` so that they steer the call and never reach the server."""
+    if not params or _INTERFACE_FIELDS.isdisjoint(params):
+        return {}
+    return {name: params.pop(name) for name in list(params) if name in _INTERFACE_FIELDS}
+
+
 def _check_settings(settings: Mapping[str, Any]) -> None:
     """Transport settings are checked here, before any I/O: a wrong type would otherwise surface as an
     AttributeError in alias resolution, a ValueError in header building, or a key sent as 'Bearer 5'."""

@@ -39,6 +39,8 @@ EXPECTED = {
         "<|im_start|>assistant\nHello.<|im_end|>\n<|im_start|>user\nCapital of France?<|im_end|>\n<|im_start|>assistant\n"
     ),
     "zephyr": "<|system|>\nYou are terse.</s>\n<|user|>\nHi</s>\n<|assistant|>\nHello.</s>\n<|user|>\nCapital of France?</s>\n<|assistant|>\n",
+    # HuggingFaceH4/starchat-beta's chat_template
+    "starchat": "<|system|>\nYou are terse.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\nHello.<|end|>\n<|user|>\nCapital of France?<|end|>\n<|assistant|>\n",
     "vicuna": "You are terse. USER: Hi ASSISTANT: Hello.</s>USER: Capital of France? ASSISTANT:",
     "alpaca": "You are terse.\n\n### Instruction:\nHi\n\n### Response:\nHello.\n\n### Instruction:\nCapital of France?\n\n### Response:\n",
     "wizardcoder": "You are terse.\n\n### Instruction:\nHi\n\n### Response:\nHello.\n\n### Instruction:\nCapital of France?\n\n### Response:\n",
@@ -80,6 +82,7 @@ def test_default_system_prompt_when_none_is_given():
         ("WizardLM/WizardCoder-Python-34B-V1.0", "wizardcoder"),
         ("Phind/Phind-CodeLlama-34B-v2", "phind-codellama"),
         ("HuggingFaceH4/zephyr-7b-beta", "zephyr"),
+        ("HuggingFaceH4/starchat-beta", "starchat"),
         ("Qwen/Qwen2.5-7B-Instruct", "chatml"),
         ("teknium/OpenHermes-2.5-Mistral-7B", "chatml"),
         ("lmsys/vicuna-13b-v1.5", "vicuna"),

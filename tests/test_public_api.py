@@ -12,7 +12,7 @@ EXPECTED = [
     "Client", "ConfigurationError", "ConnectionError", "EmbeddingResponse", "InvalidRequestError",
     "InvalidResponseError", "LLMInterface", "LLMInterfaceError", "Label", "Logprobs", "MissingAPIKeyError",
     "MissingDependencyError", "ModelLoadingError", "NOT_GIVEN", "NotFoundError", "PaymentRequiredError", "PromptTemplate",
-    "RateLimitError", "RerankResponse", "RerankResult", "Response", "ServerError", "Session", "Stream", "StreamChunk",
+    "RateLimitError", "RerankResponse", "RerankResult", "ResourceExhaustedError", "Response", "ServerError", "Session", "Stream", "StreamChunk",
     "StreamError", "TimeoutError", "UnknownModelError", "UnknownProviderError", "UnsupportedTaskError", "Usage",
     "ValidationError", "__version__",
 ]

@@ -3,7 +3,7 @@
 
 The formats follow each family's model card and its Hub ``chat_template`` (checked 2026-11-21): Llama 2 chat
 and Code Llama instruct (``[INST] <<SYS>>``), Llama 3 (header ids, ``<|eot_id|>``), Mistral/Mixtral instruct,
-Falcon instruct, MPT chat and ChatML (Qwen, OpenHermes), Zephyr, WizardCoder and Alpaca (``### Instruction``),
+Falcon instruct, MPT chat and ChatML (Qwen, OpenHermes), Zephyr, StarChat, WizardCoder and Alpaca (``### Instruction``),
 Phind Code Llama, Vicuna, StableBeluga, Open-Assistant. A template is data: per role a ``pre_message`` and
 ``post_message`` around the content, the ``initial_prompt_value``/``final_prompt_value`` around everything,
 ``bos_token`` first, ``eos_token`` after each assistant turn (LiteLLM's ``register_prompt_template`` shape).
@@ -151,6 +151,10 @@ BUILT_IN: Dict[str, PromptTemplate] = {
         PromptTemplate(
             "zephyr", _same("<|{role}|>\n", "</s>\n"), final_prompt_value="<|assistant|>\n", stop=("</s>",),
         ),
+        # StarChat (HuggingFaceH4/starchat-*): <|system|>\n...<|end|>\n<|user|>\n...<|end|>\n<|assistant|>
+        PromptTemplate(
+            "starchat", _same("<|{role}|>\n", "<|end|>\n"), final_prompt_value="<|assistant|>\n", stop=("<|end|>",),
+        ),
         PromptTemplate(
             "wizardcoder", _INSTRUCTION_ROLES, final_prompt_value="### Response:\n",
             default_system=_ALPACA_SYSTEM, stop=("</s>", "\n### Instruction:"),
@@ -217,6 +221,7 @@ FAMILY_PATTERNS: Tuple[Tuple[str, str], ...] = (
     (r"falcon.*instruct", "falcon-instruct"),
     (r"mpt.*chat", "mpt-chat"),
     (r"zephyr", "zephyr"),
+    (r"starchat", "starchat"),
     (r"qwen|openhermes|chatml|dolphin", "chatml"),
     (r"vicuna", "vicuna"),
     (r"alpaca", "alpaca"),

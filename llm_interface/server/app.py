@@ -14,20 +14,26 @@ upstream key lives only in the route's options and is scrubbed from anything sen
 
 # No "from __future__ import annotations": FastAPI reads the handlers' annotations as real objects.
 
-import base64
 import hmac
 import json
 import logging
-import struct
-import time
 import uuid
-from typing import Any, Dict, Iterator, List, Optional, Union
+from typing import Any, Dict, Iterator, List, Optional
 
 from .. import errors
 from ..client import Client
 from ..providers import provider_class
 from ..request import TRANSPORT_OPTIONS
-from ..types import Choice, Response
+from ..openai_shapes import (
+    chat_body,
+    chat_chunk,
+    chat_role_chunk,
+    chunk_base,
+    completion_body,
+    completion_chunk,
+    embedding_body,
+    usage_dict,
+)
 from .config import ModelRoute, ProxyConfig
 from .errors import ProxyError, error_body, openai_error, scrub
 
@@ -212,7 +218,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
             include_usage = bool((body.stream_options or {}).get("include_usage"))
             return StreamingResponse(_chat_events(stream, body.model, include_usage, secrets),
                                      media_type="text/event-stream", headers=_SSE_HEADERS)
-        return _chat_body(client.send_message(route.provider, body.messages, options), body.model)
+        return chat_body(client.send_message(route.provider, body.messages, options), body.model)
 
     @app.post("/v1/completions", dependencies=protected, tags=["openai"])
     def completions(body: api.CompletionRequest) -> Any:
@@ -228,7 +234,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
             return StreamingResponse(_completion_events(stream, body.model, secrets),
                                      media_type="text/event-stream", headers=_SSE_HEADERS)
         answers = [client.complete(route.provider, prompt, options) for prompt in prompts]
-        return _completion_body(answers, body.model)
+        return completion_body(answers, body.model)
 
     @app.post("/v1/embeddings", dependencies=protected, tags=["openai"])
     def embeddings(body: api.EmbeddingRequest) -> Any:
@@ -240,14 +246,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         if body.encoding_format not in (None, "float", "base64"):
             raise ProxyError(400, "encoding_format must be 'float' or 'base64'.", param="encoding_format")
         answer = client.embeddings(route.provider, texts, route.call_options(_params(body)))
-        data = [
-            {"object": "embedding", "index": i, "embedding": _encode(vector, body.encoding_format)}
-            for i, vector in enumerate(answer.embeddings)
-        ]
-        usage = answer.usage
-        prompt_tokens = (usage.prompt_tokens or 0) if usage else 0
-        return {"object": "list", "data": data, "model": body.model,
-                "usage": {"prompt_tokens": prompt_tokens, "total_tokens": (usage.total_tokens or prompt_tokens) if usage else 0}}
+        return embedding_body(answer, body.model, body.encoding_format)
 
     @app.post("/rerank", dependencies=protected, tags=["rerank"])
     @app.post("/v1/rerank", dependencies=protected, tags=["rerank"], include_in_schema=False)
@@ -296,90 +295,21 @@ def _params(body: Any) -> Dict[str, Any]:
     return extra
 
 
-def _encode(vector: List[float], encoding: Optional[str]) -> Union[List[float], str]:
-    if encoding == "base64":  # what the official client asks for by default: little-endian float32
-        return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
-    return list(vector)
-
-
-def _choices(response: Response) -> tuple:
-    return response.choices or (
-        Choice(0, response.results, response.finish_reason, response.tool_calls, response.logprobs),
-    )
-
-
-def _chat_logprobs(choice: Choice) -> Optional[Dict[str, Any]]:
-    lp = choice.logprobs
-    if lp is None:
-        return None
-    tops = lp.top_logprobs or ({},) * len(lp.tokens)
-    return {"content": [
-        {"token": token, "logprob": value, "bytes": None,
-         "top_logprobs": [{"token": t, "logprob": v, "bytes": None} for t, v in (top or {}).items()]}
-        for token, value, top in zip(lp.tokens, lp.token_logprobs, tops)
-    ]}
-
-
-def _usage(response: Any) -> Optional[Dict[str, int]]:
-    usage = getattr(response, "usage", None)
-    if usage is None:
-        return None
-    prompt, completion = usage.prompt_tokens or 0, usage.completion_tokens or 0
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": usage.total_tokens or prompt + completion}
-
-
-def _chat_body(response: Response, model: str) -> Dict[str, Any]:
-    choices = []
-    for choice in _choices(response):
-        message: Dict[str, Any] = {"role": "assistant", "content": choice.text if choice.text or not choice.tool_calls else None}
-        if choice.tool_calls:
-            message["tool_calls"] = [dict(call) for call in choice.tool_calls]
-        choices.append({"index": choice.index, "message": message,
-                        "finish_reason": choice.finish_reason or "stop", "logprobs": _chat_logprobs(choice)})
-    body = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
-            "model": model, "choices": choices}
-    usage = _usage(response)
-    if usage is not None:
-        body["usage"] = usage
-    return body
-
-
-def _completion_body(responses: List[Response], model: str) -> Dict[str, Any]:
-    choices, prompt_tokens, completion_tokens = [], 0, 0
-    for response in responses:
-        for choice in _choices(response):
-            choices.append({"index": len(choices), "text": choice.text, "logprobs": choice.logprobs.as_dict() if choice.logprobs else None,
-                            "finish_reason": choice.finish_reason or "stop"})
-        usage = _usage(response)
-        if usage:
-            prompt_tokens += usage["prompt_tokens"]
-            completion_tokens += usage["completion_tokens"]
-    return {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()), "model": model,
-            "choices": choices, "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                                          "total_tokens": prompt_tokens + completion_tokens}}
-
-
 def _event(payload: Any) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
 def _chat_events(stream: Any, model: str, include_usage: bool, secrets: List[str]) -> Iterator[str]:
     """Chunks as OpenAI ``chat.completion.chunk`` events; a failure mid-way becomes an ``error`` event."""
-    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+    base = chunk_base("chat", model)
     try:
-        yield _event({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+        yield _event(chat_role_chunk(base))
         for chunk in stream:
-            delta: Dict[str, Any] = {}
-            if chunk.text:
-                delta["content"] = chunk.text
-            if chunk.tool_calls:
-                delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(chunk.tool_calls)]
-            if not delta and not chunk.finish_reason:
-                continue  # a usage-only chunk: sent once, at the end, when asked
-            yield _event({**base, "choices": [{"index": chunk.index, "delta": delta,
-                                               "finish_reason": chunk.finish_reason, "logprobs": None}]})
+            payload = chat_chunk(base, chunk)
+            if payload is not None:  # None: a usage-only chunk, sent once at the end when asked
+                yield _event(payload)
         if include_usage:
-            yield _event({**base, "choices": [], "usage": _usage(stream.response)})
+            yield _event({**base, "choices": [], "usage": usage_dict(stream.response)})
         yield "data: [DONE]\n\n"
     except errors.LLMInterfaceError as error:
         yield _stream_error(error, secrets)
@@ -388,12 +318,12 @@ def _chat_events(stream: Any, model: str, include_usage: bool, secrets: List[str
 
 
 def _completion_events(stream: Any, model: str, secrets: List[str]) -> Iterator[str]:
-    base = {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()), "model": model}
+    base = chunk_base("completion", model)
     try:
         for chunk in stream:
-            if chunk.text or chunk.finish_reason:
-                yield _event({**base, "choices": [{"index": chunk.index, "text": chunk.text,
-                                                   "finish_reason": chunk.finish_reason, "logprobs": None}]})
+            payload = completion_chunk(base, chunk)
+            if payload is not None:
+                yield _event(payload)
         yield "data: [DONE]\n\n"
     except errors.LLMInterfaceError as error:
         yield _stream_error(error, secrets)

@@ -1,0 +1,251 @@
+"""AbstractLLM's Hugging Face provider over llm_interface. Change ``abstractllm`` (and ``abstractllm.session``,
+``abstractllm.errors``) to ``llm_interface.compat.abstractllm``:
+
+    from llm_interface.compat.abstractllm import create_llm, Session
+    llm = create_llm("huggingface", model="microsoft/phi-2", use_inference_api=True)
+    print(llm.generate("Write a short poem about the ocean."))
+
+Where a call goes: the Inference API (Hugging Face's router; ``inference_api_url`` for an endpoint) unless
+``use_inference_api=False`` or a local-only option is given (``device``, ``device_map``, ``quantization``,
+``model_kwargs``, ``pipeline_kwargs``, ``torch_dtype``, ``model_path``, a ``.gguf`` or a local folder as the
+model): then llm_interface's local mode (``local=True``, a ``.gguf`` as ``model_path``), which lands with
+issue 7; until then creating a local model says so. AbstractLLM itself defaults to local models.
+
+``generate`` returns the text (a ``str``; llm_interface's Response is on ``.response``). Errors are
+llm_interface's typed errors under AbstractLLM's names (aliases, so either name catches them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from enum import Enum
+from typing import Any, Dict, Iterator, Mapping, Optional
+
+from .. import errors
+from ..providers import PROVIDERS, provider_class
+from ..session import Session as _Session
+from ..types import Response
+from .common import client_of
+
+PROVIDER = "huggingface"
+
+# AbstractLLM's error names, as aliases of ours.
+AbstractLLMError = errors.LLMInterfaceError
+ProviderAPIError = errors.APIError
+ModelNotFoundError = errors.NotFoundError  # a 404 from the server; a local model that cannot be found
+ResourceExhaustedError = errors.ResourceExhaustedError
+InvalidArgumentError = errors.InvalidRequestError
+AuthenticationError = errors.AuthenticationError
+RateLimitError = errors.RateLimitError
+UnsupportedFeatureError = errors.UnsupportedTaskError
+
+# Options that only mean something for a model loaded in this process.
+LOCAL_OPTIONS = ("device", "device_map", "quantization", "model_kwargs", "pipeline_kwargs", "torch_dtype",
+                 "n_ctx", "n_threads", "n_gpu_layers")
+# Generation settings a config may hold as defaults for every generate().
+GENERATION = ("temperature", "max_tokens", "top_p", "top_k", "repetition_penalty", "stop", "seed",
+              "frequency_penalty", "presence_penalty")
+
+
+class ModelCapability(str, Enum):
+    """What ``get_capabilities()`` reports (a ``str`` enum: the plain names work as keys too)."""
+
+    STREAMING = "streaming"
+    MAX_TOKENS = "max_tokens"
+    SYSTEM_PROMPT = "supports_system_prompt"
+    ASYNC = "supports_async"
+    FUNCTION_CALLING = "supports_function_calling"
+    TOOL_USE = "supports_tool_use"
+    VISION = "supports_vision"
+    JSON_MODE = "supports_json_mode"
+
+
+class GeneratedText(str):
+    """A generated answer: the text itself, with llm_interface's ``Response`` on ``.response``."""
+
+    response: Response
+
+    @classmethod
+    def of(cls, response: Response) -> "GeneratedText":
+        text = cls(response.results)
+        text.response = response
+        return text
+
+    @property
+    def content(self) -> str:  # newer AbstractLLM versions answer an object with .content
+        return str(self)
+
+
+class ConfigManager:
+    """``llm.config_manager.get_param("use_inference_api")``: the configuration as resolved."""
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self._params = dict(params)
+
+    def get_param(self, name: str, default: Any = None) -> Any:
+        return self._params.get(name, default)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {k: v for k, v in self._params.items() if k != "api_key"}  # never hand the key back
+
+
+def local_mode_available() -> bool:
+    """Whether this llm_interface can run models in process (issue 7's local mode is registered)."""
+    return any(getattr(cls, "in_process", False) or "local" in name for name, cls in PROVIDERS.items())
+
+
+def options_for(config: Mapping[str, Any]) -> Dict[str, Any]:
+    """llm_interface options for an AbstractLLM configuration (pure: no I/O, no key lookup)."""
+    config = dict(config)
+    model = config.get("model")
+    model_path = config.get("model_path")
+    if isinstance(model, str) and model.endswith(".gguf") and not model_path:
+        model_path, model = model, None
+    use_api = config.get("use_inference_api")
+    local_given = [name for name in LOCAL_OPTIONS if config.get(name) is not None]
+    looks_local = bool(model_path) or (isinstance(model, str) and _is_local_path(model))
+    local = use_api is False or (use_api is None and (bool(local_given) or looks_local))
+    if use_api and (local_given or model_path):
+        raise errors.InvalidRequestError(
+            f"use_inference_api=True runs the model remotely; {', '.join(local_given or ['model_path'])} only apply "
+            "to local models. Drop them, or pass use_inference_api=False."
+        )
+    options: Dict[str, Any] = {}
+    if model:
+        options["model"] = model
+    if local:
+        options["local"] = True
+        if model_path:
+            options["model_path"] = model_path
+        for name in local_given:
+            options[name] = config[name]
+    else:
+        if config.get("api_key"):
+            options["api_key"] = config["api_key"]
+        if config.get("inference_api_url"):
+            options["api_base"] = config["inference_api_url"]
+    for name in GENERATION:
+        if config.get(name) is not None:
+            options[name] = config[name]
+    return options
+
+
+def _is_local_path(model: str) -> bool:
+    return model.startswith(("/", "./", "../", "~")) or os.path.isdir(os.path.expanduser(model))
+
+
+def create_llm(provider: str, **config: Any) -> "HuggingFaceLLM":
+    """``create_llm("huggingface", model=..., ...)``: an LLM object over llm_interface's Client.
+
+    ``client=`` picks the llm_interface Client (default ``LLMInterface.client``: its cache, hooks and keys).
+    """
+    if provider_class(provider).name != PROVIDER:
+        raise errors.UnknownProviderError(
+            f"This adapter covers AbstractLLM's 'huggingface' provider, not {provider!r}.", provider=provider
+        )
+    return HuggingFaceLLM(config, client=config.pop("client", None))
+
+
+class HuggingFaceLLM:
+    """What ``create_llm`` returns: ``generate``, ``generate_async``, ``get_capabilities``, ``config_manager``."""
+
+    def __init__(self, config: Mapping[str, Any], client: Any = None) -> None:
+        self.options = options_for(config)
+        self.local = bool(self.options.get("local"))
+        if self.local and not local_mode_available():
+            raise errors.ConfigurationError(
+                "This configuration loads the model locally (use_inference_api=False, device, quantization, "
+                "model_kwargs, pipeline_kwargs, a model path...), and local mode lands with issue 7; this version "
+                "of llm_interface calls models remotely only. Pass use_inference_api=True (and drop the local options).",
+                provider=PROVIDER, model=self.options.get("model"),
+            )
+        self.system_prompt: Optional[str] = config.get("system_prompt")
+        self.config_manager = ConfigManager({**config, "use_inference_api": not self.local})
+        self._client = client
+        self._async: Any = None
+
+    def __repr__(self) -> str:
+        return f"HuggingFaceLLM(model={self.options.get('model') or self.options.get('model_path')!r}, local={self.local})"
+
+    @property
+    def client(self) -> Any:
+        return client_of(self._client)
+
+    def call_options(self, params: Mapping[str, Any]) -> Dict[str, Any]:
+        """The configured options, overridden by one call's generation params (AbstractLLM's names mapped)."""
+        params = dict(params)
+        if "num_return_sequences" in params:
+            params["n"] = params.pop("num_return_sequences")
+        if "max_new_tokens" in params:
+            params.setdefault("max_tokens", params.pop("max_new_tokens"))
+        if params.pop("do_sample", None) is False:
+            params.setdefault("temperature", 0)  # greedy decoding, llm_interface's spelling of it
+        return {**self.options, **params}
+
+    def _messages(self, prompt: str, system_prompt: Optional[str]) -> list:
+        system = system_prompt if system_prompt is not None else self.system_prompt
+        head = [{"role": "system", "content": system}] if system else []
+        return head + [{"role": "user", "content": prompt}]
+
+    def generate(self, prompt: str, system_prompt: Optional[str] = None, stream: bool = False, **params: Any) -> Any:
+        """The answer's text; with ``stream=True`` an iterator of text pieces."""
+        messages = self._messages(prompt, system_prompt)
+        options = self.call_options(params)
+        if stream:
+            return _texts(self.client.stream_message(PROVIDER, messages, options))
+        return GeneratedText.of(self.client.send_message(PROVIDER, messages, options))
+
+    async def generate_async(self, prompt: str, system_prompt: Optional[str] = None, **params: Any) -> GeneratedText:
+        """``generate``, awaited (over an ``AsyncClient`` sharing this LLM's Client)."""
+        response = await self._async_client().send_message_async(
+            PROVIDER, self._messages(prompt, system_prompt), self.call_options(params)
+        )
+        return GeneratedText.of(response)
+
+    def _async_client(self) -> Any:
+        # One AsyncClient per event loop: its connections belong to the loop that opened them.
+        loop = asyncio.get_running_loop()
+        if self._async is None or self._async[0] is not loop or self._async[1].client is not self.client:
+            from ..async_client import AsyncClient
+
+            self._async = (loop, AsyncClient(client=self.client))
+        return self._async[1]
+
+    def get_capabilities(self) -> Dict[ModelCapability, Any]:
+        remote = not self.local
+        return {
+            ModelCapability.STREAMING: True,
+            ModelCapability.MAX_TOKENS: self.options.get("max_tokens"),
+            ModelCapability.SYSTEM_PROMPT: True,
+            ModelCapability.ASYNC: True,
+            ModelCapability.FUNCTION_CALLING: remote,  # tools go through the Messages API
+            ModelCapability.TOOL_USE: remote,
+            ModelCapability.VISION: False,
+            ModelCapability.JSON_MODE: True,
+        }
+
+
+def _texts(stream: Any) -> Iterator[str]:
+    with stream:
+        for chunk in stream:
+            if chunk.text:
+                yield chunk.text
+
+
+class Session(_Session):
+    """``Session(provider=llm)``: llm_interface's Session over the LLM's Client, model and options."""
+
+    def __init__(self, system_prompt: Optional[str] = None, provider: Optional[HuggingFaceLLM] = None, **kwargs: Any) -> None:
+        if not isinstance(provider, HuggingFaceLLM):
+            raise errors.InvalidRequestError("Session needs provider=create_llm('huggingface', ...).")
+        self.llm = provider
+        super().__init__(PROVIDER, system=system_prompt or provider.system_prompt, options=provider.options,
+                         client=provider._client, **kwargs)
+
+    def generate(self, prompt: str, **params: Any) -> GeneratedText:
+        """Send ``prompt`` with the conversation so far; the answer's text (the turn is kept)."""
+        return GeneratedText.of(self.send(prompt, self.llm.call_options(params)))
+
+    async def generate_async(self, prompt: str, **params: Any) -> GeneratedText:
+        return GeneratedText.of(await self.send_async(prompt, self.llm.call_options(params)))

@@ -1,0 +1,64 @@
+"""What the LiteLLM and EasyLLM adapters share: which Client they use, and OpenAI-shaped streams."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator, Mapping, Optional
+
+from ..openai_shapes import OpenAIObject, chat_chunk, chat_role_chunk, chunk_base, completion_chunk
+from ..types import Response, StreamChunk
+
+
+def client_of(override: Any) -> Any:
+    """The adapter's ``client`` module variable if set, else the facade's default Client (read per call)."""
+    if override is not None:
+        return override
+    from ..interface import LLMInterface
+
+    return LLMInterface.client
+
+
+def with_response(shaped: Mapping[str, Any], response: Any) -> OpenAIObject:
+    """The OpenAI-shaped answer, keeping llm_interface's own result as ``._response`` (retries, cached, timings)."""
+    answer = OpenAIObject(shaped)
+    object.__setattr__(answer, "_response", response)  # an attribute, not a key: the JSON stays OpenAI's
+    return answer
+
+
+class OpenAIStream:
+    """An llm_interface ``Stream`` whose chunks come as OpenAI chunk objects (dict + attribute access).
+
+    ``kind`` is "chat" (``chat.completion.chunk``, a first chunk with the role) or "completion"
+    (``text_completion`` pieces). ``.response`` is llm_interface's aggregated Response once read;
+    ``close()`` (or a ``with`` block) frees the connection early.
+    """
+
+    def __init__(self, stream: Any, kind: str, model: Optional[str]) -> None:
+        self._stream = stream
+        self._kind = kind
+        self._base = chunk_base(kind, model)
+
+    def __iter__(self) -> Iterator[OpenAIObject]:
+        build: Callable[[Any, StreamChunk], Any] = chat_chunk if self._kind == "chat" else completion_chunk
+        with self._stream:
+            if self._kind == "chat":
+                yield OpenAIObject(chat_role_chunk(self._base))
+            for chunk in self._stream:
+                payload = build(self._base, chunk)
+                if payload is not None:
+                    yield OpenAIObject(payload)
+
+    @property
+    def response(self) -> Optional[Response]:
+        return self._stream.response
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> "OpenAIStream":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<OpenAIStream {self._kind} model={self._base['model']!r}>"
