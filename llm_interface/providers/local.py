@@ -329,6 +329,11 @@ def model_source(request: Request) -> str:
             "the weights (or a Hub id such as 'Qwen/Qwen2.5-0.5B-Instruct' already in the local cache).",
             provider="huggingface", model=request.model,
         )
+    if os.path.isdir(source) and not os.path.isfile(os.path.join(source, "config.json")):
+        raise errors.ModelNotFoundError(
+            f"The folder {source!r} holds no model (no config.json). Pass the folder that save_pretrained wrote, "
+            "or the snapshot folder of a downloaded Hub model.", provider="huggingface", model=request.model,
+        )
     return source
 
 
