@@ -18,6 +18,7 @@ Here:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import re
@@ -67,6 +68,11 @@ def unload(model: Optional[str] = None) -> int:
     if keys:
         _free_accelerator_memory()
     return len(keys)
+
+
+# Close models while their libraries are still importable: llama.cpp's finaliser fails noisily during
+# interpreter teardown otherwise.
+atexit.register(unload)
 
 
 def loaded_models() -> List[Hashable]:
