@@ -7,6 +7,7 @@ these tests assert exact text, finish reasons and token counts rather than "some
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import math
 import sys
 
@@ -285,6 +286,23 @@ def test_cuda_device_without_a_gpu_is_a_clear_error(local):
     client, options = local
     with pytest.raises(ConfigurationError, match="no CUDA GPU"):
         client.send_message("huggingface", "Hello", {**options, "device": "cuda"})
+
+
+def test_torch_dtype_and_device_map_reach_from_pretrained(local):
+    import torch
+
+    client, options = local
+    response = client.send_message("huggingface", "Hello", {**options, "torch_dtype": "bfloat16"})
+    assert isinstance(response.results, str) and response.usage.prompt_tokens > 0
+    key = next(k for k in in_process.loaded_models() if k[0] == "transformers" and k[3] == "bfloat16")
+    assert in_process._MODELS[key].model.dtype == torch.bfloat16
+    in_process.unload(options["model"])
+    with pytest.raises(InvalidRequestError, match="torch_dtype must be one of"):
+        client.send_message("huggingface", "Hello", {**options, "torch_dtype": "float99"})
+    if importlib.util.find_spec("accelerate") is not None:
+        mapped = client.send_message("huggingface", "Hello", {**options, "device_map": "cpu"})
+        assert mapped.results == REPLIES["Hello"]
+        in_process.unload(options["model"])
 
 
 def test_unsupported_parameter_is_refused(local):

@@ -32,6 +32,7 @@ DEFAULT_MAX_TOKENS = 256
 # ``org/name`` or ``name``: anything else (absolute, ./relative, deeper) is a path and must exist.
 HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+DTYPES = ("auto", "float32", "float16", "bfloat16", "float64")
 QUANTIZATION = {"4bit": "load_in_4bit", "8bit": "load_in_8bit", "int4": "load_in_4bit", "int8": "load_in_8bit"}
 
 
@@ -63,6 +64,11 @@ class TransformersEngine(InProcessEngine):
         if device is not None and not (isinstance(device, str) and device.split(":")[0] in DEVICES):
             raise errors.InvalidRequestError(
                 f"device must be one of {', '.join(DEVICES)} (or 'cuda:N'), got {device!r}.", provider=self.name,
+            )
+        dtype = request.settings.get("torch_dtype")
+        if isinstance(dtype, str) and dtype not in DTYPES:
+            raise errors.InvalidRequestError(
+                f"torch_dtype must be one of {', '.join(DTYPES)} (or a torch.dtype), got {dtype!r}.", provider=self.name,
             )
         quantization = request.settings.get("quantization")
         if quantization is not None and quantization not in QUANTIZATION:
@@ -100,7 +106,8 @@ class TransformersEngine(InProcessEngine):
         kwargs: Dict[str, Any] = dict(settings.get("model_kwargs") or {})
         dtype = settings.get("torch_dtype")
         if dtype is not None:
-            kwargs["dtype"] = dtype if dtype == "auto" or not isinstance(dtype, str) else getattr(torch, dtype)
+            # transformers 4.56 renamed torch_dtype to dtype (the old name warns in 5.x).
+            kwargs["dtype" if _version(transformers.__version__) >= (4, 56) else "torch_dtype"] = dtype if dtype == "auto" or not isinstance(dtype, str) else getattr(torch, dtype)
         quantization = settings.get("quantization")
         if quantization is not None:
             kwargs["quantization_config"] = self._quantization(torch, transformers, quantization)
@@ -113,6 +120,12 @@ class TransformersEngine(InProcessEngine):
         try:
             tokenizer = transformers.AutoTokenizer.from_pretrained(source)
             model = transformers.AutoModelForCausalLM.from_pretrained(source, **kwargs)
+        except ValueError as exc:
+            if "accelerate" not in str(exc):
+                raise
+            raise errors.MissingDependencyError(
+                f"device_map={device_map!r} needs accelerate: pip install accelerate ({exc})", provider=self.name,
+            ) from exc
         except OSError as exc:  # missing files, or a Hub id that is not in the local cache (offline)
             raise errors.ModelNotFoundError(
                 f"Cannot load a local model from {source!r}: {exc}. Pass an existing folder with config.json and "
@@ -350,6 +363,10 @@ def resolve_device(torch: Any, device: Optional[str]) -> str:
             "or install a CUDA build of torch.", provider="huggingface",
         )
     return device
+
+
+def _version(text: str) -> Tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:2])
 
 
 def template_messages(messages: Any) -> List[Dict[str, Any]]:
