@@ -226,6 +226,13 @@ def test_async_client_runs_local_models_in_its_threads(local):
 
     assert [r.results for r in asyncio.run(main())] == [REPLIES[p] for p in sorted(REPLIES)]
 
+    async def streamed():
+        async with AsyncClient(client) as aclient:
+            return [chunk.text async for chunk in aclient.stream_message_async("huggingface", "Count to five.", options)]
+
+    pieces = asyncio.run(streamed())
+    assert len(pieces) > 2 and "".join(pieces) == REPLIES["Count to five."]
+
 
 # -- the model registry ---------------------------------------------------------------------------
 
@@ -307,6 +314,9 @@ def test_torch_dtype_and_device_map_reach_from_pretrained(local):
 
 def test_unsupported_parameter_is_refused(local):
     client, options = local
+    with pytest.raises(InvalidRequestError, match="refused the request") as caught:
+        client.send_message("huggingface", "Hello", {**options, "pipeline_kwargs": {"no_such_generate_argument": 1}})
+    assert isinstance(caught.value.__cause__, ValueError)
     with pytest.raises(InvalidRequestError, match="does not support logit_bias"):
         client.send_message("huggingface", "Hello", {**options, "logit_bias": {"1": 2}})
 

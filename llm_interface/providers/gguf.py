@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, Optional
 
 from .. import errors
 from ..request import Request
-from ..types import EmbeddingResponse, Response, StreamChunk
+from ..types import Response, StreamChunk
 from .hf_tasks import parse_openai_embeddings, texts_of
 from .in_process import InProcessEngine, TextAssembler, finish_text, loaded
 from .openai_compatible import finish_reason_of, parse_chat_completion

@@ -23,7 +23,7 @@ import contextlib
 import json
 import re
 import threading
-from typing import Any, Callable, Dict, Hashable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Hashable, Iterator, List, Optional, Tuple
 
 from .. import errors
 from ..request import Request
@@ -133,7 +133,6 @@ class TextAssembler:
         self._state = ChatStreamState(request, provider)
         self._tools = bool(request.params.get("tools"))
         self._held = ""  # text that is, or may become, a tool call
-        self.text_parts: List[str] = []
 
     def feed(self, piece: str) -> List[StreamChunk]:
         if not piece:
@@ -148,8 +147,7 @@ class TextAssembler:
                 self._held, piece = pending[at:], pending[:at]
             if not piece:
                 return []
-        self.text_parts.append(piece)
-        return self._state.on_object(None, {"choices": [{"index": 0, "delta": {"content": piece}}]})
+        return self._emit(piece)
 
     def end(self, finish_reason: str, usage: Optional[Usage]) -> List[StreamChunk]:
         delta: Dict[str, Any] = {}
@@ -161,14 +159,13 @@ class TextAssembler:
                 finish_reason = "tool_calls"
                 rest = ""
             elif rest:
-                chunks += self.feed_plain(rest)
+                chunks += self._emit(rest)
         body: Dict[str, Any] = {"choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
         if usage is not None:
             body["usage"] = usage.as_dict()
         return chunks + self._state.on_object(None, body)
 
-    def feed_plain(self, piece: str) -> List[StreamChunk]:
-        self.text_parts.append(piece)
+    def _emit(self, piece: str) -> List[StreamChunk]:
         return self._state.on_object(None, {"choices": [{"index": 0, "delta": {"content": piece}}]})
 
 
@@ -241,10 +238,19 @@ class InProcessEngine(Provider):
             raise
         except MemoryError as exc:
             raise self.exhausted(request, exc) from exc
-        except RuntimeError as exc:  # torch.cuda.OutOfMemoryError is a RuntimeError; so are MPS/llama.cpp OOMs
+        except RuntimeError as exc:  # torch.cuda.OutOfMemoryError is a RuntimeError; so is MPS's OOM
             if "out of memory" in str(exc).lower() or type(exc).__name__ == "OutOfMemoryError":
                 raise self.exhausted(request, exc) from exc
-            raise
+            raise errors.ServerError(
+                f"The local {self.engine} engine failed: {type(exc).__name__}: {str(exc)[:300]}",
+                provider=self.name, model=request.model, server_message=str(exc),
+            ) from exc
+        except (ValueError, TypeError) as exc:  # the library refused an argument (often from pipeline_kwargs)
+            raise errors.InvalidRequestError(
+                f"The local {self.engine} engine refused the request: {type(exc).__name__}: {str(exc)[:300]}. "
+                "Check pipeline_kwargs / model_kwargs and the generation options.",
+                provider=self.name, model=request.model,
+            ) from exc
 
     def exhausted(self, request: Request, exc: BaseException) -> errors.ResourceExhaustedError:
         return errors.ResourceExhaustedError(
