@@ -296,6 +296,7 @@ class Client:
             settings=settings,
             api_key=api_key,
         )
+        provider = provider.engine_for(request)  # e.g. Hugging Face local mode: an in-process engine
         provider.supports(request)
         model = provider.resolve_model(request, self.aliases)
         if model != request.model:  # dataclasses.replace is a fair share of a cache hit's cost: only when needed
@@ -785,19 +786,29 @@ class Stream:
 
     def _in_process(self) -> Iterator[StreamChunk]:
         parts: List[str] = []
-        last: Optional[StreamChunk] = None
-        for chunk in self._chunks or ():
-            parts.append(chunk.text)
-            last = chunk
-            yield chunk
+        tool_calls: List[Dict[str, Any]] = []
+        finish_reason: Optional[str] = None
+        usage: Optional[Usage] = None
+        try:
+            for chunk in self._chunks or ():
+                parts.append(chunk.text)
+                tool_calls.extend(chunk.tool_calls)
+                finish_reason = chunk.finish_reason or finish_reason
+                usage = chunk.usage or usage
+                yield chunk
+        except errors.LLMInterfaceError as error:
+            if self._plan is not None and self._client is not None:
+                self._client.failed(self._plan, error)
+            raise
         if self._plan is not None and self._client is not None:
             started = self._plan.started
             response = Response(
                 results="".join(parts),
                 model=self._plan.request.model,
                 provider=self._plan.provider.name,
-                finish_reason=last.finish_reason if last else None,
-                usage=last.usage if last else None,
+                finish_reason=finish_reason,
+                usage=usage,
+                tool_calls=tuple(tool_calls),
             )
             self.response = self._client.finish(self._plan, response, time.perf_counter() - started, 0, None)
 

@@ -12,12 +12,13 @@
     |   +-- AuthenticationError        401 / 403
     |   +-- PaymentRequiredError       402 (credits exhausted)
     |   +-- NotFoundError              404 / 410
+    |   |   +-- ModelNotFoundError     a local model folder or file does not exist
     |   +-- ValidationError            400 / 413 / 422 (the server refused the request)
     |   +-- RateLimitError             429 (.retry_after in seconds, when the server said)
     |   +-- ModelLoadingError          503 with estimated_time, or a scaled-to-zero endpoint
     |   +-- ServerError                5xx and anything else unexpected from the server
+    |   +-- ResourceExhaustedError     a local model ran out of memory (GPU or RAM)
     |   +-- InvalidResponseError       a 2xx whose body cannot be understood (HTML, empty, bad JSON)
-    |   +-- ResourceExhaustedError     out of memory or other resources (a local model's OOM)
     +-- TimeoutError                   connect or read timeout (also a builtins.TimeoutError)
     +-- ConnectionError                DNS, refused, reset (also a builtins.ConnectionError)
     +-- StreamError                    a stream ended early or broke mid-way (never a silent truncation)
@@ -182,12 +183,17 @@ class ServerError(APIError):
     """5xx, or an unexpected status."""
 
 
+class ResourceExhaustedError(APIError):
+    """A local model ran out of memory (CUDA out of memory, MemoryError): use a smaller model, a lower
+    precision (``torch_dtype``, ``quantization``), fewer tokens, or another device."""
+
+
+class ModelNotFoundError(NotFoundError):
+    """A local model folder or ``.gguf`` file does not exist (or holds no model)."""
+
+
 class InvalidResponseError(APIError):
     """A success status with a body that is not what the API promises (HTML, empty, malformed JSON)."""
-
-
-class ResourceExhaustedError(APIError):
-    """Out of memory or another resource: a local model that does not fit, a GPU out of memory."""
 
 
 class TimeoutError(LLMInterfaceError, builtins.TimeoutError):  # noqa: A001 - deliberate, documented shadow

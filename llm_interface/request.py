@@ -49,7 +49,8 @@ TRANSPORT_OPTIONS = frozenset(
         "raw",  # Hugging Face: send chat messages to the raw-generation route, rendered with a prompt template
         "openai_format",  # Hugging Face endpoints: use /v1/completions, /v1/embeddings instead of TGI/TEI routes
         "batch_size",  # embeddings/classify: inputs per call (TEI's max_client_batch_size, 32 by default)
-        "local",
+        "local",  # Hugging Face local mode (providers/huggingface.local_engine): True, False, or decided by the model
+        "model_path",  # local mode: a .gguf file or model folder
         "device",
         "torch_dtype",
         "device_map",

@@ -42,3 +42,7 @@ def loopback():
 
     with LoopbackServer() as server:
         yield server
+
+
+# Real models and servers (tiny Qwen2, transformers serve, llama.cpp), built/started once per session.
+from support.fixtures import embedding_model, llama_server, tiny_chat_model, tiny_gguf, transformers_server  # noqa: E402,F401

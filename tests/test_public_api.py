@@ -11,7 +11,7 @@ EXPECTED = [
     "APIError", "AsyncClient", "AsyncStream", "AuthenticationError", "CacheMissError", "Choice", "Classification", "ClassificationResponse",
     "Client", "ConfigurationError", "ConnectionError", "EmbeddingResponse", "InvalidRequestError",
     "InvalidResponseError", "LLMInterface", "LLMInterfaceError", "Label", "Logprobs", "MissingAPIKeyError",
-    "MissingDependencyError", "ModelLoadingError", "NOT_GIVEN", "NotFoundError", "PaymentRequiredError", "PromptTemplate",
+    "MissingDependencyError", "ModelLoadingError", "ModelNotFoundError", "NOT_GIVEN", "NotFoundError", "PaymentRequiredError", "PromptTemplate",
     "RateLimitError", "RerankResponse", "RerankResult", "ResourceExhaustedError", "Response", "ServerError", "Session", "Stream", "StreamChunk",
     "StreamError", "TimeoutError", "UnknownModelError", "UnknownProviderError", "UnsupportedTaskError", "Usage",
     "ValidationError", "__version__",

@@ -38,6 +38,11 @@ class Provider:
     tasks: ClassVar[FrozenSet[str]] = frozenset()
     in_process: ClassVar[bool] = False
 
+    def engine_for(self, request: Request) -> "Provider":
+        """The provider that serves this request: itself, or an in-process engine it hands the call to
+        (the Hugging Face provider's local mode). Decided once, in ``Client.plan``, before anything else."""
+        return self
+
     def needs_api_key(self, request: Request) -> bool:
         return False
 

@@ -10,6 +10,9 @@ Follows (facts checked 2026-11-21 against ``hf-reference/README.md`` and its rec
   ``{base}/generate`` and ``/generate_stream``; TEI: ``/embed``, ``/v1/embeddings``, ``/predict``, ``/rerank``;
   ``X-Scale-Up-Timeout`` for endpoints scaled to zero. ``api-inference.huggingface.co`` is retired.
 
+Local models (transformers, GGUF) run in process instead when ``local_engine`` says so (``local=True``,
+``model_path``, a ``.gguf`` file or an existing folder; see that function and docs/local-models.md).
+
 The mode, first rule that applies:
   1. ``model`` is a URL                           -> endpoint at that URL
   2. ``api_base`` (option, HUGGINGFACE_API_BASE)  -> endpoint (TGI, TEI, Dedicated Endpoint, any Messages API)
@@ -31,6 +34,7 @@ A ``text-classification/`` model prefix (LiteLLM's) turns a chat call into class
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import Any, Dict, Optional
 from urllib.parse import urlsplit
@@ -40,6 +44,7 @@ from ..request import Request
 from ..transport import HttpCall, HttpResult, request_id_of
 from ..types import Choice, Response
 from . import hf_generate, hf_tasks
+from .base import Provider
 from .openai_compatible import ChatStreamState, OpenAICompatibleProvider, join_url, parse_chat_completion
 
 ROUTER = "https://router.huggingface.co"
@@ -79,9 +84,45 @@ def _is_openai_base(request: Request) -> bool:
     return bool(request.settings.get("openai_format")) or base.endswith(("/v1", "/v1/completions", "/v1/embeddings"))
 
 
+def local_engine(request: Request) -> Optional[str]:
+    """``"transformers"``, ``"gguf"`` or None (remote): THE rule that runs a Hugging Face call in process.
+
+      1. ``local=False``                                   -> remote, whatever the model looks like
+      2. ``local=True``, or a ``model_path`` option         -> local
+      3. the model is a URL, or ``api_base`` is set          -> remote endpoint (a server can be named by a path)
+      4. the model ends in ``.gguf``, or is an existing folder -> local
+    The engine is llama.cpp when the model (or ``model_path``) ends in ``.gguf``, else transformers.
+    """
+    local = request.settings.get("local")
+    if local is not None and not isinstance(local, bool):
+        raise errors.InvalidRequestError(f"local must be True or False, got {local!r}.", provider="huggingface")
+    model = str(request.settings.get("model_path") or request.model or "")
+    if local is False:
+        return None
+    if not local and not request.settings.get("model_path"):
+        if is_url(model) or request.api_base:
+            return None
+        if not (model.lower().endswith(".gguf") or (model and os.path.isdir(os.path.expanduser(model)))):
+            return None
+    return "gguf" if model.lower().endswith(".gguf") else "transformers"
+
+
 class HuggingFaceProvider(OpenAICompatibleProvider):
     name = "huggingface"
     tasks = frozenset({"chat", "completion", "embeddings", "classify", "rerank"})
+
+    def engine_for(self, request: Request) -> Provider:
+        """Local mode (``local_engine``): the transformers or llama.cpp engine computes the answer in process."""
+        kind = local_engine(request)
+        if kind == "gguf":
+            from .gguf import GGUFEngine
+
+            return GGUFEngine()
+        if kind == "transformers":
+            from .local import TransformersEngine
+
+            return TransformersEngine()
+        return self
 
     def supports(self, request: Request) -> None:
         # Checked before any I/O, so that a typo fails with a typed error rather than a ValueError
