@@ -43,7 +43,7 @@ _LAZY = {
     "Response": "types",
     "ServerError": "errors",
     "Session": "session",
-    "Stream": "client",
+    "Stream": "stream",
     "StreamChunk": "types",
     "StreamError": "errors",
     "TimeoutError": "errors",
@@ -72,7 +72,8 @@ def __dir__():
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .async_client import AsyncClient, AsyncStream
-    from .client import Client, Stream
+    from .client import Client
+    from .stream import Stream
     from .errors import (
         APIError,
         AuthenticationError,

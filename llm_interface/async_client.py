@@ -21,7 +21,8 @@ from typing import Any, Deque, Iterable, List, Mapping, Optional, Union
 
 from . import errors
 from .async_transport import AsyncHttpStream, AsyncTransport, has_aiohttp
-from .client import Client, Plan, Stream, merge_batches
+from .client import Client, Plan, merge_batches
+from .stream import Stream
 from .transport import POOL_SIZE
 from .types import Response, StreamChunk
 

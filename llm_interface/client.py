@@ -8,16 +8,16 @@ async client runs the same steps around its own transport, so no logic exists tw
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from . import errors
 from .aliases import AliasTable
-from .cache import MODE_ENV_VAR, MODES, CacheBackend, cache_key, make_cache
+from .cache import MODE_ENV_VAR, CacheBackend, cache_key, make_cache
+from .cache.entries import check_mode, decode_entry, encode_entry
 from .credentials import find_api_base, find_api_key, how_to_set_key
 from .debug import debug_from_env, enable as enable_debug
 from .events import Hooks
@@ -31,10 +31,10 @@ from .request import (
     take_interface_options,
 )
 from .retry import RetryPolicy
-from .transport import Context, HttpStream, Transport
+from .stream import Stream
+from .transport import Context, Transport
 from .prompts import HubTemplate, PromptTemplate, PromptTemplates, family_of, plain, tokenizer_config_url
-from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response, StreamChunk, Usage
-from . import types as _types
+from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response, Usage
 
 logger = logging.getLogger("llm_interface")
 
@@ -163,7 +163,7 @@ class Client:
         API key's fingerprint, so that entries recorded with one key replay with another or none.
         """
         if mode is not None:
-            _check_mode(mode, "mode")
+            check_mode(mode, "mode")
         cache = make_cache(backend, path=path, ttl=ttl, **kwargs)
         if self.cache is not None:
             self.cache.close()
@@ -322,7 +322,7 @@ class Client:
         if self.cache_mode is not None:
             return self.cache_mode
         mode = os.environ.get(MODE_ENV_VAR)
-        return _check_mode(mode.strip().lower(), MODE_ENV_VAR) if mode and mode.strip() else "auto"
+        return check_mode(mode.strip().lower(), MODE_ENV_VAR) if mode and mode.strip() else "auto"
 
     def _interface_options(self, given: Optional[Mapping[str, Any]]) -> InterfaceOptions:
         """Call-level interface options over the client's defaults, field by field."""
@@ -352,7 +352,7 @@ class Client:
         if mode == "record" or (plan.options.refresh and mode != "replay"):
             return None
         entry = self._cache_io(self.cache.get, plan.cache_key) if self.cache is not None else None
-        hit = _decode_entry(entry, plan.cache_key) if entry is not None else None
+        hit = decode_entry(entry, plan.cache_key) if entry is not None else None
         if hit is None:
             if mode == "replay":
                 raise errors.CacheMissError(
@@ -376,7 +376,7 @@ class Client:
         """Keep a successful answer (errors never reach here). Replay mode writes nothing."""
         if plan.cache_key is None or self.cache is None or plan.cache_mode in ("replay", "off"):
             return
-        entry = _encode_entry(plan.request, response)
+        entry = encode_entry(plan.request, response)
         if entry is None:
             return
         ttl = plan.options.cache_timeout_seconds
@@ -679,161 +679,3 @@ def _as_mapping(interface_options: Any) -> Mapping[str, Any]:
     if isinstance(interface_options, InterfaceOptions):
         return vars(interface_options)
     return interface_options or {}
-
-
-def _check_mode(mode: str, where: str) -> str:
-    if mode not in MODES:
-        raise errors.ConfigurationError(f"{where} must be one of {', '.join(MODES)}; got {mode!r}.")
-    return mode
-
-
-# The result types a cache entry can hold, by name. A type is cacheable once it has to_dict/from_dict.
-_CACHEABLE = ("Response", "EmbeddingResponse", "ClassificationResponse", "RerankResponse")
-
-
-def _encode_entry(request: Request, response: Any) -> Optional[Dict[str, Any]]:
-    """The stored form: the result's type and data, and a key-free summary of the request for humans
-    reading a fixture (the API key and headers are never part of it)."""
-    kind = type(response).__name__
-    to_dict = getattr(response, "to_dict", None)
-    if kind not in _CACHEABLE or to_dict is None:
-        return None
-    summary = {
-        "provider": request.provider,
-        "task": request.task,
-        "model": request.model,
-        "messages": request.messages,
-        "prompt": request.prompt,
-        "inputs": request.inputs,
-        "params": request.params,
-    }
-    summary = json.loads(json.dumps({k: v for k, v in summary.items() if v not in (None, {})}, default=repr))
-    return {"type": kind, "data": to_dict(), "request": summary}
-
-
-def _decode_entry(entry: Any, key: str) -> Any:
-    """The result stored in ``entry``; an entry that cannot be read is a miss with a WARNING."""
-    try:
-        kind = entry.get("type", "Response")
-        if kind not in _CACHEABLE:
-            raise TypeError(f"unknown result type {kind!r}")
-        return getattr(_types, kind).from_dict(entry["data"])
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        logger.warning("Cache entry %s cannot be read (%s: %s); treated as a miss.", key[:12], type(exc).__name__, exc)
-        return None
-
-
-class Stream:
-    """A streamed answer: iterate for chunks; ``.response`` is the aggregated Response once it ends.
-
-    Closing it (``with`` block, ``close()``, or breaking out and letting it go) releases the connection.
-    A stream that ends before the server says it is complete raises ``StreamError``, never a silent
-    truncation.
-    """
-
-    def __init__(
-        self,
-        client: Optional[Client],
-        plan: Optional[Plan],
-        chunks: Optional[Iterator[StreamChunk]],
-        http: Optional[HttpStream],
-    ) -> None:
-        self._client = client
-        self._plan = plan
-        self._chunks = chunks
-        self._http = http
-        self.response: Optional[Response] = None
-        self._consumed = False
-
-    @classmethod
-    def replay(cls, response: Response) -> "Stream":
-        """A cached answer played back as chunks (one for the text, then the finish)."""
-        stream = cls(None, None, None, None)
-        chunks: List[StreamChunk] = []
-        if response.results:
-            chunks.append(StreamChunk(response.results))
-        chunks.append(StreamChunk("", 0, response.finish_reason, response.tool_calls, response.usage))
-        stream._chunks = iter(chunks)
-        stream.response = response
-        return stream
-
-    @property
-    def request_id(self) -> Optional[str]:
-        return self._http.request_id if self._http is not None else None
-
-    def __iter__(self) -> Iterator[StreamChunk]:
-        if self._consumed:
-            raise errors.StreamError("This stream was already read; streams can be iterated once.")
-        self._consumed = True
-        if self._http is None:
-            yield from self._in_process()
-            return
-        plan, client, http = self._plan, self._client, self._http
-        state = plan.provider.stream_state(plan.request)
-        try:
-            for event, data in http:
-                for chunk in state.on_event(event, data):
-                    yield chunk
-                if state.done:
-                    break  # the answer is complete: don't wait for the server to close the connection
-            response = state.finish(http.request_id)
-        except errors.LLMInterfaceError as error:
-            client.failed(plan, error)
-            raise
-        finally:
-            http.close()
-        self.response = client.finish(plan, response, time.perf_counter() - http.started, http.retries, None)
-
-    def _in_process(self) -> Iterator[StreamChunk]:
-        parts: List[str] = []
-        tool_calls: List[Dict[str, Any]] = []
-        finish_reason: Optional[str] = None
-        usage: Optional[Usage] = None
-        try:
-            for chunk in self._chunks or ():
-                parts.append(chunk.text)
-                tool_calls.extend(chunk.tool_calls)
-                finish_reason = chunk.finish_reason or finish_reason
-                usage = chunk.usage or usage
-                yield chunk
-        except errors.LLMInterfaceError as error:
-            if self._plan is not None and self._client is not None:
-                self._client.failed(self._plan, error)
-            raise
-        if self._plan is not None and self._client is not None:
-            started = self._plan.started
-            response = Response(
-                results="".join(parts),
-                model=self._plan.request.model,
-                provider=self._plan.provider.name,
-                finish_reason=finish_reason,
-                usage=usage,
-                tool_calls=tuple(tool_calls),
-            )
-            self.response = self._client.finish(self._plan, response, time.perf_counter() - started, 0, None)
-
-    def text(self) -> str:
-        """Read the whole stream and return its text."""
-        return self.collect().results
-
-    def collect(self) -> Response:
-        """Read the rest of the stream and return the aggregated Response."""
-        if not self._consumed:
-            for _ in self:
-                pass
-        if self.response is None:
-            raise errors.StreamError("The stream was closed before it finished.")
-        return self.response
-
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()
-
-    def __enter__(self) -> "Stream":
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()

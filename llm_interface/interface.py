@@ -10,7 +10,8 @@ import threading
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from .cache import CacheBackend
-from .client import Client, Stream
+from .client import Client
+from .stream import Stream
 from .prompts import PromptTemplate
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 

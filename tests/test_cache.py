@@ -405,7 +405,7 @@ def test_mode_from_the_environment(tmp_path, server, monkeypatch):
 def test_other_result_types_are_stored_with_their_type_name(server):
     """Embeddings, classifications and reranks are cached once their type has to_dict/from_dict."""
     from llm_interface import types
-    from llm_interface.client import _decode_entry, _encode_entry
+    from llm_interface.cache.entries import decode_entry as _decode_entry, encode_entry as _encode_entry
 
     class Fake(types.Response):
         __slots__ = ()
