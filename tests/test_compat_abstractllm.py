@@ -1,8 +1,10 @@
 """Every example of AbstractLLM's Hugging Face page (seed-docs 003), with only the import lines changed.
 
-Inference-API examples run against recorded answers (``responses``) or the loopback TGI stand-in; the
-local-model examples (device, quantization, GGUF, model_kwargs, pipeline_kwargs) skip until llm_interface's
-local mode (issue 7) is registered, and their option mapping is checked without running them.
+Inference-API examples run against recorded answers (``responses``) or the loopback TGI stand-in. The
+local-model examples run in process on the tiny test model (tests/support/tiny_models.py), installed in a
+temporary Hugging Face cache under the example's own Hub id (no weights can be downloaded here), and the
+page's ``/path/to/model.gguf`` is the tiny GGUF file. What this CPU machine cannot do (``device="cuda"``,
+4-bit / 8-bit quantization) asserts the documented typed error instead; on a CUDA machine those run too.
 The page's ``# Use streaming...`` placeholder blocks get a statement so that the example parses.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 
 import pytest
 import responses
@@ -23,16 +26,61 @@ from llm_interface.compat.abstractllm import (
     ResourceExhaustedError,
     Session,
     create_llm,
-    local_mode_available,
     options_for,
 )
+from llm_interface.compat.abstractllm import GeneratedText
+from llm_interface.providers import in_process
+from optional import require
 from recordings import body_bytes, exchange
+from support.tiny_models import REPLIES
 
 ROUTER_CHAT = "https://router.huggingface.co/v1/chat/completions"
 CHAT = exchange("test_openai_compatibility_without_base_url#2")["response"]
 ANSWER = CHAT["body"]["choices"][0]["message"]["content"]
 
-needs_local = pytest.mark.skipif(not local_mode_available(), reason="local mode lands with issue 7")
+
+
+@pytest.fixture
+def hub(tiny_chat_model, monkeypatch, tmp_path):
+    """``hub("google/gemma-2b")``: the tiny chat model in a temporary, offline Hugging Face cache under
+    that Hub id (``models--org--name/snapshots/<rev>`` + ``refs/main``), so the example's id loads it."""
+    require("transformers", "local")
+    import huggingface_hub.constants
+
+    cache = tmp_path / "hf-home" / "hub"
+    monkeypatch.setenv("HF_HOME", str(cache.parent))
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # huggingface_hub reads these when it is imported; transformers looks them up on each load.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    installed = []
+
+    def install(repo_id):
+        repo = cache / ("models--" + repo_id.replace("/", "--"))
+        revision = "0" * 40
+        shutil.copytree(tiny_chat_model, repo / "snapshots" / revision)
+        (repo / "refs").mkdir()
+        (repo / "refs" / "main").write_text(revision)
+        installed.append(repo_id)
+
+    yield install
+    for repo_id in installed:  # the next test's cache may hold something else under the same id
+        in_process.unload(repo_id)
+
+
+def _cuda():
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _answered(text):
+    """A local answer: a non-empty str carrying llm_interface's Response."""
+    assert isinstance(text, GeneratedText) and isinstance(text, str) and text
+    assert text.response.provider == "huggingface" and text.response.finish_reason in ("stop", "length")
+    assert text.response.usage.prompt_tokens > 0 and text.response.usage.completion_tokens > 0
+    return text
 
 
 @pytest.fixture
@@ -76,15 +124,26 @@ def test_authentication_example(hf_key):
 
 # -- Basic usage ----------------------------------------------------------------------------------------
 
-@needs_local
-def test_local_model_example():
+def test_local_model_example(hub, capsys):
+    hub("google/gemma-2b")
+
+    # Use a local model via pipeline
     llm = create_llm(
         "huggingface",
         model="google/gemma-2b",
         device="cuda"  # Use GPU if available, or "cpu" for CPU
     )
+
+    if not _cuda():  # this machine: the documented error, raised when the model is loaded
+        with pytest.raises(errors.ConfigurationError, match="no CUDA GPU"):
+            llm.generate("Explain quantum computing in simple terms.")
+        llm = create_llm("huggingface", model="google/gemma-2b", device="cpu")  # the comment's alternative
     response = llm.generate("Explain quantum computing in simple terms.")
     print(response)
+
+    assert capsys.readouterr().out == _answered(response) + "\n"
+    assert response.response.model == "google/gemma-2b" and llm.local
+    assert llm.generate("Hello", temperature=0) == REPLIES["Hello"]  # the tiny model, found by the Hub id
 
 
 @responses.activate
@@ -109,27 +168,38 @@ def test_inference_api_example(capsys):
     assert body["messages"] == [{"role": "user", "content": "Write a short poem about the ocean."}]
 
 
-@needs_local
-def test_gguf_example():
+def test_gguf_example(tiny_gguf, capsys):
+    require("llama_cpp", "gguf")
+
     llm = create_llm(
         "huggingface",
-        model_path="/path/to/model.gguf",
+        model_path=tiny_gguf,  # the page: "/path/to/model.gguf"
         model_type="gguf"
     )
+
     response = llm.generate("Create a short story about robots.")
     print(response)
+
+    assert capsys.readouterr().out == _answered(response) + "\n"
+    assert llm.generate("What is the capital of France?", temperature=0) == REPLIES["What is the capital of France?"]
 
 
 # -- Provider-specific features -------------------------------------------------------------------------
 
-@needs_local
-def test_model_loading_options_example():
+def test_model_loading_options_example(hub):
+    hub("meta-llama/Llama-2-7b-hf")
+    hub("google/gemma-2b")
+
+    # Load with 4-bit quantization for memory efficiency
     llm = create_llm(
         "huggingface",
         model="meta-llama/Llama-2-7b-hf",
         quantization="4bit",
         device_map="auto"  # Automatically manage model across available devices
     )
+    _needs_cuda_and_bitsandbytes(llm)
+
+    # Load with specific configuration
     llm = create_llm(
         "huggingface",
         model="google/gemma-2b",
@@ -139,7 +209,28 @@ def test_model_loading_options_example():
             "torch_dtype": "bfloat16"
         }
     )
-    assert llm.generate("Hi")
+
+    _answered(llm.generate("Explain neural networks."))
+    assert _loaded_dtype("google/gemma-2b") == "torch.bfloat16"
+
+
+def _needs_cuda_and_bitsandbytes(llm):
+    """4-bit / 8-bit loading: bitsandbytes on a CUDA GPU, else the documented typed error."""
+    import importlib.util
+
+    if not _cuda():
+        with pytest.raises(errors.ConfigurationError, match="needs bitsandbytes on a CUDA GPU"):
+            llm.generate("Hi")
+    elif importlib.util.find_spec("bitsandbytes") is None:
+        with pytest.raises(errors.MissingDependencyError, match="pip install bitsandbytes"):
+            llm.generate("Hi")
+    else:
+        _answered(llm.generate("Hi"))
+
+
+def _loaded_dtype(model):
+    (key,) = [k for k in in_process.loaded_models() if k[0] == "transformers" and k[1] == model]
+    return str(in_process._MODELS[key].model.dtype)
 
 
 @responses.activate
@@ -175,8 +266,10 @@ def test_greedy_decoding_is_temperature_zero(hf_key):
     assert _sent()[0]["temperature"] == 0
 
 
-@needs_local
-def test_pipeline_configuration_example():
+def test_pipeline_configuration_example(hub):
+    hub("mistralai/Mistral-7B-v0.1")
+
+    # Use a specific pipeline configuration
     llm = create_llm(
         "huggingface",
         model="mistralai/Mistral-7B-v0.1",
@@ -186,7 +279,11 @@ def test_pipeline_configuration_example():
             "truncate": True
         }
     )
-    assert llm.generate("Hi")
+
+    assert llm.generate("Hello", temperature=0) == REPLIES["Hello"]
+    assert "".join(llm.generate("Count to five.", stream=True, temperature=0)) == REPLIES["Count to five."]
+    with pytest.raises(InvalidArgumentError, match="return_full_text=True"):
+        create_llm("huggingface", model="mistralai/Mistral-7B-v0.1", pipeline_kwargs={"return_full_text": True}).generate("Hello")
 
 
 # -- Sessions and async ---------------------------------------------------------------------------------
@@ -305,35 +402,51 @@ def test_error_names_are_ours():
 
 # -- Performance and common issues (local) --------------------------------------------------------------
 
-@needs_local
-def test_memory_management_example():
+def test_memory_management_example(hub):
+    hub("meta-llama/Llama-2-70b-hf")
+
+    # Load with 8-bit quantization for reduced memory usage
     llm = create_llm(
         "huggingface",
         model="meta-llama/Llama-2-70b-hf",
         quantization="8bit",  # or "4bit" for even lower memory usage
         device_map="auto"     # Automatically distribute across GPUs
     )
-    assert llm
+
+    _needs_cuda_and_bitsandbytes(llm)
 
 
-@needs_local
-def test_cpu_vs_gpu_example():
+def test_cpu_vs_gpu_example(hub):
+    hub("google/gemma-2b")
+
+    # CPU usage (slower but no GPU required)
     llm_cpu = create_llm(
         "huggingface",
         model="google/gemma-2b",
         device="cpu"
     )
+
+    # GPU usage (much faster with compatible GPU)
     llm_gpu = create_llm(
         "huggingface",
         model="google/gemma-2b",
         device="cuda",
         model_kwargs={"torch_dtype": "float16"}  # Using lower precision for better performance
     )
-    assert llm_cpu and llm_gpu
+
+    assert llm_cpu.generate("What is the capital of France?", temperature=0) == REPLIES["What is the capital of France?"]
+    if _cuda():
+        _answered(llm_gpu.generate("Hello"))
+        assert _loaded_dtype("google/gemma-2b") == "torch.float16"
+    else:
+        with pytest.raises(errors.ConfigurationError, match="no CUDA GPU"):
+            llm_gpu.generate("Hello")
 
 
-@needs_local
-def test_out_of_memory_example():
+def test_out_of_memory_example(hub):
+    hub("meta-llama/Llama-2-7b-hf")
+
+    # Solutions for OOM errors
     llm = create_llm(
         "huggingface",
         model="meta-llama/Llama-2-7b-hf",
@@ -342,11 +455,19 @@ def test_out_of_memory_example():
         model_kwargs={"device_map": "auto"},  # Split across multiple GPUs
         max_tokens=256                   # Limit context size
     )
-    assert llm
+
+    assert llm.options["device_map"] == "auto" and "model_kwargs" not in llm.options
+    _needs_cuda_and_bitsandbytes(llm)
+    # "one or more of these options": without the quantization, the rest runs here (accelerate's device_map)
+    require("accelerate", "local")
+    llm = create_llm("huggingface", model="meta-llama/Llama-2-7b-hf", model_kwargs={"device_map": "auto"}, max_tokens=256)
+    assert llm.generate("Count to five.", temperature=0) == REPLIES["Count to five."]
 
 
-@needs_local
-def test_slow_performance_example():
+def test_slow_performance_example(hub):
+    hub("microsoft/phi-2")
+
+    # Use a smaller or more optimized model
     llm = create_llm(
         "huggingface",
         model="microsoft/phi-2",  # Smaller model with good performance
@@ -355,7 +476,9 @@ def test_slow_performance_example():
             "low_cpu_mem_usage": True  # Optimize for lower memory usage
         }
     )
-    assert llm
+
+    _answered(llm.generate("Explain neural networks."))
+    assert _loaded_dtype("microsoft/phi-2") == "torch.float16"
 
 
 @pytest.mark.parametrize("config, expected", [
@@ -365,8 +488,14 @@ def test_slow_performance_example():
     ({"model": "meta-llama/Llama-2-7b-hf", "quantization": "4bit", "device_map": "auto"},
      {"model": "meta-llama/Llama-2-7b-hf", "local": True, "quantization": "4bit", "device_map": "auto"}),
     ({"model": "m/m", "model_kwargs": {"torch_dtype": "float16"}, "max_tokens": 256},
-     {"model": "m/m", "local": True, "model_kwargs": {"torch_dtype": "float16"}, "max_tokens": 256}),
-    ({"model": "m/m", "pipeline_kwargs": {"truncate": True}}, {"model": "m/m", "local": True, "pipeline_kwargs": {"truncate": True}}),
+     {"model": "m/m", "local": True, "torch_dtype": "float16", "max_tokens": 256}),
+    ({"model": "m/m", "model_kwargs": {"device_map": "auto", "revision": "main"}},
+     {"model": "m/m", "local": True, "device_map": "auto", "model_kwargs": {"revision": "main"}}),
+    ({"model": "m/m", "torch_dtype": "bfloat16", "model_kwargs": {"dtype": "bfloat16"}},
+     {"model": "m/m", "local": True, "torch_dtype": "bfloat16"}),
+    ({"model": "m/m", "pipeline_kwargs": {"truncate": True, "min_new_tokens": 2}},
+     {"model": "m/m", "local": True, "pipeline_kwargs": {"truncation": True, "min_new_tokens": 2}}),
+    ({"model": "m/m", "model_type": "pipeline"}, {"model": "m/m", "local": True}),
     ({"model": "m/m", "use_inference_api": False}, {"model": "m/m", "local": True}),
     ({"model": "m/m", "use_inference_api": True, "api_key": "k", "inference_api_url": "https://x.endpoints.huggingface.cloud"},
      {"model": "m/m", "api_key": "k", "api_base": "https://x.endpoints.huggingface.cloud"}),
@@ -381,10 +510,15 @@ def test_local_options_with_the_inference_api_are_refused():
         options_for({"model": "m/m", "use_inference_api": True, "device": "cuda"})
 
 
-@pytest.mark.skipif(local_mode_available(), reason="local mode is registered")
-def test_local_models_say_when_they_land():
-    with pytest.raises(errors.ConfigurationError, match="issue 7"):
-        create_llm("huggingface", model="google/gemma-2b", device="cuda")
+@pytest.mark.parametrize("config, message", [
+    ({"model": "TheBloke/Llama-2-7B-GGUF", "model_type": "gguf"}, "needs the path of a .gguf file"),
+    ({"model_path": "/m/x.gguf", "model_type": "pipeline"}, "is a GGUF file"),
+    ({"model": "m/m", "model_type": "onnx"}, "model_type must be one of"),
+    ({"model": "m/m", "torch_dtype": "float16", "model_kwargs": {"torch_dtype": "bfloat16"}}, "disagree"),
+])
+def test_configurations_that_cannot_mean_anything_are_refused(config, message):
+    with pytest.raises(errors.InvalidRequestError, match=message):
+        options_for(config)
 
 
 # -- Model compatibility --------------------------------------------------------------------------------

@@ -7,9 +7,10 @@
 
 Where a call goes: the Inference API (Hugging Face's router; ``inference_api_url`` for an endpoint) unless
 ``use_inference_api=False`` or a local-only option is given (``device``, ``device_map``, ``quantization``,
-``model_kwargs``, ``pipeline_kwargs``, ``torch_dtype``, ``model_path``, a ``.gguf`` or a local folder as the
-model): then llm_interface's local mode (``local=True``, a ``.gguf`` as ``model_path``), which lands with
-issue 7; until then creating a local model says so. AbstractLLM itself defaults to local models.
+``model_kwargs``, ``pipeline_kwargs``, ``torch_dtype``, ``model_path``, ``model_type``, a ``.gguf`` or a local
+folder as the model): then llm_interface's local mode (``local=True``; transformers, or llama.cpp for a
+``.gguf``; see docs/local-models.md). AbstractLLM itself defaults to local models. ``options_for`` is the
+mapping, option by option.
 
 ``generate`` returns the text (a ``str``; llm_interface's Response is on ``.response``). Errors are
 llm_interface's typed errors under AbstractLLM's names (aliases, so either name catches them).
@@ -23,7 +24,7 @@ from enum import Enum
 from typing import Any, Dict, Iterator, Mapping, Optional
 
 from .. import errors
-from ..providers import PROVIDERS, provider_class
+from ..providers import provider_class
 from ..session import Session as _Session
 from ..types import Response
 from .common import client_of
@@ -90,26 +91,49 @@ class ConfigManager:
         return {k: v for k, v in self._params.items() if k != "api_key"}  # never hand the key back
 
 
-def local_mode_available() -> bool:
-    """Whether this llm_interface can run models in process (issue 7's local mode is registered)."""
-    return any(getattr(cls, "in_process", False) or "local" in name for name, cls in PROVIDERS.items())
+# AbstractLLM configs put loading settings in model_kwargs that llm_interface has first-class options for:
+# lifted out, so that they are validated and key the loaded-model registry like the options themselves.
+LIFTED_MODEL_KWARGS = {"torch_dtype": "torch_dtype", "dtype": "torch_dtype", "device_map": "device_map"}
+# AbstractLLM's pipeline_kwargs go to transformers' text-generation pipeline; these are the pipeline's own
+# (llm_interface's engine hands pipeline_kwargs to model.generate, which refuses them), renamed to the
+# engine's spelling.
+PIPELINE_ARGUMENTS = {"return_full_text": "return_full_text", "clean_up_tokenization_spaces": "clean_up_tokenization_spaces",
+                      "truncate": "truncation", "truncation": "truncation"}
+MODEL_TYPES = ("pipeline", "transformers", "gguf")
 
 
 def options_for(config: Mapping[str, Any]) -> Dict[str, Any]:
-    """llm_interface options for an AbstractLLM configuration (pure: no I/O, no key lookup)."""
+    """llm_interface options for an AbstractLLM configuration (pure: no I/O, no key lookup).
+
+    - ``use_inference_api=True`` -> remote (``api_key``; ``inference_api_url`` as ``api_base``); local-only
+      options beside it are refused.
+    - ``use_inference_api=False``, a local-only option, ``model_path``, ``model_type`` or a model that is a
+      ``.gguf`` / a path -> ``local=True``; ``device``, ``device_map``, ``quantization``, ``torch_dtype``,
+      ``n_ctx``, ``n_threads``, ``n_gpu_layers`` keep their names; a ``.gguf`` model becomes ``model_path``.
+    - ``model_kwargs``: ``torch_dtype``/``dtype`` and ``device_map`` inside it become those options (a
+      different value given both ways is refused); the rest stays ``model_kwargs`` (``from_pretrained`` /
+      ``llama_cpp.Llama`` arguments).
+    - ``pipeline_kwargs``: the text-generation pipeline's own ``truncate`` (as ``truncation``),
+      ``return_full_text`` and ``clean_up_tokenization_spaces`` are understood by the transformers engine; the
+      rest are ``model.generate`` arguments, as in the pipeline.
+    - ``model_type``: ``"gguf"`` needs a ``.gguf`` file, ``"pipeline"`` refuses one (the engine follows the file).
+    - ``temperature``, ``max_tokens``, ``top_p``, ... are defaults for every ``generate``.
+    """
     config = dict(config)
     model = config.get("model")
     model_path = config.get("model_path")
     if isinstance(model, str) and model.endswith(".gguf") and not model_path:
         model_path, model = model, None
+    model_type = config.get("model_type")
+    _check_model_type(model_type, model_path or model)
     use_api = config.get("use_inference_api")
     local_given = [name for name in LOCAL_OPTIONS if config.get(name) is not None]
-    looks_local = bool(model_path) or (isinstance(model, str) and _is_local_path(model))
+    looks_local = bool(model_path) or model_type is not None or (isinstance(model, str) and _is_local_path(model))
     local = use_api is False or (use_api is None and (bool(local_given) or looks_local))
-    if use_api and (local_given or model_path):
+    if use_api and (local_given or model_path or model_type):
         raise errors.InvalidRequestError(
-            f"use_inference_api=True runs the model remotely; {', '.join(local_given or ['model_path'])} only apply "
-            "to local models. Drop them, or pass use_inference_api=False."
+            f"use_inference_api=True runs the model remotely; {', '.join(local_given or ['model_path/model_type'])} "
+            "only apply to local models. Drop them, or pass use_inference_api=False."
         )
     options: Dict[str, Any] = {}
     if model:
@@ -120,6 +144,10 @@ def options_for(config: Mapping[str, Any]) -> Dict[str, Any]:
             options["model_path"] = model_path
         for name in local_given:
             options[name] = config[name]
+        if config.get("model_kwargs") is not None:
+            _lift_model_kwargs(options)
+        if config.get("pipeline_kwargs") is not None:
+            options["pipeline_kwargs"] = {PIPELINE_ARGUMENTS.get(k, k): v for k, v in config["pipeline_kwargs"].items()}
     else:
         if config.get("api_key"):
             options["api_key"] = config["api_key"]
@@ -129,6 +157,38 @@ def options_for(config: Mapping[str, Any]) -> Dict[str, Any]:
         if config.get(name) is not None:
             options[name] = config[name]
     return options
+
+
+def _check_model_type(model_type: Any, model: Any) -> None:
+    if model_type is None:
+        return
+    if model_type not in MODEL_TYPES:
+        raise errors.InvalidRequestError(f"model_type must be one of {', '.join(MODEL_TYPES)}, got {model_type!r}.")
+    is_gguf = isinstance(model, str) and model.lower().endswith(".gguf")
+    if model_type == "gguf" and not is_gguf:
+        raise errors.InvalidRequestError(
+            f"model_type='gguf' needs the path of a .gguf file as model_path (got {model!r}); download the file "
+            "first (huggingface-cli download <repo> <file>.gguf) and pass its path."
+        )
+    if model_type != "gguf" and is_gguf:
+        raise errors.InvalidRequestError(f"{model!r} is a GGUF file: pass model_type='gguf' or leave model_type out.")
+
+
+def _lift_model_kwargs(options: Dict[str, Any]) -> None:
+    kwargs = dict(options["model_kwargs"])
+    for key, option in LIFTED_MODEL_KWARGS.items():
+        if key not in kwargs:
+            continue
+        value = kwargs.pop(key)
+        if options.get(option, value) != value:
+            raise errors.InvalidRequestError(
+                f"{option}={options[option]!r} and model_kwargs[{key!r}]={value!r} disagree; give it once."
+            )
+        options[option] = value
+    if kwargs:
+        options["model_kwargs"] = kwargs
+    else:
+        del options["model_kwargs"]
 
 
 def _is_local_path(model: str) -> bool:
@@ -153,13 +213,6 @@ class HuggingFaceLLM:
     def __init__(self, config: Mapping[str, Any], client: Any = None) -> None:
         self.options = options_for(config)
         self.local = bool(self.options.get("local"))
-        if self.local and not local_mode_available():
-            raise errors.ConfigurationError(
-                "This configuration loads the model locally (use_inference_api=False, device, quantization, "
-                "model_kwargs, pipeline_kwargs, a model path...), and local mode lands with issue 7; this version "
-                "of llm_interface calls models remotely only. Pass use_inference_api=True (and drop the local options).",
-                provider=PROVIDER, model=self.options.get("model"),
-            )
         self.system_prompt: Optional[str] = config.get("system_prompt")
         self.config_manager = ConfigManager({**config, "use_inference_api": not self.local})
         self._client = client
@@ -213,14 +266,13 @@ class HuggingFaceLLM:
         return self._async[1]
 
     def get_capabilities(self) -> Dict[ModelCapability, Any]:
-        remote = not self.local
         return {
             ModelCapability.STREAMING: True,
             ModelCapability.MAX_TOKENS: self.options.get("max_tokens"),
             ModelCapability.SYSTEM_PROMPT: True,
             ModelCapability.ASYNC: True,
-            ModelCapability.FUNCTION_CALLING: remote,  # tools go through the Messages API
-            ModelCapability.TOOL_USE: remote,
+            ModelCapability.FUNCTION_CALLING: True,  # remote: the Messages API; local: <tool_call> parsing
+            ModelCapability.TOOL_USE: True,
             ModelCapability.VISION: False,
             ModelCapability.JSON_MODE: True,
         }

@@ -34,6 +34,9 @@ HUB_ID = re.compile(r"[\w.-]+(/[\w.-]+)?")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "float16", "bfloat16", "float64")
 QUANTIZATION = {"4bit": "load_in_4bit", "8bit": "load_in_8bit", "int4": "load_in_4bit", "int8": "load_in_8bit"}
+# transformers' text-generation pipeline's own arguments, which pipeline_kwargs (named after it) may carry
+# beside model.generate's: handled here, since model.generate refuses them.
+PIPELINE_ONLY = ("return_full_text", "clean_up_tokenization_spaces", "truncation")
 
 
 class LocalModel:
@@ -74,6 +77,11 @@ class TransformersEngine(InProcessEngine):
         if quantization is not None and quantization not in QUANTIZATION:
             raise errors.InvalidRequestError(
                 f"quantization must be '4bit' or '8bit', got {quantization!r}.", provider=self.name,
+            )
+        if (request.settings.get("pipeline_kwargs") or {}).get("return_full_text"):
+            raise errors.InvalidRequestError(
+                "return_full_text=True is not supported: answers hold the generated text only (the prompt is "
+                "yours already). Drop it or pass False.", provider=self.name,
             )
 
     # -- loading ------------------------------------------------------------------------------------
@@ -155,13 +163,14 @@ class TransformersEngine(InProcessEngine):
 
     def _inputs(self, loaded_model: LocalModel, request: Request) -> Any:
         tokenizer = loaded_model.tokenizer
+        truncation = bool((request.settings.get("pipeline_kwargs") or {}).get("truncation"))  # to the model's max length
         if request.prompt is not None:
-            inputs = tokenizer(request.prompt, return_tensors="pt")
+            inputs = tokenizer(request.prompt, return_tensors="pt", truncation=truncation)
         else:
             tools = request.params.get("tools") if request.params.get("tool_choice") != "none" else None
             inputs = tokenizer.apply_chat_template(
                 template_messages(request.messages or ()), tools=tools or None, add_generation_prompt=True,
-                return_tensors="pt", return_dict=True,
+                return_tensors="pt", return_dict=True, truncation=truncation,
             )
         return {name: tensor.to(loaded_model.device) for name, tensor in inputs.items()}
 
@@ -191,7 +200,15 @@ class TransformersEngine(InProcessEngine):
             import torch
 
             torch.manual_seed(int(params["seed"]))
-        kwargs.update(request.settings.get("pipeline_kwargs") or {})
+        pipeline_kwargs = request.settings.get("pipeline_kwargs") or {}
+        kwargs.update({k: v for k, v in pipeline_kwargs.items() if k not in PIPELINE_ONLY})
+        return kwargs
+
+    def _decode_kwargs(self, request: Request) -> Dict[str, Any]:
+        kwargs = {"skip_special_tokens": True}
+        pipeline_kwargs = request.settings.get("pipeline_kwargs") or {}
+        if "clean_up_tokenization_spaces" in pipeline_kwargs:
+            kwargs["clean_up_tokenization_spaces"] = pipeline_kwargs["clean_up_tokenization_spaces"]
         return kwargs
 
     def _finish_reason(self, loaded_model: LocalModel, new_ids: List[int], max_new_tokens: int) -> str:
@@ -212,7 +229,7 @@ class TransformersEngine(InProcessEngine):
                 output = loaded_model.model.generate(**inputs, **kwargs)
         prompt_length = inputs["input_ids"].shape[1]
         new_ids = output[0, prompt_length:].tolist()
-        text = loaded_model.tokenizer.decode(new_ids, skip_special_tokens=True)
+        text = loaded_model.tokenizer.decode(new_ids, **self._decode_kwargs(request))
         finish = self._finish_reason(loaded_model, new_ids, kwargs["max_new_tokens"])
         text, calls, finish = finish_text(request, text, finish)
         return Response(
@@ -241,7 +258,7 @@ class TransformersEngine(InProcessEngine):
         with self.engine_errors(request):
             inputs = self._inputs(loaded_model, request)
             kwargs = self._generate_kwargs(loaded_model, request)
-        streamer = TextIteratorStreamer(loaded_model.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        streamer = TextIteratorStreamer(loaded_model.tokenizer, skip_prompt=True, **self._decode_kwargs(request))
         outcome: Dict[str, Any] = {}
 
         def generate() -> None:
