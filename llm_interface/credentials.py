@@ -28,13 +28,26 @@ BASE_ENV_VARS: Dict[str, Tuple[str, ...]] = {
 }
 
 
-def _dotenv() -> Dict[str, str]:
-    path = Path.cwd() / ".env"
-    if not path.is_file():
-        return {}
-    from dotenv import dotenv_values  # only when a .env exists
+_DOTENV_CACHE: Dict[Tuple[str, int, int], Dict[str, str]] = {}
 
-    return {k: v for k, v in dotenv_values(path).items() if v}
+
+def _dotenv() -> Dict[str, str]:
+    """``./.env`` as a dict, parsed again only when the file (or the working directory) changes: every
+    call looks here for api_base, so this is on the hot path (os.stat, not pathlib, for the same reason)."""
+    path = os.path.join(os.getcwd(), ".env")
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return {}
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    values = _DOTENV_CACHE.get(key)
+    if values is None:
+        from dotenv import dotenv_values  # only when a .env exists
+
+        values = {k: v for k, v in dotenv_values(path).items() if v}
+        _DOTENV_CACHE.clear()  # one file at a time is enough
+        _DOTENV_CACHE[key] = values
+    return values
 
 
 def _from_env(names: Tuple[str, ...]) -> Optional[str]:
