@@ -93,10 +93,10 @@ def test_chat_completion(ai, upstream):
     assert answer.model == "llama"
     assert answer.usage.total_tokens == 5  # 2 prompt words + 3 answer words
     sent = upstream.requests[-1]
-    assert sent["path"] == "/v1/chat/completions"
-    assert sent["headers"]["Authorization"] == f"Bearer {UPSTREAM_KEY}"  # the proxy's key upstream, not the client's
-    assert sent["body"]["max_tokens"] == 20 and sent["body"]["temperature"] == 0.5
-    assert sent["body"]["model"] == "meta-llama/Llama-3.1-8B-Instruct"
+    assert sent.path == "/v1/chat/completions"
+    assert sent.headers["authorization"] == f"Bearer {UPSTREAM_KEY}"  # the proxy's key upstream, not the client's
+    assert sent.body["max_tokens"] == 20 and sent.body["temperature"] == 0.5
+    assert sent.body["model"] == "meta-llama/Llama-3.1-8B-Instruct"
 
 
 def test_public_alias_reaches_the_same_model(ai):
