@@ -73,7 +73,7 @@ def main() -> None:
     base = rows[0][1]
     print(f"n={n}, python {sys.version.split()[0]}, {os.cpu_count()} cpus")
     print(f"load average before: {os.getloadavg()[0]:.1f}")
-    print(f"| what | median us | p90 us | min us | median / dict lookup |")
+    print("| what | median us | p90 us | min us | median / dict lookup |")
     print("|---|---:|---:|---:|---:|")
     for name, median, p90, low in rows:
         print(f"| {name} | {median:.1f} | {p90:.1f} | {low:.1f} | {median / base:.0f} |")

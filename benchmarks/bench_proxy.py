@@ -16,7 +16,6 @@ import asyncio
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,13 +26,11 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from loopback import free_port  # noqa: E402
+
 MASTER = "sk-bench"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, process: subprocess.Popen) -> None:

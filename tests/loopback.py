@@ -441,8 +441,8 @@ class LoopbackServer:
         self.stop()
 
 
-def closed_port() -> int:
-    """A port on 127.0.0.1 where nothing listens (connection refused)."""
+def free_port() -> int:
+    """A port on 127.0.0.1 where nothing listens now: free to bind, and a connection to it is refused."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from loopback import free_port
 from upstream import Upstream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,12 +138,6 @@ def test_cache_memory_backend_is_refused(run):
     assert done.returncode == 2 and "persistent" in done.stderr
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_runs_the_proxy(run, upstream, tmp_path):
     pytest.importorskip("fastapi", reason='pip install "llm-interface-hf[server]"')
     import httpx
@@ -156,7 +150,7 @@ def test_serve_runs_the_proxy(run, upstream, tmp_path):
         f"api_base: {upstream.url}}}\n"
         "general_settings: {master_key: sk-test}\n"
     )
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_TOKEN": SECRET}
     process = subprocess.Popen([SCRIPT, "serve", "--config", str(config), "--port", str(port), "--log-level", "debug"],
                                env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -8,8 +8,7 @@ import logging
 import pytest
 
 from llm_interface import Client, errors
-from llm_interface.transport import HttpCall
-from loopback import Answer, closed_port
+from loopback import Answer, free_port
 
 from conftest import FAKE_KEY
 
@@ -56,7 +55,7 @@ def test_no_key_in_errors_reprs_or_debug_logs(loopback, caplog):
         loopback.reset()  # the retry's copy, if the error was not retried
         error = caught.value
         seen += [str(error), repr(error), repr(vars(error)), str(error.__cause__), repr(error.__cause__)]
-    for bad_options in ({"api_base": f"http://127.0.0.1:{closed_port()}", "api_key": FAKE_KEY},
+    for bad_options in ({"api_base": f"http://127.0.0.1:{free_port()}", "api_key": FAKE_KEY},
                         {"api_base": loopback.url, "api_key": FAKE_KEY, "temperature": "x"}):
         with pytest.raises(errors.LLMInterfaceError) as caught:
             client.send_message("huggingface", "hi", bad_options)

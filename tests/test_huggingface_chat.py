@@ -8,7 +8,6 @@ import re
 import pytest
 import responses
 
-from llm_interface import Client, errors
 from recordings import body_bytes, exchanges_for
 
 ROUTER = "https://router.huggingface.co"

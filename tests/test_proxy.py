@@ -10,6 +10,7 @@ import os
 import pytest
 
 from optional import require
+from loopback import free_port
 from upstream import Upstream
 
 require("fastapi", "server")
@@ -293,12 +294,9 @@ def test_stream_refused_upstream_keeps_its_status(ai):
 
 
 def test_unreachable_upstream_is_502(config):
-    import socket
     from dataclasses import replace
 
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
+    port = free_port()
     route = config.routes["llama"]
     down = replace(route, options={**route.options, "api_base": f"http://127.0.0.1:{port}"})
     with ProxyServer(create_app(replace(config, routes={"llama": down}, public_aliases={}))) as server:

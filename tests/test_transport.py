@@ -10,7 +10,7 @@ import pytest
 
 from llm_interface import Client, errors
 from llm_interface.transport import timeouts
-from loopback import Answer, closed_port
+from loopback import Answer, free_port
 from recordings import error_bodies
 
 SSE = {"Content-Type": "text/event-stream"}
@@ -86,7 +86,7 @@ def test_html_error_page(loopback, call):
 def test_connection_refused_is_a_connection_error():
     with Client(interface_options={"retry_attempts": 0}) as client:
         with pytest.raises(errors.ConnectionError) as caught:
-            client.send_message("openai-compatible", "hi", {"api_base": f"http://127.0.0.1:{closed_port()}"})
+            client.send_message("openai-compatible", "hi", {"api_base": f"http://127.0.0.1:{free_port()}"})
     assert isinstance(caught.value, ConnectionError)  # also the builtin
     assert "api_base" in str(caught.value) and caught.value.provider == "openai-compatible"
     assert isinstance(caught.value.__cause__, Exception)  # translated once, with the cause kept
