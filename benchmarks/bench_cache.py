@@ -11,30 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from llm_interface import Client  # noqa: E402
-from loopback import LoopbackServer  # noqa: E402
+from harness import timed  # first: puts tests/ on the path
+from llm_interface import Client
+from loopback import LoopbackServer
 
 MESSAGE = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Explain the importance of low latency LLMs."}]
-
-
-def timed(fn, n: int, warmup: int = 50):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter_ns()
-        fn()
-        samples.append(time.perf_counter_ns() - start)
-    samples.sort()
-    return statistics.median(samples) / 1000.0, samples[int(len(samples) * 0.9)] / 1000.0, samples[0] / 1000.0
 
 
 def main() -> None:

@@ -25,10 +25,8 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from loopback import free_port  # noqa: E402
+from harness import ROOT, server_process  # first: puts tests/ on the path
+from loopback import free_port
 
 MASTER = "sk-bench"
 
@@ -92,8 +90,7 @@ def main() -> None:
     args = parser.parse_args()
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    upstream = subprocess.Popen([sys.executable, str(ROOT / "tests" / "upstream.py")], stdout=subprocess.PIPE, text=True, env=env)
-    upstream_url = f"http://127.0.0.1:{upstream.stdout.readline().strip()}"
+    upstream, upstream_url = server_process([str(ROOT / "tests" / "upstream.py")], env=env)
     port = free_port()
     config = Path(tempfile.mkdtemp()) / "config.yaml"
     config.write_text(
