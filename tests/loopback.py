@@ -110,8 +110,12 @@ class Recorded:
         return content if isinstance(content, str) else json.dumps(content)
 
 
-def chat_completion(text: str, model: str = "tgi", prompt_tokens: int = 5) -> Dict[str, Any]:
+def _usage(prompt_tokens: int, text: str) -> Dict[str, int]:
     completion_tokens = max(1, len(text.split()))
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
+
+
+def chat_completion(text: str, model: str = "tgi", prompt_tokens: int = 5) -> Dict[str, Any]:
     return {
         "id": "chatcmpl-loopback",
         "object": "chat.completion",
@@ -121,24 +125,18 @@ def chat_completion(text: str, model: str = "tgi", prompt_tokens: int = 5) -> Di
         "choices": [
             {"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None, "finish_reason": "stop"}
         ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
+        "usage": _usage(prompt_tokens, text),
     }
 
 
 def text_completion(text: str, model: str = "tgi", prompt_tokens: int = 5) -> Dict[str, Any]:
-    completion_tokens = max(1, len(text.split()))
     return {
         "id": "cmpl-loopback",
         "object": "text_completion",
         "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
+        "usage": _usage(prompt_tokens, text),
     }
 
 
