@@ -29,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+
+from harness import server_process  # noqa: E402
 KEY = "hf_bench_fake_key_0123456789"
 MODES = ("raw-aiohttp", "llm-async", "raw-requests-threads", "llm-sync")
 RAW_OF = {"llm-async": "raw-aiohttp", "llm-sync": "raw-requests-threads"}
@@ -135,18 +137,6 @@ def child(mode: str, url: str, calls: int, concurrency: int) -> None:
 # -- the driver -----------------------------------------------------------------------------------
 
 
-def start_server(latency: float) -> tuple:
-    server = subprocess.Popen(
-        [sys.executable, str(HERE / "latency_server.py"), "--latency", str(latency)],
-        stdout=subprocess.PIPE, text=True,
-    )
-    line = server.stdout.readline().split()
-    if line[:1] != ["PORT"]:
-        server.kill()
-        raise SystemExit("the latency server did not start")
-    return server, f"http://127.0.0.1:{line[1]}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="Batch throughput against raw aiohttp / requests.")
     parser.add_argument("--calls", type=int, default=2000)
@@ -161,7 +151,7 @@ def main() -> None:
         return child(args.child, args.url, args.calls, args.concurrency)
 
     modes = args.modes.split(",")
-    server, url = start_server(args.latency)
+    server, url = server_process([str(HERE / "latency_server.py"), "--latency", str(args.latency)])
     runs: dict = {mode: [] for mode in modes}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))}
     try:

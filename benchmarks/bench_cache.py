@@ -11,30 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from llm_interface import Client  # noqa: E402
-from loopback import LoopbackServer  # noqa: E402
+from harness import timed  # first: puts tests/ on the path
+from llm_interface import Client
+from loopback import LoopbackServer
 
 MESSAGE = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Explain the importance of low latency LLMs."}]
-
-
-def timed(fn, n: int, warmup: int = 50):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter_ns()
-        fn()
-        samples.append(time.perf_counter_ns() - start)
-    samples.sort()
-    return statistics.median(samples) / 1000.0, samples[int(len(samples) * 0.9)] / 1000.0, samples[0] / 1000.0
 
 
 def main() -> None:
@@ -73,7 +58,7 @@ def main() -> None:
     base = rows[0][1]
     print(f"n={n}, python {sys.version.split()[0]}, {os.cpu_count()} cpus")
     print(f"load average before: {os.getloadavg()[0]:.1f}")
-    print(f"| what | median us | p90 us | min us | median / dict lookup |")
+    print("| what | median us | p90 us | min us | median / dict lookup |")
     print("|---|---:|---:|---:|---:|")
     for name, median, p90, low in rows:
         print(f"| {name} | {median:.1f} | {p90:.1f} | {low:.1f} | {median / base:.0f} |")

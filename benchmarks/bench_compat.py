@@ -10,30 +10,13 @@ of n timed calls after a warm-up; compare the ratios, not the absolute numbers.
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from llm_interface import LLMInterface  # noqa: E402
-from llm_interface.compat import abstractllm, easyllm, litellm  # noqa: E402
-from loopback import LoopbackServer  # noqa: E402
+from harness import timed  # first: puts tests/ on the path
+from llm_interface import LLMInterface
+from llm_interface.compat import abstractllm, easyllm, litellm
+from loopback import LoopbackServer
 
 MESSAGES = [{"role": "user", "content": "Explain the importance of low latency LLMs."}]
-
-
-def timed(fn, n: int, warmup: int = 50):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter_ns()
-        fn()
-        samples.append(time.perf_counter_ns() - start)
-    samples.sort()
-    return statistics.median(samples) / 1000.0, samples[int(len(samples) * 0.9)] / 1000.0
 
 
 def run(label: str, base: str, n: int) -> None:
@@ -49,7 +32,7 @@ def run(label: str, base: str, n: int) -> None:
     raw = None
     print(f"\n{label} (n={n})\n| call | median us | p90 us | vs Client |\n|---|---|---|---|")
     for name, call in calls.items():
-        median, p90 = timed(call, n)
+        median, p90, _ = timed(call, n)
         raw = raw or median
         print(f"| {name} | {median:.1f} | {p90:.1f} | {median / raw:.2f}x |")
 

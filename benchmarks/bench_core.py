@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+from harness import server_process
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STREAM_CHUNKS = 20_000
 COMPLETION = json.dumps({
@@ -48,7 +50,7 @@ def _stream_body(chunks: int) -> bytes:
     return b"".join(events)
 
 
-def serve(port_file: str) -> None:
+def serve() -> None:
     """The loopback server (run in its own process)."""
     import http.server
 
@@ -75,25 +77,8 @@ def serve(port_file: str) -> None:
             self.wfile.write(payload)
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    with open(port_file + ".tmp", "w") as f:
-        f.write(str(httpd.server_address[1]))
-    os.replace(port_file + ".tmp", port_file)
+    print("PORT", httpd.server_address[1], flush=True)
     httpd.serve_forever()
-
-
-def start_server():
-    import tempfile
-
-    port_file = os.path.join(tempfile.mkdtemp(), "port")
-    process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", port_file])
-    deadline = time.time() + 20
-    while not os.path.exists(port_file):
-        if time.time() > deadline or process.poll() is not None:
-            process.kill()
-            raise RuntimeError("the benchmark server did not start")
-        time.sleep(0.05)
-    with open(port_file) as f:
-        return process, f"http://127.0.0.1:{f.read().strip()}"
 
 
 def bench_calls(url: str, rounds: int, calls: int):
@@ -203,7 +188,7 @@ def bench_import(runs: int):
 def main() -> None:
     quick = "--quick" in sys.argv
     sys.path.insert(0, ROOT)
-    process, url = start_server()
+    process, url = server_process([os.path.abspath(__file__), "--serve"])
     try:
         calls, calls_p10, call_cpu = bench_calls(url, rounds=2 if quick else 5, calls=200 if quick else 400)
         stream = bench_stream(url, rounds=2 if quick else 5)
@@ -233,7 +218,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
-        serve(sys.argv[2])
+    if sys.argv[1:] == ["--serve"]:
+        serve()
     else:
         main()

@@ -16,7 +16,6 @@ import asyncio
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,14 +25,10 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+from harness import ROOT, server_process  # first: puts tests/ on the path
+from loopback import free_port
+
 MASTER = "sk-bench"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, process: subprocess.Popen) -> None:
@@ -95,8 +90,7 @@ def main() -> None:
     args = parser.parse_args()
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    upstream = subprocess.Popen([sys.executable, str(ROOT / "tests" / "upstream.py")], stdout=subprocess.PIPE, text=True, env=env)
-    upstream_url = f"http://127.0.0.1:{upstream.stdout.readline().strip()}"
+    upstream, upstream_url = server_process([str(ROOT / "tests" / "upstream.py")], env=env)
     port = free_port()
     config = Path(tempfile.mkdtemp()) / "config.yaml"
     config.write_text(

@@ -14,6 +14,7 @@ connections are dropped and a new one is made.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import time
@@ -56,7 +57,7 @@ def aiohttp_module() -> Any:
 
 def has_aiohttp() -> bool:
     try:
-        import aiohttp  # noqa: F401
+        importlib.import_module("aiohttp")
     except ImportError:
         return False
     return True

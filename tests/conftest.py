@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from llm_interface import Client, LLMInterface
@@ -37,10 +35,22 @@ def client():
 
 @pytest.fixture
 def loopback():
-    """A real HTTP server on 127.0.0.1 that replays scripted answers (see tests/socket_server.py)."""
-    from socket_server import LoopbackServer
+    """A real HTTP server on 127.0.0.1 that replays scripted answers (see tests/loopback.py); a request
+    the test did not script gets a 500, so a missing answer fails loudly."""
+    from loopback import LoopbackServer, Status
+
+    with LoopbackServer(default=Status(500, "no answer queued")) as server:
+        yield server
+
+
+@pytest.fixture
+def server():
+    """A loopback server steered by each message's text ("sleep 0.1", "status 404", "hang 3", "fail429 2 tag"):
+    concurrent callers each get their own answer (see loopback.steer_by_text)."""
+    from loopback import LoopbackServer, steer_by_text
 
     with LoopbackServer() as server:
+        server.responder = steer_by_text(server)
         yield server
 
 

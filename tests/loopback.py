@@ -1,9 +1,11 @@
-"""A scriptable OpenAI-compatible (TGI-like) HTTP server on 127.0.0.1, for end-to-end tests and benchmarks.
+"""The one scriptable HTTP server on 127.0.0.1 for end-to-end tests and benchmarks.
 
-It answers ``POST /v1/chat/completions`` (JSON, or SSE when the body says ``"stream": true``) and
-``POST /v1/completions`` in the OpenAI shapes TGI serves, plus ``GET /health``. Each request takes
-the next action from the script; when the script is empty, ``default`` answers (a normal reply).
-Every request is recorded (``requests``, ``count``), so a test can assert how many attempts it saw.
+It speaks the OpenAI shapes TGI serves (``POST /v1/chat/completions``: JSON, or SSE when the body says
+``"stream": true``; ``POST /v1/completions``) plus ``GET /health``. Each request takes the next action
+from the script; when the script is empty, ``default`` answers (a normal reply). The server records
+what tests assert on: every request (``requests``, ``count``), the requests whose client hung up
+before the answer was complete (``dropped``, and the ``client_gone`` event), and its connections
+(``connections_made``, ``peak_connections``) and requests in flight (``peak_in_flight``).
 
     from loopback import LoopbackServer, Reply, Reset, Stall, Status, Truncate
 
@@ -12,20 +14,27 @@ Every request is recorded (``requests``, ``count``), so a test can assert how ma
         client.send_message("huggingface", "Hello", {"api_base": server.url})
         assert server.count == 2
 
-For concurrent callers, ``server.responder = fn`` picks the action per request instead of a shared
-queue: ``fn(recorded_request) -> action or None`` (None: fall through to the script, then the default).
+For concurrent callers a shared queue cannot say which answer goes to whom: ``server.responder = fn``
+picks the action per request instead: ``fn(recorded_request) -> action or None`` (None: fall through
+to the script, then the default). ``steer_by_text`` is such a responder, steered by the message text.
 
 Actions:
-    Reply(text=None)          200, the chat completion; text None echoes the last user message
-    Status(code, body, headers)  an error answer (JSON body)
-    Stall(seconds)            say nothing for ``seconds`` (past the client's timeout), then hang up
-    Reset()                   reset the TCP connection (RST) without answering
-    Truncate(events=1)        200 SSE: a few events, then hang up before the finish and [DONE]
+    Reply(text=None, headers, delay)   200, the chat (or text) completion; text None echoes the last user
+                                       message; ``delay`` seconds first (ended early if the client hangs up)
+    Status(code, body, headers)        an error answer (JSON body)
+    Stall(seconds)                     say nothing for ``seconds`` (past the client's timeout), then hang up
+    Reset()                            reset the TCP connection (RST) without answering
+    Truncate(events=1, text, hold)     200 SSE: a few events, then hang up before the finish and [DONE]
+                                       (after waiting up to ``hold`` seconds for the client to hang up first)
+    Answer(status, headers, body, chunks, pause, delay, endless, gate)
+                                       literal bytes on any route, for exact wire shapes: ``body`` with a
+                                       Content-Length, or ``chunks`` written one by one (close-delimited)
 """
 
 from __future__ import annotations
 
 import json
+import select
 import socket
 import struct
 import threading
@@ -63,6 +72,22 @@ class Reset:
 @dataclass(frozen=True)
 class Truncate:
     events: int = 1
+    text: Optional[str] = None  # what the events spell (None: the echo)
+    hold: float = 0.0  # seconds to wait for the client to hang up before the server does
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Literal bytes. ``chunks`` are written one by one (flushed), with ``pause`` between."""
+
+    status: int = 200
+    headers: Dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    chunks: Optional[List[bytes]] = None
+    pause: float = 0.0
+    delay: float = 0.0  # before the status line: for read timeouts
+    endless: Optional[Callable[[int], bytes]] = None  # chunk n -> bytes, forever (until the client hangs up)
+    gate: Optional[threading.Event] = None  # after the first chunk, wait for the test to open it
 
 
 @dataclass(frozen=True)
@@ -70,24 +95,27 @@ class Recorded:
     method: str
     path: str
     headers: Dict[str, str]
-    body: Any
+    body: Any  # parsed JSON, else the text
     at: float
 
+    @property
+    def text(self) -> str:
+        """The last message's content (or the prompt): what ``steer_by_text`` and ``Reply()`` read."""
+        if not isinstance(self.body, dict):
+            return ""
+        if isinstance(self.body.get("prompt"), str):
+            return self.body["prompt"]
+        messages = self.body.get("messages") or [{}]
+        content = messages[-1].get("content", "") if isinstance(messages[-1], dict) else ""
+        return content if isinstance(content, str) else json.dumps(content)
 
-def echo_text(body: Any) -> str:
-    """What ``Reply()`` answers: the last user message, echoed (so a test can check it got its own answer)."""
-    if isinstance(body, dict):
-        if isinstance(body.get("prompt"), str):
-            return "echo: " + body["prompt"]
-        for message in reversed(body.get("messages") or []):
-            if isinstance(message, dict) and message.get("role") == "user":
-                content = message.get("content")
-                return "echo: " + (content if isinstance(content, str) else json.dumps(content))
-    return "echo"
+
+def _usage(prompt_tokens: int, text: str) -> Dict[str, int]:
+    completion_tokens = max(1, len(text.split()))
+    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
 
 
 def chat_completion(text: str, model: str = "tgi", prompt_tokens: int = 5) -> Dict[str, Any]:
-    completion_tokens = max(1, len(text.split()))
     return {
         "id": "chatcmpl-loopback",
         "object": "chat.completion",
@@ -97,27 +125,23 @@ def chat_completion(text: str, model: str = "tgi", prompt_tokens: int = 5) -> Di
         "choices": [
             {"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None, "finish_reason": "stop"}
         ],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
+        "usage": _usage(prompt_tokens, text),
     }
 
 
-def text_completion(text: str, model: str = "tgi") -> Dict[str, Any]:
+def text_completion(text: str, model: str = "tgi", prompt_tokens: int = 5) -> Dict[str, Any]:
     return {
         "id": "cmpl-loopback",
         "object": "text_completion",
         "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": max(1, len(text.split())), "total_tokens": 5 + max(1, len(text.split()))},
+        "usage": _usage(prompt_tokens, text),
     }
 
 
 def chat_events(text: str, model: str = "tgi") -> List[Dict[str, Any]]:
-    """The SSE events TGI sends for ``text``: one delta per word, then the finish with usage."""
+    """The SSE events TGI sends for ``text``: one delta per word, then the finish."""
     words = text.split(" ")
     base = {"id": "chatcmpl-loopback", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
     events = [
@@ -128,6 +152,35 @@ def chat_events(text: str, model: str = "tgi") -> List[Dict[str, Any]]:
     return events
 
 
+def steer_by_text(server: "LoopbackServer") -> Callable[[Recorded], Any]:
+    """A responder that reads the action from the message text, so concurrent callers each get theirs:
+
+      ``sleep S``        answer after S seconds (the wait ends if the client hangs up: see ``dropped``)
+      ``fail429 N TAG``  429 (Retry-After: 0) to the first N requests with this text, then answer
+      ``status CODE``    CODE with an OpenAI-style error body
+      ``hang K``         (stream) K events, then nothing until the client hangs up
+      anything else      the echo, ``"echo: <text>"``
+    """
+
+    def respond(request: Recorded) -> Any:
+        words = request.text.split()
+        verb = words[0] if words else ""
+        if verb == "sleep":
+            return Reply(delay=float(words[1]))
+        if verb == "fail429":
+            attempt = sum(r.text == request.text for r in server.requests)  # this one included
+            if attempt <= int(words[1]):
+                return Status(429, {"error": {"message": "slow down", "type": "rate_limit"}}, {"Retry-After": "0"})
+        if verb == "status":
+            return Status(int(words[1]), {"error": {"message": f"status {words[1]}", "type": "test"}})
+        if verb == "hang":
+            count = int(words[1])
+            return Truncate(count, text=" ".join(f"part{i}" for i in range(count)), hold=10)
+        return Reply()
+
+    return respond
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers: the client's pool is exercised
     disable_nagle_algorithm = True  # headers and body go in separate writes: no 40 ms delayed-ACK stalls
@@ -136,48 +189,127 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # quiet
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner._connected(+1)
+
+    def finish(self) -> None:
+        self.server.owner._connected(-1)
+        super().finish()
+
     def do_GET(self) -> None:
-        self.server.owner._record(self, None)
         if self.path == "/health":
+            self.server.owner._record(self, None)
             self._send(200, b"", {})
         else:
-            self._json(404, {"error": f"no route {self.path}"})
+            self.do_POST()
 
     def do_POST(self) -> None:
+        owner = self.server.owner
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        recorded = self.server.owner._record(self, body)
-        action = self.server.owner._next(recorded)
-        if self.path not in ("/v1/chat/completions", "/v1/completions"):
-            self._json(404, {"error": f"no route {self.path}"})
-            return
-        if isinstance(action, Status):
-            self._json(action.code, action.body if action.body is not None else {"error": f"status {action.code}"}, action.headers)
-        elif isinstance(action, Stall):
-            self.server.owner._stopping.wait(action.seconds)
+        recorded = owner._record(self, body)
+        action = owner._next(recorded)
+        owner._in_flight(+1)
+        try:
+            self._act(action, recorded)
+        except (BrokenPipeError, ConnectionResetError):  # the client hung up while we were writing
+            owner._hung_up(recorded)
             self.close_connection = True
-        elif isinstance(action, Reset):
+        finally:
+            owner._in_flight(-1)
+
+    def _act(self, action: Any, recorded: Recorded) -> None:
+        body = recorded.body
+        if isinstance(action, Answer):
+            return self._literal(action, recorded)
+        if isinstance(action, Status):
+            return self._json(action.code, action.body if action.body is not None else {"error": f"status {action.code}"}, action.headers)
+        if isinstance(action, Stall):
+            self._client_left(action.seconds, recorded)
+            self.close_connection = True
+            return
+        if isinstance(action, Reset):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
-        elif isinstance(action, Truncate):
-            events = chat_events(echo_text(body))[: action.events]
-            self._sse(events, done=False)
+            return
+        if self.path not in ("/v1/chat/completions", "/v1/completions"):
+            return self._json(404, {"error": f"no route {self.path}"})
+        if isinstance(action, Truncate):
+            text = action.text if action.text is not None else "echo: " + recorded.text
+            self._sse(chat_events(text)[: action.events], done=False)
+            if action.hold:
+                self._client_left(action.hold, recorded)
+            return
+        assert isinstance(action, Reply), action
+        if action.delay and self._client_left(action.delay, recorded):
+            self.close_connection = True
+            return
+        text = action.text if action.text is not None else "echo: " + recorded.text
+        model = (body.get("model") if isinstance(body, dict) else None) or "tgi"
+        prompt_tokens = len(recorded.text.split())
+        if isinstance(body, dict) and body.get("stream"):
+            self._sse(chat_events(text, model), done=True, headers=action.headers)
+        elif self.path == "/v1/completions":
+            self._json(200, text_completion(text, model, prompt_tokens), action.headers)
         else:
-            assert isinstance(action, Reply), action
-            if action.delay:
-                self.server.owner._stopping.wait(action.delay)
-            text = action.text if action.text is not None else echo_text(body)
-            model = body.get("model") or "tgi" if isinstance(body, dict) else "tgi"
-            if isinstance(body, dict) and body.get("stream"):
-                self._sse(chat_events(text, model), done=True, headers=action.headers)
-            elif self.path == "/v1/completions":
-                self._json(200, text_completion(text, model), action.headers)
-            else:
-                self._json(200, chat_completion(text, model), action.headers)
+            self._json(200, chat_completion(text, model, prompt_tokens), action.headers)
+
+    def _client_left(self, seconds: float, recorded: Recorded) -> bool:
+        """Wait up to ``seconds`` (less if the server stops); True, and recorded as dropped, if the client
+        hung up meanwhile. A readable socket that peeks empty is a hang-up (an RST too)."""
+        owner = self.server.owner
+        deadline = time.monotonic() + seconds
+        while not owner._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            readable, _, _ = select.select([self.connection], [], [], min(remaining, 0.05))
+            if readable:
+                try:
+                    gone = not self.connection.recv(1, socket.MSG_PEEK)
+                except OSError:
+                    gone = True
+                if gone:
+                    owner._hung_up(recorded)
+                    return True
+                owner._stopping.wait(remaining)  # the client sent more (a pipelined request): still there
+        return False
+
+    def _literal(self, answer: Answer, recorded: Recorded) -> None:
+        stopping = self.server.owner._stopping
+        if answer.delay:
+            stopping.wait(answer.delay)
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        if answer.endless is None and answer.chunks is None:
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+            return
+        self.send_header("Connection", "close")  # the body ends when the server closes
+        self.end_headers()
+        self.close_connection = True
+        if answer.endless is not None:
+            n = 0
+            while not stopping.is_set():  # until the client hangs up (the write raises)
+                self.wfile.write(answer.endless(n))
+                self.wfile.flush()
+                n += 1
+                time.sleep(0.001)
+            return
+        for number, chunk in enumerate(answer.chunks):
+            if number == 1 and answer.gate is not None:
+                answer.gate.wait(10)
+            self.wfile.write(chunk)
+            self.wfile.flush()
+            if answer.pause:
+                stopping.wait(answer.pause)
 
     def _send(self, status: int, data: bytes, headers: Dict[str, str]) -> None:
         self.send_response(status)
@@ -189,7 +321,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _json(self, status: int, body: Any, headers: Optional[Dict[str, str]] = None) -> None:
         data = json.dumps(body).encode("utf-8")
-        self._send(status, data, {"Content-Type": "application/json", **(headers or {})})
+        self._send(status, data, {"Content-Type": "application/json", "x-request-id": "req-loopback", **(headers or {})})
 
     def _sse(self, events: List[Dict[str, Any]], done: bool, headers: Optional[Dict[str, str]] = None) -> None:
         # No Content-Length: the body ends when the server closes, as TGI's SSE over HTTP/1.1 close.
@@ -219,16 +351,21 @@ class _Server(ThreadingHTTPServer):
 class LoopbackServer:
     """A scripted server on 127.0.0.1 (a free port), in a background thread. Use it as a context manager."""
 
-    def __init__(self, default: Any = None) -> None:
+    def __init__(self, default: Any = None, responder: Optional[Callable[[Recorded], Any]] = None) -> None:
         self.default = default if default is not None else Reply()
-        self.responder: Optional[Callable[[Recorded], Any]] = None
+        self.responder = responder
         self.requests: List[Recorded] = []
+        self.dropped: List[Recorded] = []  # the client hung up before the answer was complete
+        self.client_gone = threading.Event()  # ... at least once
+        self.connections_made = self.open_connections = self.peak_connections = 0
+        self.in_flight = self.peak_in_flight = 0
         self._script: Deque[Any] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        # shutdown() waits for serve_forever's next poll: a short one keeps a server per test cheap.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
 
     @property
     def port(self) -> int:
@@ -270,6 +407,22 @@ class LoopbackServer:
         with self._lock:
             return self._script.popleft() if self._script else self.default
 
+    def _hung_up(self, recorded: Recorded) -> None:
+        with self._lock:
+            self.dropped.append(recorded)
+        self.client_gone.set()
+
+    def _connected(self, change: int) -> None:
+        with self._lock:
+            self.open_connections += change
+            self.connections_made += max(change, 0)
+            self.peak_connections = max(self.peak_connections, self.open_connections)
+
+    def _in_flight(self, change: int) -> None:
+        with self._lock:
+            self.in_flight += change
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
     def start(self) -> "LoopbackServer":
         self._thread.start()
         return self
@@ -285,3 +438,10 @@ class LoopbackServer:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.stop()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 where nothing listens now: free to bind, and a connection to it is refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

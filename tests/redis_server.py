@@ -1,24 +1,18 @@
 """A real redis-server on 127.0.0.1 for the session (Debian: apt-get install -y redis-server).
 
-Import the fixture into a test module: ``from redis_server import redis_url  # noqa: F401``.
+A test module uses its fixtures with ``pytest_plugins = ("redis_server",)``.
 """
 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
+from loopback import free_port
 from optional import missing, require
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

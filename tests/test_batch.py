@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from chat_server import chat_server, server  # noqa: F401 - fixtures
 from conftest import FAKE_KEY
 from llm_interface import AsyncClient, Client, LLMInterface, errors
 from llm_interface import batch as batch_module

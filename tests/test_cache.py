@@ -12,7 +12,7 @@ from llm_interface import CacheMissError, Client, LLMInterface, errors
 from llm_interface.request import Request
 from llm_interface.cache import BACKENDS, cache_key, make_cache
 from llm_interface.cache.files import FileCache
-from loopback import LoopbackServer, Reply, Status, Truncate
+from loopback import LoopbackServer, Status, Truncate
 from optional import require
 
 SECRET = "hf_test_fake_key_SECRET_do_not_store_0123456789"

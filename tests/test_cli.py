@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from loopback import free_port
 from upstream import Upstream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,20 +44,20 @@ def run(upstream, tmp_path):
 def test_send_prints_the_answer(run, upstream):
     done = run("send", "huggingface", "hello world", "--max-tokens", "7", "--temperature", "0.2")
     assert (done.returncode, done.stdout, done.stderr) == (0, "echo: hello world\n", "")
-    body = upstream.requests[-1]["body"]
+    body = upstream.requests[-1].body
     assert body["max_tokens"] == 7 and body["temperature"] == 0.2 and "stream" not in body
 
 
 def test_send_streams(run, upstream):
     done = run("send", "huggingface", "tell me a story", "--stream")
     assert (done.returncode, done.stdout) == (0, "echo: tell me a story\n")
-    assert upstream.requests[-1]["body"]["stream"] is True
+    assert upstream.requests[-1].body["stream"] is True
 
 
 def test_send_reads_stdin_and_takes_a_system_message(run, upstream):
     done = run("send", "huggingface", "-", "--system", "Be brief.", stdin="from stdin")
     assert (done.returncode, done.stdout) == (0, "echo: from stdin\n")
-    assert upstream.requests[-1]["body"]["messages"][0] == {"role": "system", "content": "Be brief."}
+    assert upstream.requests[-1].body["messages"][0] == {"role": "system", "content": "Be brief."}
 
 
 def test_send_json_for_scripts(run):
@@ -71,7 +71,7 @@ def test_send_json_for_scripts(run):
 
 def test_any_option_passes_through(run, upstream):
     assert run("send", "huggingface", "hi", "-o", "top_p=0.5", "-o", "seed=3").returncode == 0
-    body = upstream.requests[-1]["body"]
+    body = upstream.requests[-1].body
     assert body["top_p"] == 0.5 and body["seed"] == 3
 
 
@@ -130,18 +130,12 @@ def test_aliases_set_then_used(run, upstream, tmp_path):
     assert "huggingface\tchat\ttiny\torg/tiny-model" in listed
     assert "huggingface\tembeddings\tsmall\tsentence-transformers/all-MiniLM-L6-v2" in listed
     assert run("send", "huggingface", "hi", "--model", "tiny").returncode == 0
-    assert upstream.requests[-1]["body"]["model"] == "org/tiny-model"
+    assert upstream.requests[-1].body["model"] == "org/tiny-model"
 
 
 def test_cache_memory_backend_is_refused(run):
     done = run("cache", "stats", "--backend", "memory")
     assert done.returncode == 2 and "persistent" in done.stderr
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_runs_the_proxy(run, upstream, tmp_path):
@@ -156,7 +150,7 @@ def test_serve_runs_the_proxy(run, upstream, tmp_path):
         f"api_base: {upstream.url}}}\n"
         "general_settings: {master_key: sk-test}\n"
     )
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_TOKEN": SECRET}
     process = subprocess.Popen([SCRIPT, "serve", "--config", str(config), "--port", str(port), "--log-level", "debug"],
                                env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -173,7 +167,7 @@ def test_serve_runs_the_proxy(run, upstream, tmp_path):
         answer = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", headers={"Authorization": "Bearer sk-test"},
                             json={"model": "llama", "messages": [{"role": "user", "content": "hi"}]}, timeout=10)
         assert answer.json()["choices"][0]["message"]["content"] == "echo: hi"
-        assert upstream.requests[-1]["headers"]["Authorization"] == f"Bearer {SECRET}"
+        assert upstream.requests[-1].headers["authorization"] == f"Bearer {SECRET}"
     finally:
         process.terminate()
         logs, _ = process.communicate(timeout=10)

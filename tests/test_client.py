@@ -8,8 +8,7 @@ import logging
 import pytest
 
 from llm_interface import Client, errors
-from llm_interface.transport import HttpCall
-from socket_server import Answer, closed_port
+from loopback import Answer, free_port
 
 from conftest import FAKE_KEY
 
@@ -46,17 +45,17 @@ def test_no_key_in_errors_reprs_or_debug_logs(loopback, caplog):
     client.hooks.add("on_request", lambda request: seen.append(repr(request)))
     options = {"api_base": loopback.url, "api_key": FAKE_KEY, "headers": {"X-Api-Key": FAKE_KEY}}
     for name, answer in ERROR_ANSWERS.items():
-        loopback.queue(answer, answer)  # the same answer again for a retry
+        loopback.script(answer, answer)  # the same answer again for a retry
         with pytest.raises(errors.LLMInterfaceError) as caught:
             if name.startswith("stream"):
                 with client.stream_message("huggingface", "hi", options) as stream:
                     list(stream)
             else:
                 client.send_message("huggingface", "hi", options)
-        loopback.answers.clear()
+        loopback.reset()  # the retry's copy, if the error was not retried
         error = caught.value
         seen += [str(error), repr(error), repr(vars(error)), str(error.__cause__), repr(error.__cause__)]
-    for bad_options in ({"api_base": f"http://127.0.0.1:{closed_port()}", "api_key": FAKE_KEY},
+    for bad_options in ({"api_base": f"http://127.0.0.1:{free_port()}", "api_key": FAKE_KEY},
                         {"api_base": loopback.url, "api_key": FAKE_KEY, "temperature": "x"}):
         with pytest.raises(errors.LLMInterfaceError) as caught:
             client.send_message("huggingface", "hi", bad_options)
@@ -76,28 +75,28 @@ def test_no_key_in_errors_reprs_or_debug_logs(loopback, caplog):
 
 
 def test_send_message_end_to_end(loopback):
-    loopback.queue(ok())
+    loopback.script(ok())
     with Client(interface_options={"retry_attempts": 0}) as client:
         result = client.send_message("huggingface", [{"role": "user", "content": "hi"}],
                                      {"api_base": loopback.url, "max_tokens": 5}, {"include_original_response": True})
     assert result.results == str(result) == "Hi!"
     assert result.provider == "huggingface" and result.original == COMPLETION
     assert result.request_time is not None and result.total_time >= result.request_time
-    assert json.loads(loopback.seen[0].body) == {"messages": [{"role": "user", "content": "hi"}], "model": "tgi", "max_tokens": 5}
+    assert loopback.requests[0].body == {"messages": [{"role": "user", "content": "hi"}], "model": "tgi", "max_tokens": 5}
 
 
 def test_message_dict_carries_model_and_options(loopback):
-    loopback.queue(ok())
+    loopback.script(ok())
     with Client() as client:
         client.send_message("huggingface", {"model": "my-model", "messages": [{"role": "user", "content": "hi"}],
                                             "max_tokens": 3, "api_base": loopback.url})
-    assert json.loads(loopback.seen[0].body)["model"] == "my-model"
-    assert json.loads(loopback.seen[0].body)["max_tokens"] == 3
+    assert loopback.requests[0].body["model"] == "my-model"
+    assert loopback.requests[0].body["max_tokens"] == 3
 
 
 def test_cache_key_depends_on_model_and_options(loopback):
     """The JS library's cache key ignores model and options; ours does not."""
-    loopback.queue(*[ok() for _ in range(4)])
+    loopback.script(*[ok() for _ in range(4)])
     with Client() as client:
         send = lambda **o: client.send_message("huggingface", "hi", {"api_base": loopback.url, **o}, {"cache_timeout_seconds": 60})
         first = send(model="a")
@@ -107,22 +106,22 @@ def test_cache_key_depends_on_model_and_options(loopback):
         send(model="b")
         send(model="a", temperature=0.5)
         assert send(model="a", timeout=30).cached  # how long we wait does not change the answer
-        assert len(loopback.seen) == 3
+        assert len(loopback.requests) == 3
         assert not client.send_message("huggingface", "hi", {"api_base": loopback.url, "model": "a"},
                                        {"cache_timeout_seconds": 60, "refresh": True}).cached
-        assert len(loopback.seen) == 4
+        assert len(loopback.requests) == 4
 
 
 def test_no_caching_unless_asked(loopback):
-    loopback.queue(ok(), ok())
+    loopback.script(ok(), ok())
     with Client() as client:
         client.send_message("huggingface", "hi", {"api_base": loopback.url})
         assert not client.send_message("huggingface", "hi", {"api_base": loopback.url}).cached
-    assert len(loopback.seen) == 2
+    assert len(loopback.requests) == 2
 
 
 def test_hooks_see_requests_responses_and_errors_and_a_raising_hook_is_ignored(loopback):
-    loopback.queue(ok(), Answer(status=404, body=b'{"error": "nope"}'))
+    loopback.script(ok(), Answer(status=404, body=b'{"error": "nope"}'))
     events = []
     with Client(interface_options={"retry_attempts": 0}) as client:
         client.hooks.add("on_request", lambda request: events.append("request"))
@@ -136,12 +135,12 @@ def test_hooks_see_requests_responses_and_errors_and_a_raising_hook_is_ignored(l
 
 
 def test_several_clients_several_configurations(loopback):
-    loopback.queue(ok(), ok())
+    loopback.script(ok(), ok())
     a = Client({"huggingface": "hf_a"})
     b = Client({"huggingface": "hf_b"})
     a.send_message("huggingface", "hi", {"api_base": loopback.url})
     b.send_message("huggingface", "hi", {"api_base": loopback.url})
-    assert [s.headers["authorization"] for s in loopback.seen] == ["Bearer hf_a", "Bearer hf_b"]
+    assert [s.headers["authorization"] for s in loopback.requests] == ["Bearer hf_a", "Bearer hf_b"]
     a.close(), b.close()
 
 

@@ -59,7 +59,8 @@ def _streamed_text(recorded=CHAT_STREAM):
 def test_serverless_streaming_example(monkeypatch):
     monkeypatch.setenv("HUGGINGFACE_API_KEY", "huggingface_api_key")
     _chat_at(ROUTER_CHAT, CHAT_STREAM)
-    messages = [{"content": "There's a llama in my garden 😱 What should I do?", "role": "user"}]  # noqa: F841 - as documented
+    messages = [{"content": "There's a llama in my garden 😱 What should I do?", "role": "user"}]
+    del messages  # as documented: the example defines it, then sends another message
 
     response = completion(
         model="huggingface/meta-llama/Meta-Llama-3.1-8B-Instruct",

@@ -7,7 +7,6 @@ import logging
 
 import pytest
 
-from chat_server import chat_server, server  # noqa: F401 - fixtures
 from conftest import FAKE_KEY
 from llm_interface import AsyncClient, Client, errors
 from llm_interface.debug import redact, redact_headers

@@ -224,12 +224,16 @@ def test_v1_completions_single_prompt(client):
     assert json.loads(responses.calls[0].request.body)["prompt"] == "What is Deep Learning?"
 
 
+def _sse(events):
+    """Snapshot events as the SSE body TGI streams them."""
+    return "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+
+
 @responses.activate
 def test_chat_stream_with_final_usage_chunk(client):
     # Despite its name, this snapshot is a chat stream whose last chunk has choices: [] and the usage.
     events = snapshot("test_completion_prompts/test_flash_llama_completion_stream_usage.json")
-    sse = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-    responses.add(responses.POST, TGI + "/v1/chat/completions", body=sse, content_type="text/event-stream")
+    responses.add(responses.POST, TGI + "/v1/chat/completions", body=_sse(events), content_type="text/event-stream")
     with client.stream_message("huggingface", "What is Deep Learning?", {"api_base": TGI + "/v1"}) as stream:
         text = "".join(c.text for c in stream)
     assert text == "".join(e["choices"][0]["delta"]["content"] for e in events if e["choices"])
@@ -241,8 +245,7 @@ def test_chat_stream_with_final_usage_chunk(client):
 @responses.activate
 def test_v1_completions_many_prompts_stream_keeps_choices_apart(client):
     events = snapshot("test_completion_prompts/test_flash_llama_completion_many_prompts_stream.json")
-    sse = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-    responses.add(responses.POST, TGI + "/v1/completions", body=sse, content_type="text/event-stream")
+    responses.add(responses.POST, TGI + "/v1/completions", body=_sse(events), content_type="text/event-stream")
     with client.stream_complete("openai-compatible", "x", {"api_base": TGI + "/v1"}) as stream:
         list(stream)
     by_index = {}

@@ -8,7 +8,6 @@ import re
 import pytest
 import responses
 
-from llm_interface import Client, errors
 from recordings import body_bytes, exchanges_for
 
 ROUTER = "https://router.huggingface.co"
@@ -60,14 +59,13 @@ CHAT_OK = [c for c in exchanges_for("chat-completion", status=200)]
 def test_recorded_chat_exchange_replays(case, client):
     options, url = _how_to_call(case)
     recorded = case["response"]
-    responses.add(
+    responses.add(  # no stream=: responses streams the body when the request itself asks for a stream
         responses.POST,
         url,
         body=body_bytes(recorded),
         status=recorded["status"],
         headers={k: v for k, v in recorded["headers"].items() if k.lower() not in ("content-type", "content-length", "content-encoding", "transfer-encoding")},
         content_type=recorded["headers"].get("content-type", "application/json"),
-        stream=case["stream"],
     )
     options = {k: v for k, v in options.items() if v is not None}
     if case["stream"]:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from llm_interface import Client, LLMInterface, errors
-from socket_server import Answer
+from loopback import Answer
 
 COMPLETION = {"choices": [{"index": 0, "message": {"content": "Hi!"}, "finish_reason": "stop"}]}
 
@@ -25,14 +25,14 @@ def test_default_client_is_built_lazily():
 
 
 def test_send_and_stream_through_the_facade(loopback):
-    loopback.queue(Answer(body=json.dumps(COMPLETION).encode()),
+    loopback.script(Answer(body=json.dumps(COMPLETION).encode()),
                    Answer(headers={"Content-Type": "text/event-stream"},
                           chunks=[b'data: {"choices":[{"index":0,"delta":{"content":"Yo"},"finish_reason":"stop"}]}\n\n']))
     LLMInterface.set_api_key({"huggingface": "hf_facade"})
     assert LLMInterface.send_message("huggingface", "hi", {"api_base": loopback.url}).results == "Hi!"
     with LLMInterface.stream_message("huggingface", "hi", {"api_base": loopback.url}) as stream:
         assert "".join(c.text for c in stream) == "Yo"
-    assert [s.headers["authorization"] for s in loopback.seen] == ["Bearer hf_facade"] * 2
+    assert [s.headers["authorization"] for s in loopback.requests] == ["Bearer hf_facade"] * 2
 
 
 def test_reset_swaps_the_client():

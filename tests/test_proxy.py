@@ -10,6 +10,7 @@ import os
 import pytest
 
 from optional import require
+from loopback import free_port
 from upstream import Upstream
 
 require("fastapi", "server")
@@ -93,10 +94,10 @@ def test_chat_completion(ai, upstream):
     assert answer.model == "llama"
     assert answer.usage.total_tokens == 5  # 2 prompt words + 3 answer words
     sent = upstream.requests[-1]
-    assert sent["path"] == "/v1/chat/completions"
-    assert sent["headers"]["Authorization"] == f"Bearer {UPSTREAM_KEY}"  # the proxy's key upstream, not the client's
-    assert sent["body"]["max_tokens"] == 20 and sent["body"]["temperature"] == 0.5
-    assert sent["body"]["model"] == "meta-llama/Llama-3.1-8B-Instruct"
+    assert sent.path == "/v1/chat/completions"
+    assert sent.headers["authorization"] == f"Bearer {UPSTREAM_KEY}"  # the proxy's key upstream, not the client's
+    assert sent.body["max_tokens"] == 20 and sent.body["temperature"] == 0.5
+    assert sent.body["model"] == "meta-llama/Llama-3.1-8B-Instruct"
 
 
 def test_public_alias_reaches_the_same_model(ai):
@@ -293,12 +294,9 @@ def test_stream_refused_upstream_keeps_its_status(ai):
 
 
 def test_unreachable_upstream_is_502(config):
-    import socket
     from dataclasses import replace
 
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
+    port = free_port()
     route = config.routes["llama"]
     down = replace(route, options={**route.options, "api_base": f"http://127.0.0.1:{port}"})
     with ProxyServer(create_app(replace(config, routes={"llama": down}, public_aliases={}))) as server:

@@ -14,8 +14,9 @@ from llm_interface import Client, RateLimitError
 from llm_interface.cache import make_cache
 from llm_interface.ratelimit import RateLimiter
 from llm_interface.request import Request
-from loopback import LoopbackServer, Status
-from redis_server import free_port, redis_server, redis_url  # noqa: F401 - fixtures
+from loopback import LoopbackServer, Status, free_port
+
+pytest_plugins = ("redis_server",)  # its fixtures: redis_server, redis_url
 
 SECRET = "hf_test_fake_key_SECRET_redis_0123456789"
 

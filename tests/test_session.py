@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from chat_server import chat_server, server  # noqa: F401 - fixtures
 from conftest import FAKE_KEY
 from llm_interface import Client, Session, errors
 from llm_interface.session import approx_tokens
@@ -25,7 +24,7 @@ def new(server, client, **kw):
 
 
 def sent_messages(server, n=-1):
-    return server.requests[n]["body"]["messages"]
+    return server.requests[n].body["messages"]
 
 
 def test_each_turn_carries_the_conversation(server, session_client):
@@ -38,7 +37,7 @@ def test_each_turn_carries_the_conversation(server, session_client):
         {"role": "assistant", "content": "echo: first"},
         {"role": "user", "content": "second"},
     ]
-    assert server.requests[-1]["body"]["temperature"] == 0.2
+    assert server.requests[-1].body["temperature"] == 0.2
     assert chat.history[-1] == {"role": "assistant", "content": "echo: second"}
     chat.reset()
     assert chat.history == [{"role": "system", "content": "Be brief."}]

@@ -10,7 +10,7 @@ import pytest
 
 from llm_interface import Client, errors
 from llm_interface.transport import timeouts
-from socket_server import Answer, closed_port
+from loopback import Answer, free_port
 from recordings import error_bodies
 
 SSE = {"Content-Type": "text/event-stream"}
@@ -37,14 +37,14 @@ def call(loopback):
 
 
 def test_ok_round_trip(loopback, call):
-    loopback.queue(Answer(body=json.dumps(COMPLETION).encode(), headers={"x-request-id": "abc"}))
+    loopback.script(Answer(body=json.dumps(COMPLETION).encode(), headers={"x-request-id": "abc"}))
     result = call()
     assert (result.results, result.finish_reason, result.request_id) == ("Hi!", "stop", "abc")
-    seen = loopback.seen[0]
+    seen = loopback.requests[0]
     assert seen.path == "/v1/chat/completions"
     assert seen.headers["content-type"] == "application/json"
     assert "authorization" not in seen.headers  # no key found: none sent to a self-hosted server
-    assert json.loads(seen.body) == {"messages": [{"role": "user", "content": "hi"}]}
+    assert seen.body == {"messages": [{"role": "user", "content": "hi"}]}
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_ok_round_trip(loopback, call):
     ids=["empty", "blank", "html", "truncated-json", "wrong-object", "json-list"],
 )
 def test_unusable_200_bodies_are_invalid_response_errors(loopback, call, body, content_type, words):
-    loopback.queue(Answer(body=body, headers={"Content-Type": content_type, "x-request-id": "r1"}))
+    loopback.script(Answer(body=body, headers={"Content-Type": content_type, "x-request-id": "r1"}))
     with pytest.raises(errors.InvalidResponseError) as caught:
         call()
     assert words in str(caught.value)
@@ -69,14 +69,14 @@ def test_unusable_200_bodies_are_invalid_response_errors(loopback, call, body, c
 
 def test_an_error_inside_a_200_body_is_raised_typed(loopback, call):
     body = {"error": "Input validation error: too long", "error_type": "validation"}
-    loopback.queue(Answer(body=json.dumps(body).encode()))
+    loopback.script(Answer(body=json.dumps(body).encode()))
     with pytest.raises(errors.ValidationError) as caught:
         call()
     assert caught.value.status == 422 and "too long" in caught.value.server_message
 
 
 def test_html_error_page(loopback, call):
-    loopback.queue(Answer(status=502, body=b"<html><head><title>502 Bad Gateway</title></head></html>",
+    loopback.script(Answer(status=502, body=b"<html><head><title>502 Bad Gateway</title></head></html>",
                           headers={"Content-Type": "text/html"}))
     with pytest.raises(errors.ServerError) as caught:
         call()
@@ -86,14 +86,14 @@ def test_html_error_page(loopback, call):
 def test_connection_refused_is_a_connection_error():
     with Client(interface_options={"retry_attempts": 0}) as client:
         with pytest.raises(errors.ConnectionError) as caught:
-            client.send_message("openai-compatible", "hi", {"api_base": f"http://127.0.0.1:{closed_port()}"})
+            client.send_message("openai-compatible", "hi", {"api_base": f"http://127.0.0.1:{free_port()}"})
     assert isinstance(caught.value, ConnectionError)  # also the builtin
     assert "api_base" in str(caught.value) and caught.value.provider == "openai-compatible"
     assert isinstance(caught.value.__cause__, Exception)  # translated once, with the cause kept
 
 
 def test_read_timeout_is_a_timeout_error(loopback, call):
-    loopback.queue(Answer(body=json.dumps(COMPLETION).encode(), delay=1.0))
+    loopback.script(Answer(body=json.dumps(COMPLETION).encode(), delay=1.0))
     with pytest.raises(errors.TimeoutError) as caught:
         call(timeout=0.2)
     assert isinstance(caught.value, TimeoutError)
@@ -114,7 +114,7 @@ def test_bad_timeouts(bad):
 
 
 def test_retries_a_503_then_succeeds(loopback):
-    loopback.queue(
+    loopback.script(
         Answer(status=503, body=b'{"error": "Model m is currently loading", "estimated_time": 0.0}'),
         Answer(status=429, body=b'{"error": "slow down"}', headers={"Retry-After": "0"}),
         Answer(body=json.dumps(COMPLETION).encode()),
@@ -125,23 +125,23 @@ def test_retries_a_503_then_succeeds(loopback):
         result = client.send_message("openai-compatible", "hi", {"api_base": loopback.url})
     assert result.results == "Hi!" and result.retries == 2
     assert retries == [(1, errors.ModelLoadingError), (2, errors.RateLimitError)]
-    assert len(loopback.seen) == 3
+    assert len(loopback.requests) == 3
 
 
 def test_no_retry_on_422_and_none_after_the_last_attempt(loopback):
-    loopback.queue(Answer(status=422, body=b'{"error": "bad", "error_type": "validation"}'))
+    loopback.script(Answer(status=422, body=b'{"error": "bad", "error_type": "validation"}'))
     with Client(interface_options={"retry_attempts": 3, "retry_multiplier": 0}) as client:
         with pytest.raises(errors.ValidationError) as caught:
             client.send_message("openai-compatible", "hi", {"api_base": loopback.url})
-    assert len(loopback.seen) == 1 and caught.value.retries == 0
+    assert len(loopback.requests) == 1 and caught.value.retries == 0
 
 
 def test_gives_up_after_the_attempts(loopback):
-    loopback.queue(*[Answer(status=500, body=b'{"error": "boom"}') for _ in range(3)])
+    loopback.script(*[Answer(status=500, body=b'{"error": "boom"}') for _ in range(3)])
     with Client(interface_options={"retry_attempts": 2, "retry_multiplier": 0}) as client:
         with pytest.raises(errors.ServerError) as caught:
             client.send_message("openai-compatible", "hi", {"api_base": loopback.url})
-    assert len(loopback.seen) == 3 and caught.value.retries == 2
+    assert len(loopback.requests) == 3 and caught.value.retries == 2
     assert caught.value.server_message == "boom"
 
 
@@ -158,17 +158,17 @@ def stream(loopback):
 def test_stream_round_trip_crlf_keepalives_no_space_no_done(loopback, stream):
     wire = (b": keep-alive\r\n\r\n" + event(delta("Hel"), space=False).replace(b"\n", b"\r\n")
             + b": ping\n\n" + event(delta("lo")) + event(delta("", "eos_token"), space=False))
-    loopback.queue(Answer(headers=SSE, chunks=[wire[i:i + 7] for i in range(0, len(wire), 7)]))
+    loopback.script(Answer(headers=SSE, chunks=[wire[i:i + 7] for i in range(0, len(wire), 7)]))
     with stream() as s:
         texts = [chunk.text for chunk in s]
     assert "".join(texts) == "Hello"
     assert s.response.results == "Hello" and s.response.finish_reason == "stop"
-    assert json.loads(loopback.seen[0].body)["stream"] is True
+    assert loopback.requests[0].body["stream"] is True
 
 
 def test_stream_with_usage_chunk_after_finish(loopback, stream):
     usage = {"choices": [], "usage": {"prompt_tokens": 39, "completion_tokens": 3, "total_tokens": 42}}
-    loopback.queue(Answer(headers=SSE, chunks=[event(delta("OK")), event(delta("", "stop")), event(usage), b"data: [DONE]\n\n"]))
+    loopback.script(Answer(headers=SSE, chunks=[event(delta("OK")), event(delta("", "stop")), event(usage), b"data: [DONE]\n\n"]))
     with stream() as s:
         chunks = list(s)
     assert s.response.usage.total_tokens == 42
@@ -180,7 +180,7 @@ def test_a_stream_that_ends_early_is_a_stream_error(loopback, stream, cut):
     chunks = {"mid-answer": [event(delta("Hel")), event(delta("lo"))],
               "mid-event": [event(delta("Hel")), b'data: {"choices": [{"ind'],
               "nothing": []}[cut]
-    loopback.queue(Answer(headers=SSE, chunks=chunks))
+    loopback.script(Answer(headers=SSE, chunks=chunks))
     received = []
     with pytest.raises(errors.StreamError):
         with stream() as s:
@@ -193,7 +193,7 @@ def test_a_stream_that_ends_early_is_a_stream_error(loopback, stream, cut):
 
 @pytest.mark.parametrize("case", [c for c in error_bodies() if c["status"] == 200], ids=lambda c: c["name"])
 def test_recorded_errors_inside_a_200_stream_are_typed(loopback, stream, case):
-    loopback.queue(Answer(headers=SSE, chunks=[event(delta("partial")), case["body"].encode()]))
+    loopback.script(Answer(headers=SSE, chunks=[event(delta("partial")), case["body"].encode()]))
     with pytest.raises(errors.ValidationError) as caught:
         with stream() as s:
             list(s)
@@ -203,7 +203,7 @@ def test_recorded_errors_inside_a_200_stream_are_typed(loopback, stream, case):
 
 def test_incomplete_generation_inside_a_stream_is_a_stream_error(loopback, stream):
     body = {"error": "Incomplete generation", "error_type": "incomplete_generation_stream"}
-    loopback.queue(Answer(headers=SSE, chunks=[event(delta("par")), event(body, space=False)]))
+    loopback.script(Answer(headers=SSE, chunks=[event(delta("par")), event(body, space=False)]))
     with pytest.raises(errors.StreamError) as caught:
         with stream() as s:
             list(s)
@@ -211,7 +211,7 @@ def test_incomplete_generation_inside_a_stream_is_a_stream_error(loopback, strea
 
 
 def test_malformed_json_in_a_stream_is_a_stream_error(loopback, stream):
-    loopback.queue(Answer(headers=SSE, chunks=[event(delta("a")), b"data: {not json}\n\n"]))
+    loopback.script(Answer(headers=SSE, chunks=[event(delta("a")), b"data: {not json}\n\n"]))
     with pytest.raises(errors.StreamError) as caught:
         with stream() as s:
             list(s)
@@ -219,14 +219,14 @@ def test_malformed_json_in_a_stream_is_a_stream_error(loopback, stream):
 
 
 def test_an_error_status_before_the_stream_starts_is_typed(loopback, stream):
-    loopback.queue(Answer(status=401, body=b'{"error": "Invalid username or password."}', headers={"x-request-id": "q"}))
+    loopback.script(Answer(status=401, body=b'{"error": "Invalid username or password."}', headers={"x-request-id": "q"}))
     with pytest.raises(errors.AuthenticationError) as caught:
         stream()
     assert caught.value.request_id == "q"
 
 
 def test_a_read_timeout_mid_stream_is_a_stream_error(loopback, stream):
-    loopback.queue(Answer(headers=SSE, chunks=[event(delta("a")), event(delta("b", "stop"))], pause=1.0))
+    loopback.script(Answer(headers=SSE, chunks=[event(delta("a")), event(delta("b", "stop"))], pause=1.0))
     with pytest.raises(errors.StreamError) as caught:
         with stream(timeout=(1, 0.2)) as s:
             list(s)
@@ -235,7 +235,7 @@ def test_a_read_timeout_mid_stream_is_a_stream_error(loopback, stream):
 
 def test_abandoning_a_stream_closes_the_connection(loopback, stream):
     """The server streams forever; leaving the ``with`` block must hang up, which the server sees."""
-    loopback.queue(Answer(headers=SSE, endless=lambda n: event(delta(f"{n} "))))
+    loopback.script(Answer(headers=SSE, endless=lambda n: event(delta(f"{n} "))))
     with stream() as s:
         for number, _chunk in enumerate(s):
             if number == 3:
@@ -244,7 +244,7 @@ def test_abandoning_a_stream_closes_the_connection(loopback, stream):
 
 
 def test_breaking_out_without_with_and_closing(loopback, stream):
-    loopback.queue(Answer(headers=SSE, endless=lambda n: event(delta("x"))))
+    loopback.script(Answer(headers=SSE, endless=lambda n: event(delta("x"))))
     s = stream()
     iterator = iter(s)
     next(iterator)
@@ -255,7 +255,7 @@ def test_breaking_out_without_with_and_closing(loopback, stream):
 
 
 def test_a_stream_can_be_read_once(loopback, stream):
-    loopback.queue(Answer(headers=SSE, chunks=[event(delta("a", "stop")), b"data: [DONE]\n\n"]))
+    loopback.script(Answer(headers=SSE, chunks=[event(delta("a", "stop")), b"data: [DONE]\n\n"]))
     s = stream()
     assert s.text() == "a"
     with pytest.raises(errors.StreamError):
@@ -267,7 +267,7 @@ def test_close_delimited_stream_delivers_each_event_on_arrival(loopback, stream)
     """A stream without Content-Length or chunking must not wait for 8 KB before yielding: the server
     holds the second event until the client has the first (a blocked read times out instead)."""
     gate = threading.Event()
-    loopback.queue(Answer(headers=SSE, chunks=[event(delta("first")), event(delta(" last", "stop"))], gate=gate))
+    loopback.script(Answer(headers=SSE, chunks=[event(delta("first")), event(delta(" last", "stop"))], gate=gate))
     with stream(timeout=(2, 3)) as s:
         iterator = iter(s)
         assert next(iterator).text == "first"
@@ -280,7 +280,7 @@ def test_an_error_body_that_echoes_the_key_is_scrubbed(loopback, client):
     from conftest import FAKE_KEY
 
     body = json.dumps({"error": f"Bad token: Bearer {FAKE_KEY}"}).encode()
-    loopback.queue(Answer(400, {"Content-Type": "application/json", "X-Error-Message": f"bad {FAKE_KEY}"}, body))
+    loopback.script(Answer(400, {"Content-Type": "application/json", "X-Error-Message": f"bad {FAKE_KEY}"}, body))
     with pytest.raises(errors.ValidationError) as caught:
         client.send_message("huggingface", "hi", {"api_base": loopback.url, "api_key": FAKE_KEY})
     error = caught.value
@@ -298,7 +298,7 @@ def test_netrc_never_replaces_our_authorization(loopback, tmp_path, monkeypatch,
     if proxies_in_env:  # the path where requests keeps reading the environment (proxies must still apply)
         monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    loopback.queue(Answer(body=json.dumps(COMPLETION).encode()))
+    loopback.script(Answer(body=json.dumps(COMPLETION).encode()))
     with Client({"openai-compatible": "sk-test-fake-key"}, interface_options={"retry_attempts": 0}) as client:
         assert client.send_message("openai-compatible", "hi", {"api_base": loopback.url}).results == "Hi!"
-    assert loopback.seen[0].headers["authorization"] == "Bearer sk-test-fake-key"
+    assert loopback.requests[0].headers["authorization"] == "Bearer sk-test-fake-key"
