@@ -298,12 +298,13 @@ class Client:
         )
         provider = provider.engine_for(request)  # e.g. Hugging Face local mode: an in-process engine
         provider.supports(request)
-        model = provider.resolve_model(request, self.aliases)
-        if model != request.model:  # dataclasses.replace is a fair share of a cache hit's cost: only when needed
-            request = replace(request, model=model)
+        # ``request`` was built just above and nobody else holds it yet: completing it in place costs
+        # 0.3 us where dataclasses.replace cost about 10 us, a sixth of a memory cache hit (bench_cache.py).
+        settle = object.__setattr__
+        settle(request, "model", provider.resolve_model(request, self.aliases))
         if ambient and not provider.trusts_ambient_key(request):
             api_key = None
-            request = replace(request, api_key=None)
+            settle(request, "api_key", None)
         mode = self._cache_mode()
         # Replaying fixtures needs no key: the network is never used (CI runs without secrets).
         if api_key is None and provider.needs_api_key(request) and mode != "replay":
