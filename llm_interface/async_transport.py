@@ -1,7 +1,7 @@
 """The async transport: ``transport.py`` mirrored with aiohttp (the ``[async]`` extra).
 
 Every decision is shared with the sync transport: ``timeouts`` for the limits, ``Retrier`` for when
-and how long to wait, ``error_from_answer`` / ``success_body`` for what an answer means,
+and how long to wait, ``answer_error`` / ``success_body`` for what an answer means,
 ``SSEDecoder`` for streams. Only the I/O differs: aiohttp for the bytes, ``asyncio.sleep`` for
 the waits. Foreign exceptions are translated here, once (DESIGN rule 2).
 
@@ -32,8 +32,8 @@ from .transport import (
     Retrier,
     RetryHook,
     _where,
+    answer_error,
     connection_error,
-    error_from_answer,
     request_id_of,
     success_body,
     timeout_error,
@@ -194,7 +194,6 @@ class AsyncTransport:
                 debug.log_call(call.method, call.url, headers, data)
             cause: Optional[BaseException] = None
             answer_headers: Optional[Mapping[str, str]] = None
-            body: Any = None
             try:
                 response = await session.request(call.method, call.url, data=data, headers=headers, timeout=timeout)
             except asyncio.TimeoutError as exc:  # aiohttp's timeouts subclass it
@@ -218,16 +217,9 @@ class AsyncTransport:
                     content = b""
                 finally:
                     response.release()
-                if _wire.isEnabledFor(logging.DEBUG):
-                    debug.log_answer(call.url, response.status, content, debug.secrets_of(call.headers))
                 answer_headers = response.headers
-                error = error_from_answer(response.status, response.headers, content, ctx)
-                body = error.body
-            delay = retrier.next_wait(error, answer_headers, body)
-            if delay is None:
-                if cause is not None:
-                    raise error from cause
-                raise error
+                error = answer_error(call, response.status, answer_headers, content, ctx)
+            delay = retrier.wait_or_raise(error, answer_headers, cause)
             if delay > 0:
                 await asyncio.sleep(delay)
             headers.update(call.retry_headers)

@@ -142,6 +142,13 @@ def error_from_answer(status: int, headers: Mapping[str, str], content: bytes, c
     return error
 
 
+def answer_error(call: HttpCall, status: int, headers: Mapping[str, str], content: bytes, ctx: Context) -> errors.APIError:
+    """The typed error for an error answer, logged first in debug mode (key redacted)."""
+    if _wire.isEnabledFor(logging.DEBUG):
+        debug.log_answer(call.url, status, content, debug.secrets_of(call.headers))
+    return error_from_answer(status, headers, content, ctx)
+
+
 def timeout_error(ctx: Context, call: HttpCall, what: str) -> errors.TimeoutError:
     connect, read = timeouts(call.timeout)
     return errors.TimeoutError(
@@ -173,6 +180,17 @@ class Retrier:
         self.on_retry = on_retry
         self.retries = 0
         self.waited = 0.0
+
+    def wait_or_raise(
+        self, error: errors.LLMInterfaceError, headers: Optional[Mapping[str, str]], cause: Optional[BaseException]
+    ) -> float:
+        """Seconds to wait before the next attempt; raises ``error`` (from ``cause``) when there is none."""
+        delay = self.next_wait(error, headers, error.body if headers is not None else None)
+        if delay is None:
+            if cause is not None:
+                raise error from cause
+            raise error
+        return delay
 
     def next_wait(self, error: errors.LLMInterfaceError, headers: Optional[Mapping[str, str]], body: Any) -> Optional[float]:
         """Seconds to wait before trying again, or None to give up (then raise ``error``).
@@ -321,13 +339,12 @@ class Transport:
         )
 
     def _attempts(self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook]):
-        """Yield each successful requests.Response (2xx); raise the typed error once retries are spent."""
+        """(the first 2xx requests.Response, retries made); the typed error is raised once retries are spent."""
         retrier = Retrier(policy, ctx, on_retry)
         headers = dict(call.headers)
         while True:
             cause: Optional[BaseException] = None
             answer_headers: Optional[Mapping[str, str]] = None
-            body: Any = None
             try:
                 response = self._post(call, headers)
             except requests.exceptions.Timeout as exc:
@@ -350,16 +367,9 @@ class Transport:
                 except requests.exceptions.RequestException:
                     content = b""
                 response.close()
-                if _wire.isEnabledFor(logging.DEBUG):
-                    debug.log_answer(call.url, response.status_code, content, debug.secrets_of(call.headers))
                 answer_headers = response.headers
-                error = error_from_answer(response.status_code, response.headers, content, ctx)
-                body = error.body
-            delay = retrier.next_wait(error, answer_headers, body)
-            if delay is None:
-                if cause is not None:
-                    raise error from cause
-                raise error
+                error = answer_error(call, response.status_code, answer_headers, content, ctx)
+            delay = retrier.wait_or_raise(error, answer_headers, cause)
             if delay > 0:
                 time.sleep(delay)
             headers.update(call.retry_headers)
