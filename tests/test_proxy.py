@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import uuid
 
 import pytest
 
@@ -18,7 +19,6 @@ require("uvicorn", "server")
 openai = require("openai", "test")
 httpx = require("httpx", "test")
 
-from llm_interface import Client  # noqa: E402
 from llm_interface.server import ProxyConfig, create_app  # noqa: E402
 from proxy_server import ProxyServer  # noqa: E402
 
@@ -46,6 +46,9 @@ llm_interface_settings:
   max_request_bytes: {limit}
   interface_options: {{retry_attempts: 0}}
 """
+
+
+pytest_plugins = ("redis_server",)  # a real redis-server on 127.0.0.1: redis_server, redis_url
 
 
 @pytest.fixture(scope="module")
@@ -265,13 +268,14 @@ def test_proxy_answers_from_the_library_cache(upstream, config):
     assert len(upstream.requests) == before + 1
 
 
-def test_replicas_with_one_cache_backend_share_answers(upstream, config):
-    """Two proxies over one backend (Redis across machines; one shared object here) call upstream once."""
-    from llm_interface.cache import MemoryCache
+def test_replicas_sharing_a_redis_cache_call_upstream_once(upstream, config, redis_server):
+    """Two proxy replicas configured with one real Redis (as across machines) answer from one cache."""
+    from dataclasses import replace
 
-    shared = MemoryCache()
-    clients = [Client(cache=shared, interface_options={"retry_attempts": 0, "cache_timeout_seconds": 60}) for _ in range(2)]
-    with ProxyServer(create_app(config, clients[0])) as one, ProxyServer(create_app(config, clients[1])) as two:
+    url, _process = redis_server
+    shared = replace(config, cache={"backend": "redis", "url": url, "prefix": f"proxy-test-{uuid.uuid4().hex}:"},
+                     interface_options={"retry_attempts": 0})
+    with ProxyServer(create_app(shared)) as one, ProxyServer(create_app(shared)) as two:
         before = len(upstream.requests)
         for server in (one, two):
             with openai.OpenAI(base_url=server.url + "/v1", api_key=MASTER_KEY, max_retries=0) as ai:

@@ -55,17 +55,10 @@ def build_client(config: ProxyConfig) -> Client:
             for alias, model in (table or {}).items():
                 client.aliases.set(name, alias, model, kind)
     if config.cache is not None:
-        _needs(client, "configure_cache", "llm_interface_settings.cache")
         client.configure_cache(**config.cache)
     for limit in config.rate_limits:
-        _needs(client, "configure_rate_limit", "llm_interface_settings.rate_limits")
         client.configure_rate_limit(**limit)
     return client
-
-
-def _needs(client: Client, method: str, setting: str) -> None:
-    if not hasattr(client, method):
-        raise errors.ConfigurationError(f"{setting} needs Client.{method}, which this version of llm_interface lacks.")
 
 
 class BodyLimit:
