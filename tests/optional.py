@@ -9,10 +9,11 @@ import pytest
 
 
 def missing(reason: str) -> None:
-    """Skip the test with ``reason``; under CI=true, fail with it instead."""
+    """Skip the test (or, called while a module is imported, the whole module) with ``reason``;
+    under CI=true, fail with it instead."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason} (CI=true: optional parts must be installed)")
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def require(module_name: str, extra: str):

@@ -366,6 +366,7 @@ def test_missing_torch_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "transformers", None)
     in_process.unload()
     (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{}")  # a model folder: the path is fine, the packages are not
     from llm_interface import MissingDependencyError
 
     with pytest.raises(MissingDependencyError, match=r"llm-interface-hf\[local\]"):

@@ -108,8 +108,8 @@ class TransformersEngine(InProcessEngine):
         return torch, transformers
 
     def _load(self, request: Request) -> LocalModel:
+        source = model_source(request)  # a wrong path is the first thing to tell, before missing packages
         torch, transformers = self._imports()
-        source = model_source(request)
         settings = request.settings
         kwargs: Dict[str, Any] = dict(settings.get("model_kwargs") or {})
         dtype = settings.get("torch_dtype")
