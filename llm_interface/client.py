@@ -312,9 +312,7 @@ class Client:
                 f"No API key for {provider.name!r}. To set one: {how_to_set_key(provider.name)}.",
                 provider=provider.name, model=request.model,
             )
-        policy = RetryPolicy(
-            attempts=iopts.retry_attempts, multiplier=iopts.retry_multiplier, budget=iopts.max_retry_wait
-        )
+        policy = RetryPolicy.of(iopts.retry_attempts, iopts.retry_multiplier, iopts.max_retry_wait)
         use_cache = mode == "replay" or (mode != "off" and self._cache_for(iopts) is not None)
         key = cache_key(request, self.cache_scope) if use_cache else None
         return Plan(request, iopts, provider, policy, Context(provider.name, request.model, api_key), key, started, mode)

@@ -12,6 +12,7 @@ Every wait is capped at ``max_wait``; the caller also keeps a total budget.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import random
 import re
@@ -28,6 +29,12 @@ class RetryPolicy:
     multiplier: float = 0.5  # seconds, base of the backoff
     max_wait: float = 30.0  # cap on one wait
     budget: float = 60.0  # cap on all waits of one call
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def of(attempts: int, multiplier: float, budget: float) -> "RetryPolicy":
+        """One shared (frozen) policy per setting: built once, not on every call's planning."""
+        return RetryPolicy(attempts=attempts, multiplier=multiplier, budget=budget)
 
     def should_retry(self, retries_done: int, status: Optional[int]) -> bool:
         return retries_done < self.attempts and (status is None or status in RETRY_STATUSES)

@@ -27,6 +27,10 @@ def _default(value: Any) -> Any:
     return repr(value)
 
 
+# One encoder for every key: json.dumps with options builds a new one per call (a tenth of a cache hit).
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=_default, separators=(",", ":"))
+
+
 def cache_key(request: Request, scope: Optional[str] = None) -> str:
     """``scope`` replaces the key's fingerprint as the tenant: a fixed name lets fixtures recorded with
     one key replay with another, or with none (the pytest plugin uses it)."""
@@ -44,5 +48,5 @@ def cache_key(request: Request, scope: Optional[str] = None) -> str:
         "settings": {k: v for k, v in request.settings.items() if k not in _IGNORED_SETTINGS},
         "tenant": scope if scope is not None else fingerprint(request.api_key),
     }
-    blob = json.dumps(material, sort_keys=True, ensure_ascii=False, default=_default, separators=(",", ":"))
+    blob = _ENCODER.encode(material)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
