@@ -128,12 +128,14 @@ class AsyncClient:
 
     async def run(self, plan: Plan) -> Any:
         """Run a planned, non-streaming call (any task): the async ``Client.run``."""
+        hit = self.client.cached(plan)
+        return hit if hit is not None else await self.fetch(plan)
+
+    async def fetch(self, plan: Plan) -> Any:
+        """The network half of ``run`` (``Client.fetch``), for callers that have looked in the cache."""
         client = self.client
         if self.transport is None or plan.provider.in_process:
-            return await self._in_thread(client.run, plan)
-        hit = client.cached(plan)
-        if hit is not None:
-            return hit
+            return await self._in_thread(client.fetch, plan)
         if client.hooks:
             client.hooks.emit("request", plan.request)
         try:

@@ -114,7 +114,7 @@ def send_messages(
         if hit is not None:
             return hit
         pacer.wait()
-        return client.run(plan)
+        return client.fetch(plan)  # the cache was just checked: not twice
 
     def worker() -> None:
         while not stop.is_set():
@@ -176,7 +176,7 @@ async def send_messages_async(
                     results[index] = hit
                 else:
                     await pacer.wait_async()
-                    results[index] = await aclient.run(plan)
+                    results[index] = await aclient.fetch(plan)  # the cache was just checked
             except errors.LLMInterfaceError as error:
                 if raise_on_error:
                     raise

@@ -422,10 +422,12 @@ class Client:
     # -- running calls --------------------------------------------------------------------------
 
     def run(self, plan: Plan) -> Any:
-        """Run a planned, non-streaming call: cache, then network, then cache again."""
+        """Run a planned, non-streaming call: the cache, else the network (and the answer into the cache)."""
         hit = self.cached(plan)
-        if hit is not None:
-            return hit
+        return hit if hit is not None else self.fetch(plan)
+
+    def fetch(self, plan: Plan) -> Any:
+        """The network half of ``run``, for callers that have already looked in the cache (batches)."""
         if self.hooks:
             self.hooks.emit("request", plan.request)
         try:

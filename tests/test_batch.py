@@ -27,10 +27,10 @@ def run_batch(request, sync_client):
     """``run_batch(messages, options, interface_options, **kw)`` through each of the three paths."""
     if request.param == "aiohttp":
         require("aiohttp", "async")
-    if request.param == "sync":
-        return lambda *args, **kw: sync_client.send_messages("huggingface", *args, **kw)
-
     def run(*args, **kw):
+        if request.param == "sync":
+            return sync_client.send_messages("huggingface", *args, **kw)
+
         async def main():
             async with AsyncClient(sync_client, backend=request.param) as c:
                 return await c.send_messages_async("huggingface", *args, **kw)
@@ -76,6 +76,22 @@ def test_cache_hits_skip_the_network(server, run_batch):
     assert [r.cached for r in first] == [False] * 6
     assert [r.cached for r in again] == [True] * 6 + [False]
     assert len(server.requests) == 7
+
+
+def test_each_item_reads_the_cache_once(server, run_batch):
+    """A miss is looked up once, then sent: a files or Redis cache must not be read twice per item."""
+    from llm_interface.cache import MemoryCache
+
+    class CountingCache(MemoryCache):
+        reads = 0
+
+        def get(self, key):
+            CountingCache.reads += 1
+            return super().get(key)
+
+    run_batch.client.cache = CountingCache()
+    run_batch([f"counted {i}" for i in range(5)], options(server), {"cache_timeout_seconds": 60}, progress=False)
+    assert CountingCache.reads == 5
 
 
 def test_429s_slow_the_batch_down_instead_of_failing_it(server, run_batch):
