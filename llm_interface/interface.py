@@ -179,7 +179,6 @@ class LLMInterface:
     ) -> None:
         cls.client.configure_rate_limit(provider, requests_per_minute, tokens_per_minute, redis_url, **kwargs)
 
-    @classmethod
     # -- async twins and batches (async_client.py, batch.py) ----------------------------------------
 
     @classmethod
