@@ -346,3 +346,15 @@ def test_an_ambient_token_goes_to_hugging_face_hosts_only(monkeypatch):
     assert explicit.request.api_key == FAKE_KEY
     client.set_api_key("huggingface", FAKE_KEY)
     assert client.plan("huggingface", "chat", "hi", {"api_base": "http://127.0.0.1:8080"}).request.api_key == FAKE_KEY
+
+
+@pytest.mark.parametrize("base, suffix, expected", [
+    ("http://h:8000/v1/chat/completions", "/v1/completions", "http://h:8000/v1/completions"),
+    ("http://h:8000/v1/completions", "/v1/chat/completions", "http://h:8000/v1/chat/completions"),
+    ("http://h:8000/v1/chat/completions", "/v1/embeddings", "http://h:8000/v1/embeddings"),
+    ("http://h/openai/chat/completions", "/v1/chat/completions", "http://h/openai/chat/completions"),
+    ("http://h/v1", "/v1/embeddings", "http://h/v1/embeddings"),
+])
+def test_join_url_replaces_a_route_the_base_already_names(base, suffix, expected):
+    """An api_base given as the chat URL must not receive completion or embedding bodies."""
+    assert join_url(base, suffix) == expected

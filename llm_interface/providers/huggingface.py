@@ -45,7 +45,7 @@ from ..transport import HttpCall, HttpResult, request_id_of
 from ..types import Choice, Response
 from . import hf_generate, hf_tasks
 from .base import Provider
-from .openai_compatible import ChatStreamState, OpenAICompatibleProvider, join_url, parse_chat_completion
+from .openai_compatible import ChatStreamState, OpenAICompatibleProvider, join_url, parse_chat_completion, swap_route
 
 ROUTER = "https://router.huggingface.co"
 # Hosts run by Hugging Face (router, Dedicated Inference Endpoints, Spaces): ambient tokens may go there.
@@ -67,16 +67,14 @@ def is_url(value: Optional[str]) -> bool:
     return bool(value) and value.startswith(("http://", "https://"))
 
 
+# The routes a TGI/TEI api_base may already name, longest first.
+NATIVE_ROUTES = ("/v1/chat/completions", "/generate_stream", "/generate", "/embed", "/predict", "/rerank")
+
+
 def endpoint_route(base: str, route: str) -> str:
     """``{base}{route}`` for TGI/TEI native routes; a base that already names a route has it replaced."""
     base = base.rstrip("/")
-    if base.endswith(route):
-        return base
-    for known in ("/v1/chat/completions", "/generate_stream", "/generate", "/embed", "/predict", "/rerank"):
-        if base.endswith(known):
-            base = base[: -len(known)]
-            break
-    return base + route
+    return swap_route(base, route, NATIVE_ROUTES) or base + route
 
 
 def _is_openai_base(request: Request) -> bool:

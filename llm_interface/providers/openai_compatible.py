@@ -51,16 +51,30 @@ def finish_reason_of(value: Any) -> Optional[str]:
     return FINISH_REASONS.get(value, value)
 
 
+# The OpenAI routes an api_base may already name, longest first ("/chat/completions" also ends in "/completions").
+OPENAI_ROUTES = ("/chat/completions", "/completions", "/embeddings")
+
+
+def swap_route(base: str, route: str, known: Tuple[str, ...]) -> Optional[str]:
+    """``base`` with its trailing route (one of ``known``) replaced by ``route``; None if it names none."""
+    for name in known:
+        if base.endswith(name):
+            return base[: -len(name)] + route
+    return None
+
+
 def join_url(base: str, suffix: str = "/v1/chat/completions") -> str:
     """Endpoint URL joining as Hugging Face documents it, for any OpenAI route ``suffix``.
 
     ``{base}/v1/chat/completions``; a base ending in ``/v1`` gets ``/chat/completions``; a base that
-    already ends with the route is kept.
+    already names an OpenAI route has it replaced by this one (so a chat URL given as api_base still
+    sends completions to ``/completions``).
     """
     base = base.rstrip("/")
     route = suffix[len("/v1"):]
-    if base.endswith(route):
-        return base
+    swapped = swap_route(base, route, OPENAI_ROUTES)
+    if swapped is not None:
+        return swapped
     if base.endswith("/v1"):
         return base + route
     return base + suffix
