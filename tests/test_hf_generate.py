@@ -157,6 +157,23 @@ def test_echo_alone_prepends_the_prompt_without_prefill(client):
 
 
 @responses.activate
+def test_streamed_echo_matches_the_non_streamed_one_when_the_prompt_holds_a_stop(client):
+    """The echoed prompt is not scanned for stop sequences: only the generated text is."""
+    events = [
+        {"token": {"id": 1, "text": " gen", "logprob": -0.1, "special": False}, "generated_text": None, "details": None},
+        {"token": {"id": 2, "text": "!", "logprob": -0.2, "special": False}, "generated_text": " gen!",
+         "details": {"finish_reason": "length", "generated_tokens": 2}},
+    ]
+    responses.add(responses.POST, TGI + "/generate_stream", body=_sse(events), content_type="text/event-stream")
+    responses.add(responses.POST, TGI + "/generate", json={"generated_text": " gen!"})
+    options = {"api_base": TGI, "echo": True, "stop": ["\n"]}
+    with client.stream_complete("huggingface", "line1\nline2", options) as stream:
+        streamed = "".join(chunk.text for chunk in stream)
+    assert streamed == stream.response.results == "line1\nline2 gen!"
+    assert client.complete("huggingface", "line1\nline2", options).results == streamed
+
+
+@responses.activate
 def test_grammar_from_response_format_and_json(client):
     answer = snapshot("test_flash_grammar_llama/test_flash_llama_grammar_json.json")
     responses.add(responses.POST, TGI + "/generate", json=answer)

@@ -295,9 +295,6 @@ class GenerateStreamState(ChatStreamState):
         if token:
             self._tokens.append(token)
             self._top_tokens.append(obj.get("top_tokens"))
-        if not self._echoed:
-            text = (self.request.prompt or "") + text
-            self._echoed = True
         finish = None
         if details is not None or obj.get("generated_text") is not None:
             details = details or {}
@@ -307,7 +304,15 @@ class GenerateStreamState(ChatStreamState):
         choice: Dict[str, Any] = {"index": 0, "delta": {"content": text}, "finish_reason": finish}
         if token and token.get("logprob") is not None:
             choice["logprobs"] = {"content": [{"token": token.get("text", ""), "logprob": token.get("logprob")}]}
-        return super().on_object(event, {"choices": [choice]})
+        chunks = super().on_object(event, {"choices": [choice]})
+        if self._echoed:
+            return chunks
+        # echo: the prompt goes first, outside the stop-sequence hold-back (a stop string inside the
+        # prompt must not cut the answer, as it does not in parse_generate).
+        self._echoed = True
+        prompt = self.request.prompt or ""
+        self.texts.setdefault(0, []).insert(0, prompt)
+        return [StreamChunk(prompt, 0), *chunks] if prompt else chunks
 
     def finish(self, request_id: Optional[str]) -> Response:  # type: ignore[override]
         response = super().finish(request_id)
