@@ -358,3 +358,15 @@ def test_an_ambient_token_goes_to_hugging_face_hosts_only(monkeypatch):
 def test_join_url_replaces_a_route_the_base_already_names(base, suffix, expected):
     """An api_base given as the chat URL must not receive completion or embedding bodies."""
     assert join_url(base, suffix) == expected
+
+
+def test_a_folder_named_like_an_alias_does_not_switch_to_local_mode(tmp_path, monkeypatch):
+    """Only a folder holding a model (config.json) means local mode; ./small must not hijack the alias."""
+    from llm_interface.providers.huggingface import local_engine
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "small").mkdir()
+    plan = Client({"huggingface": "hf_test_fake"}).plan("huggingface", "chat", "hi", {"model": "small"})
+    assert not plan.provider.in_process and plan.request.model == "microsoft/Phi-3-mini-4k-instruct"
+    (tmp_path / "small" / "config.json").write_text("{}")
+    assert local_engine(plan.request.__class__(provider="huggingface", task="chat", model="small")) == "transformers"

@@ -82,13 +82,22 @@ def _is_openai_base(request: Request) -> bool:
     return bool(request.settings.get("openai_format")) or base.endswith(("/v1", "/v1/completions", "/v1/embeddings"))
 
 
+def _is_model_folder(model: str) -> bool:
+    path = os.path.expanduser(model)
+    if model.startswith(("/", ".", "~")):
+        return os.path.isdir(path)  # clearly a path: a wrong one is ModelNotFoundError, not a router call
+    return os.path.isfile(os.path.join(path, "config.json"))
+
+
 def local_engine(request: Request) -> Optional[str]:
     """``"transformers"``, ``"gguf"`` or None (remote): THE rule that runs a Hugging Face call in process.
 
       1. ``local=False``                                   -> remote, whatever the model looks like
       2. ``local=True``, or a ``model_path`` option         -> local
       3. the model is a URL, or ``api_base`` is set          -> remote endpoint (a server can be named by a path)
-      4. the model ends in ``.gguf``, or is an existing folder -> local
+      4. the model ends in ``.gguf``, or is an existing folder given as a path (``/``, ``.``, ``~`` first),
+         or a folder holding a model (``config.json``) -> local
+    (a bare name such as the alias ``small`` stays an alias when an unrelated ``./small`` folder exists)
     The engine is llama.cpp when the model (or ``model_path``) ends in ``.gguf``, else transformers.
     """
     local = request.settings.get("local")
@@ -100,7 +109,7 @@ def local_engine(request: Request) -> Optional[str]:
     if not local and not request.settings.get("model_path"):
         if is_url(model) or request.api_base:
             return None
-        if not (model.lower().endswith(".gguf") or (model and os.path.isdir(os.path.expanduser(model)))):
+        if not (model.lower().endswith(".gguf") or (model and _is_model_folder(model))):
             return None
     return "gguf" if model.lower().endswith(".gguf") else "transformers"
 
