@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import math
 import sys
 
@@ -301,7 +302,7 @@ def test_torch_dtype_and_device_map_reach_from_pretrained(local):
     client, options = local
     response = client.send_message("huggingface", "Hello", {**options, "torch_dtype": "bfloat16"})
     assert isinstance(response.results, str) and response.usage.prompt_tokens > 0
-    key = next(k for k in in_process.loaded_models() if k[0] == "transformers" and k[3] == "bfloat16")
+    key = next(k for k in in_process.loaded_models() if k[0] == "transformers" and k[3] == json.dumps("bfloat16"))
     assert in_process._MODELS[key].model.dtype == torch.bfloat16
     in_process.unload(options["model"])
     with pytest.raises(InvalidRequestError, match="torch_dtype must be one of"):
@@ -371,3 +372,17 @@ def test_missing_torch_names_the_extra(monkeypatch, tmp_path):
 
     with pytest.raises(MissingDependencyError, match=r"llm-interface-hf\[local\]"):
         Client().send_message("huggingface", "Hi", {"model": str(tmp_path / "m")})
+
+
+def test_two_setups_of_one_model_never_share_a_loaded_instance():
+    """The registry key holds every setting that changes loading, for both engines (model_kwargs too)."""
+    from llm_interface.providers.in_process import registry_key
+
+    def gguf_key(**settings):
+        request = _request("anything", **settings)
+        return registry_key("gguf", request, ("n_ctx", "n_threads", "n_gpu_layers", "model_kwargs"), False)
+
+    assert gguf_key(model_path="/m/a.gguf") != gguf_key(model_path="/m/b.gguf")
+    assert gguf_key(model_path="/m/a.gguf", model_kwargs={"chat_format": "chatml"}) != gguf_key(
+        model_path="/m/a.gguf", model_kwargs={"chat_format": "llama-2"})
+    assert gguf_key(model_path="/m/a.gguf", n_ctx=512) == gguf_key(model_path="/m/a.gguf", n_ctx=512)

@@ -19,7 +19,7 @@ from .. import errors
 from ..request import Request
 from ..types import Response, StreamChunk
 from .hf_tasks import parse_openai_embeddings, texts_of
-from .in_process import InProcessEngine, TextAssembler, finish_text, loaded
+from .in_process import InProcessEngine, TextAssembler, finish_text, loaded, registry_key
 from .openai_compatible import finish_reason_of, parse_chat_completion
 
 # OpenAI/transformers names -> llama-cpp-python's.
@@ -56,7 +56,7 @@ class GGUFEngine(InProcessEngine):
             )
         settings = request.settings
         embedding = request.task == "embeddings"
-        key = ("gguf", request.model, settings.get("n_ctx"), settings.get("n_threads"), settings.get("n_gpu_layers"), embedding)
+        key = registry_key("gguf", request, ("n_ctx", "n_threads", "n_gpu_layers", "model_kwargs"), embedding)
         with self.engine_errors(request):
             return loaded(key, lambda: self._load(path, settings, embedding, request))
 

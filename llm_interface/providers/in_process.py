@@ -54,6 +54,14 @@ def loaded(key: Hashable, load: Callable[[], Any]) -> Any:
     return model
 
 
+def registry_key(engine: str, request: Request, settings: Tuple[str, ...], *extra: Hashable) -> Tuple[Hashable, ...]:
+    """The registry key of a loaded model: the engine, what was loaded (``model_path`` or the model), and
+    every setting that changes how it was loaded, so two different setups never share one instance."""
+    given = request.settings
+    source = given.get("model_path") or request.model
+    return (engine, source, *(json.dumps(given.get(name), sort_keys=True, default=repr) for name in settings), *extra)
+
+
 def unload(model: Optional[str] = None) -> int:
     """Forget loaded local models (all of them, or those loaded from ``model``: a folder, Hub id or
     ``.gguf`` path) so their memory can be freed; returns how many were dropped. The next call loads
@@ -265,6 +273,6 @@ def usage_of(prompt_tokens: int, completion_tokens: int) -> Usage:
 
 
 __all__ = [
-    "InProcessEngine", "TextAssembler", "finish_text", "loaded", "loaded_models", "split_tool_calls", "unload",
+    "InProcessEngine", "TextAssembler", "finish_text", "loaded", "loaded_models", "registry_key", "split_tool_calls", "unload",
     "usage_of",
 ]

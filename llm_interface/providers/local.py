@@ -25,7 +25,7 @@ from ..request import Request
 from ..types import EmbeddingResponse, Response, StreamChunk
 from .base import stop_list
 from .hf_tasks import texts_of
-from .in_process import InProcessEngine, TextAssembler, finish_text, loaded, unload, usage_of
+from .in_process import InProcessEngine, TextAssembler, finish_text, loaded, registry_key, unload, usage_of
 
 # transformers' own default is max_length=20 (prompt included), which cuts almost every answer.
 DEFAULT_MAX_TOKENS = 256
@@ -87,12 +87,7 @@ class TransformersEngine(InProcessEngine):
     # -- loading ------------------------------------------------------------------------------------
 
     def model_for(self, request: Request) -> LocalModel:
-        settings = request.settings
-        key = (
-            "transformers", request.model, settings.get("device"), str(settings.get("torch_dtype")),
-            json.dumps(settings.get("device_map"), sort_keys=True, default=repr), settings.get("quantization"),
-            json.dumps(settings.get("model_kwargs") or {}, sort_keys=True, default=repr),
-        )
+        key = registry_key("transformers", request, ("device", "torch_dtype", "device_map", "quantization", "model_kwargs"))
         with self.engine_errors(request):
             return loaded(key, lambda: self._load(request))
 
