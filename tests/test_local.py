@@ -21,6 +21,7 @@ from llm_interface import (
 from llm_interface.providers import in_process
 from llm_interface.providers.huggingface import local_engine
 from llm_interface.request import Request
+from optional import require
 from support.tiny_models import CONVERSATIONS, DEFAULT_SYSTEM, REPLIES, WEATHER_TOOL
 
 pytestmark = pytest.mark.timeout(120)
@@ -386,3 +387,12 @@ def test_two_setups_of_one_model_never_share_a_loaded_instance():
     assert gguf_key(model_path="/m/a.gguf", model_kwargs={"chat_format": "chatml"}) != gguf_key(
         model_path="/m/a.gguf", model_kwargs={"chat_format": "llama-2"})
     assert gguf_key(model_path="/m/a.gguf", n_ctx=512) == gguf_key(model_path="/m/a.gguf", n_ctx=512)
+
+
+def test_local_embeddings_of_a_model_not_in_the_cache_are_model_not_found(monkeypatch, tmp_path):
+    """Loading errors of the embedding encoders are translated like the chat model's (DESIGN rule 2)."""
+    require("transformers", "local")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    with pytest.raises(ModelNotFoundError, match="already downloaded"):
+        Client().embeddings("huggingface", ["a"], {"model": "nobody/no-such-model", "local": True})

@@ -239,13 +239,20 @@ class InProcessEngine(Provider):
 
     @contextlib.contextmanager
     def engine_errors(self, request: Request) -> Iterator[None]:
-        """The boundary of in-process work: out-of-memory becomes ResourceExhaustedError, once."""
+        """The boundary of in-process work, where foreign errors are translated once: out-of-memory becomes
+        ResourceExhaustedError, a file that cannot be loaded ModelNotFoundError."""
         try:
             yield
         except errors.LLMInterfaceError:
             raise
         except MemoryError as exc:
             raise self.exhausted(request, exc) from exc
+        except OSError as exc:  # loading: missing files, or a Hub id that is not in the local cache (offline)
+            raise errors.ModelNotFoundError(
+                f"Cannot load a local model from {request.settings.get('model_path') or request.model!r}: {exc}. "
+                "Pass an existing folder with config.json and weights, or a Hub id that is already downloaded "
+                "(hf download <id>).", provider=self.name, model=request.model,
+            ) from exc
         except RuntimeError as exc:  # torch.cuda.OutOfMemoryError is a RuntimeError; so is MPS's OOM
             if "out of memory" in str(exc).lower() or type(exc).__name__ == "OutOfMemoryError":
                 raise self.exhausted(request, exc) from exc

@@ -129,12 +129,6 @@ class TransformersEngine(InProcessEngine):
             raise errors.MissingDependencyError(
                 f"device_map={device_map!r} needs accelerate: pip install accelerate ({exc})", provider=self.name,
             ) from exc
-        except OSError as exc:  # missing files, or a Hub id that is not in the local cache (offline)
-            raise errors.ModelNotFoundError(
-                f"Cannot load a local model from {source!r}: {exc}. Pass an existing folder with config.json and "
-                "weights, or a Hub id that is already downloaded (huggingface-cli download <id>).",
-                provider=self.name, model=request.model,
-            ) from exc
         if device is not None:
             model = model.to(device)
         return LocalModel(tokenizer, model.eval(), device or model.device)
@@ -288,9 +282,8 @@ class TransformersEngine(InProcessEngine):
     def embed(self, request: Request) -> EmbeddingResponse:
         texts = texts_of(request)
         normalize = request.params.get("normalize", True)
-        encoder = self._encoder(request)
-        with self.engine_errors(request):
-            vectors, tokens = encoder(texts, normalize)
+        with self.engine_errors(request):  # loading too: its OSError is a ModelNotFoundError
+            vectors, tokens = self._encoder(request)(texts, normalize)
         return EmbeddingResponse(vectors, model=request.model, provider=self.name, usage=usage_of(tokens, 0))
 
     def _encoder(self, request: Request) -> Any:
