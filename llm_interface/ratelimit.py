@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import errors
 from .credentials import fingerprint
-from .request import Request
+from .request import Request, content_text
 
 logger = logging.getLogger("llm_interface")
 
@@ -56,11 +56,7 @@ def estimate_tokens(request: Request) -> int:
     if request.prompt is not None:
         chars += len(request.prompt)
     for message in request.messages or ():
-        content = message.get("content")
-        if isinstance(content, str):
-            chars += len(content)
-        elif isinstance(content, list):
-            chars += sum(len(part.get("text") or "") for part in content if isinstance(part, dict))
+        chars += len(content_text(message.get("content")))
     inputs = request.inputs
     if isinstance(inputs, str):
         chars += len(inputs)

@@ -277,6 +277,17 @@ def normalize_message(message: Any) -> Tuple[Optional[Tuple[Dict[str, Any], ...]
     )
 
 
+def content_text(content: Any) -> str:
+    """The text of a message's ``content``: a string, or the text parts of a content-part list."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content)
+
+
 def _check_messages(messages: Any) -> Tuple[Dict[str, Any], ...]:
     if not isinstance(messages, (list, tuple)) or not messages:
         raise InvalidRequestError("'messages' must be a non-empty list of {'role', 'content'} dicts.")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Union
 
 from . import errors
-from .request import normalize_message
+from .request import content_text, normalize_message
 from .types import Response, StreamChunk
 
 CHARS_PER_TOKEN = 4
@@ -32,10 +32,7 @@ FORMAT = 1
 
 def approx_tokens(message: Mapping[str, Any]) -> int:
     """About how many tokens a message costs (content, plus tool calls, plus the template's overhead)."""
-    content = message.get("content")
-    if isinstance(content, list):
-        content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    size = len(content or "")
+    size = len(content_text(message.get("content")))
     if message.get("tool_calls"):
         size += len(json.dumps(message["tool_calls"]))
     return TOKENS_PER_MESSAGE + (size + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN

@@ -198,3 +198,9 @@ def test_every_result_type_round_trips_through_the_cache(client):
         assert isinstance(again, kind) and again.cached and not fresh.cached
         assert again.to_dict() == fresh.to_dict()
     assert len(responses.calls) == 3
+
+
+def test_a_label_without_a_numeric_score_is_skipped_not_a_crash():
+    from llm_interface.providers.hf_tasks import _labels
+
+    assert [label.label for label in _labels([{"label": "x", "score": None}, {"label": "y", "score": 0.5}]).labels] == ["y"]

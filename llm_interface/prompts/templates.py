@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 from ..errors import InvalidRequestError
+from ..request import content_text
 
 logger = logging.getLogger("llm_interface")
 
@@ -48,7 +49,7 @@ class PromptTemplate:
     strip: bool = False  # Llama 2 and Mistral templates strip each message's content
 
     def render(self, messages: Sequence[Mapping[str, Any]]) -> str:
-        turns = [(m.get("role"), _text(m.get("content"))) for m in messages]
+        turns = [(m.get("role"), content_text(m.get("content"))) for m in messages]
         if self.default_system and not any(role == "system" for role, _ in turns):
             turns.insert(0, ("system", self.default_system))
         if self.system_in_user is not None:
@@ -76,14 +77,6 @@ class PromptTemplate:
         return rest
 
 
-def _text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content parts: the text ones only (raw generation has no images)
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return str(content)
 
 
 def _same(pre: str, post: str) -> Dict[str, Dict[str, str]]:

@@ -97,6 +97,14 @@ def first_stop(text: str, stops: Iterable[str]) -> int:
     return best
 
 
+def partial_suffix(text: str, marker: str) -> int:
+    """Length of the longest end of ``text`` that begins ``marker`` (the next piece may complete it)."""
+    for size in range(min(len(marker) - 1, len(text)), 0, -1):
+        if text.endswith(marker[:size]):
+            return size
+    return 0
+
+
 def stop_list(params: dict) -> List[str]:
     stop = params.get("stop")
     if not stop:

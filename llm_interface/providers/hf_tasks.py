@@ -158,7 +158,12 @@ def tei_predict_body(request: Request) -> Dict[str, Any]:
 
 
 def _labels(items: Any) -> Classification:
-    labels = [Label(str(i.get("label")), float(i.get("score"))) for i in items if isinstance(i, Mapping)]
+    # An item without a numeric score is not a label we can rank: skipped, never a raw TypeError.
+    labels = [
+        Label(str(i.get("label")), float(i["score"]))
+        for i in items
+        if isinstance(i, Mapping) and isinstance(i.get("score"), (int, float)) and not isinstance(i.get("score"), bool)
+    ]
     return Classification(tuple(sorted(labels, key=lambda label: label.score, reverse=True)))
 
 

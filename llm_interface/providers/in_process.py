@@ -28,7 +28,7 @@ from typing import Any, Callable, Dict, Hashable, Iterator, List, Optional, Tupl
 from .. import errors
 from ..request import Request
 from ..types import StreamChunk, Usage
-from .base import Provider, stop_list
+from .base import Provider, partial_suffix, stop_list
 from .openai_compatible import ChatStreamState, cut_at_stop, normalize_tool_call
 
 # -- the model registry --------------------------------------------------------------------------
@@ -149,7 +149,7 @@ class TextAssembler:
             pending = self._held + piece
             at = pending.find(TOOL_OPEN)
             if at == -1:
-                keep = _partial_suffix(pending, TOOL_OPEN)
+                keep = partial_suffix(pending, TOOL_OPEN)
                 self._held, piece = pending[len(pending) - keep:], pending[:len(pending) - keep]
             else:
                 self._held, piece = pending[at:], pending[:at]
@@ -175,14 +175,6 @@ class TextAssembler:
 
     def _emit(self, piece: str) -> List[StreamChunk]:
         return self._state.on_object(None, {"choices": [{"index": 0, "delta": {"content": piece}}]})
-
-
-def _partial_suffix(text: str, marker: str) -> int:
-    """Length of the longest end of ``text`` that begins ``marker`` (it may be completed by the next piece)."""
-    for size in range(min(len(marker) - 1, len(text)), 0, -1):
-        if text.endswith(marker[:size]):
-            return size
-    return 0
 
 
 def finish_text(request: Request, text: str, finish_reason: str) -> Tuple[str, Tuple[Dict[str, Any], ...], str]:

@@ -14,10 +14,10 @@ import json
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import errors
-from ..request import Request
+from ..request import Request, content_text
 from ..transport import HttpCall, HttpResult, request_id_of
 from ..types import Choice, Logprobs, Response, StreamChunk, Usage
-from .base import Provider, StreamState, first_stop, stop_list
+from .base import Provider, StreamState, first_stop, partial_suffix, stop_list
 from .hf_tasks import openai_embed_body, parse_openai_embeddings
 
 # Finish reasons across TGI versions and providers, mapped to OpenAI's words.
@@ -94,16 +94,6 @@ def normalize_tool_call(call: Any, position: int) -> Dict[str, Any]:
         "type": call.get("type") or "function",
         "function": {"name": function.get("name") or "", "arguments": arguments},
     }
-
-
-def _content_text(content: Any) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content parts
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return str(content)
 
 
 def _chat_logprobs(data: Any) -> Optional[Logprobs]:
@@ -209,7 +199,7 @@ class ChatStreamState(StreamState):
             # Chat chunks carry delta.content; /v1/completions chunks carry text.
             text = delta.get("content") or ("" if delta else choice.get("text")) or ""
             if not isinstance(text, str):
-                text = _content_text(text)
+                text = content_text(text)
             if self._stops and text:
                 text = self._hold_back(index, text)
             elif index in self._stopped:
@@ -257,12 +247,7 @@ class ChatStreamState(StreamState):
         if at != -1:
             self._stopped.add(index)
             return pending[:at]
-        keep = 0
-        for stop in self._stops:
-            for size in range(min(len(stop) - 1, len(pending)), 0, -1):
-                if pending.endswith(stop[:size]):
-                    keep = max(keep, size)
-                    break
+        keep = max(partial_suffix(pending, stop) for stop in self._stops)
         if keep:
             self._held[index] = pending[-keep:]
             return pending[:-keep]
@@ -327,7 +312,7 @@ def parse_chat_completion(body: Any, request: Request, provider: str, request_id
     choices = []
     for position, raw in enumerate(body["choices"]):
         message = raw.get("message") or {}
-        text = _content_text(message.get("content") if message else raw.get("text"))
+        text = content_text(message.get("content") if message else raw.get("text"))
         text, _ = cut_at_stop(text, stops)
         choices.append(
             Choice(
