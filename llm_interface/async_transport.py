@@ -31,9 +31,10 @@ from .transport import (
     HttpResult,
     Retrier,
     RetryHook,
-    _where,
     answer_error,
     connection_error,
+    read_error,
+    request_failed_error,
     request_id_of,
     success_body,
     timeout_error,
@@ -203,10 +204,7 @@ class AsyncTransport:
                 error = connection_error(ctx, call, exc)
                 cause = exc
             except aiohttp.ClientError as exc:
-                error = errors.ConnectionError(
-                    f"The request to {_where(call.url)} failed: {type(exc).__name__}.",
-                    provider=ctx.provider, model=ctx.model,
-                )
+                error = request_failed_error(ctx, call, exc)
                 cause = exc
             else:
                 if response.status < 400:
@@ -232,15 +230,9 @@ class AsyncTransport:
         response, retries = await self._attempts(call, ctx, policy, on_retry)
         try:
             content = await response.read()  # read() hands the connection back to the pool
-        except asyncio.TimeoutError as exc:
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             response.close()
-            raise timeout_error(ctx, call, "Reading the answer") from exc
-        except aiohttp.ClientError as exc:
-            response.close()
-            raise errors.ConnectionError(
-                f"The answer from {_where(call.url)} broke off while being read ({type(exc).__name__}).",
-                provider=ctx.provider, model=ctx.model,
-            ) from exc
+            raise read_error(ctx, call, exc, isinstance(exc, asyncio.TimeoutError)) from exc
         except BaseException:  # cancelled: a half-read connection must not go back to the pool
             response.close()
             raise

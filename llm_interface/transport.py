@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib.request import getproxies_environment
 
@@ -162,6 +163,31 @@ def connection_error(ctx: Context, call: HttpCall, exc: BaseException) -> errors
     return errors.ConnectionError(
         f"Could not connect to {_where(call.url)} ({type(exc).__name__}); check api_base and the network.",
         provider=ctx.provider, model=ctx.model,
+    )
+
+
+def request_failed_error(ctx: Context, call: HttpCall, exc: BaseException) -> errors.ConnectionError:
+    return errors.ConnectionError(
+        f"The request to {_where(call.url)} failed: {type(exc).__name__}.",
+        provider=ctx.provider, model=ctx.model,
+    )
+
+
+def read_error(ctx: Context, call: HttpCall, exc: BaseException, timed_out: bool) -> errors.LLMInterfaceError:
+    """A 2xx answer whose body stalled (``timed_out``) or broke off while being read. Not retried:
+    the server may already have done the work."""
+    if timed_out:
+        return timeout_error(ctx, call, "Reading the answer")
+    return errors.ConnectionError(
+        f"The answer from {_where(call.url)} broke off while being read ({type(exc).__name__}).",
+        provider=ctx.provider, model=ctx.model,
+    )
+
+
+def _read_timed_out(exc: BaseException) -> bool:
+    """requests reports a read timeout while reading a body as a ConnectionError wrapping urllib3's."""
+    return isinstance(exc, requests.exceptions.Timeout) or bool(
+        exc.args and isinstance(exc.args[0], urllib3.exceptions.ReadTimeoutError)
     )
 
 
@@ -335,7 +361,7 @@ class Transport:
             debug.log_call(call.method, call.url, headers, data)
         return self.session.request(
             call.method, call.url, data=data, headers=headers, timeout=timeouts(call.timeout),
-            stream=call.stream, allow_redirects=True,
+            stream=True, allow_redirects=True,  # the body is read by the caller, like the async transport
         )
 
     def _attempts(self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook]):
@@ -354,10 +380,7 @@ class Transport:
                 error = connection_error(ctx, call, exc)
                 cause = exc
             except requests.exceptions.RequestException as exc:
-                error = errors.ConnectionError(
-                    f"The request to {_where(call.url)} failed: {type(exc).__name__}.",
-                    provider=ctx.provider, model=ctx.model,
-                )
+                error = request_failed_error(ctx, call, exc)
                 cause = exc
             else:
                 if response.status_code < 400:
@@ -380,12 +403,13 @@ class Transport:
         started = time.perf_counter()
         response, retries = self._attempts(call, ctx, policy, on_retry)
         try:
-            content = response.content
+            content = response.content  # the body is read here, not in _post: its failures are not retried
         except requests.exceptions.RequestException as exc:
-            raise errors.ConnectionError(
-                f"The answer from {_where(call.url)} broke off while being read ({type(exc).__name__}).",
-                provider=ctx.provider, model=ctx.model,
-            ) from exc
+            response.close()
+            raise read_error(ctx, call, exc, _read_timed_out(exc)) from exc
+        except BaseException:  # a half-read connection must not go back to the pool
+            response.close()
+            raise
         if _wire.isEnabledFor(logging.DEBUG):
             debug.log_answer(call.url, response.status_code, content, debug.secrets_of(call.headers))
         body = success_body(response.status_code, response.headers, content, ctx)
