@@ -91,7 +91,10 @@ def _parse_ratelimit(value: str) -> Optional[float]:
     waits = []
     for item in value.lower().split(","):
         fields = dict(_RATELIMIT_FIELD.findall(item))
-        if "t" not in fields or ("r" in fields and float(fields["r"]) > 0):
+        if "t" not in fields:
+            continue
+        remaining = _seconds(fields["r"]) if "r" in fields else 0.0  # a garbled count: not known to be spent
+        if remaining is None or remaining > 0:
             continue
         seconds = _seconds(fields["t"])
         if seconds is not None:
