@@ -135,7 +135,7 @@ class AsyncTransport:
         self._session: Any = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._closer: Any = None
-        self._timeouts: Dict[Any, Any] = {}  # call.timeout -> aiohttp.ClientTimeout
+        self._timeouts: Dict[Tuple[float, float], Any] = {}  # (connect, read) -> aiohttp.ClientTimeout
 
     async def session(self) -> Any:
         """The ClientSession of the running loop (made on first use in that loop)."""
@@ -184,12 +184,12 @@ class AsyncTransport:
         data = None if call.json is None else json.dumps(call.json, ensure_ascii=False).encode("utf-8")
         if data is not None:
             headers["Content-Type"] = "application/json"
-        timeout = self._timeouts.get(call.timeout)
+        limits = timeouts(call.timeout)  # (connect, read), whatever shape call.timeout has (a list too)
+        timeout = self._timeouts.get(limits)
         if timeout is None:
-            connect, read = timeouts(call.timeout)
-            timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
-            if isinstance(call.timeout, (int, float, type(None))) and len(self._timeouts) < 64:
-                self._timeouts[call.timeout] = timeout  # a handful of distinct values in practice
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=limits[0], sock_read=limits[1])
+            if len(self._timeouts) < 64:
+                self._timeouts[limits] = timeout  # a handful of distinct values in practice
         while True:
             if _wire.isEnabledFor(logging.DEBUG):
                 debug.log_call(call.method, call.url, headers, data)
