@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import requests
 import urllib3
@@ -21,7 +21,7 @@ from requests.adapters import HTTPAdapter
 from urllib.request import getproxies_environment
 
 from . import debug, errors
-from .retry import RetryPolicy, retry_delay
+from .retry import RetryPolicy, retry_delay, server_wait
 from .sse import SSEDecoder
 
 logger = logging.getLogger("llm_interface")
@@ -68,8 +68,6 @@ class Context:
     # header back) is scrubbed before it reaches an exception, a log line or the proxy's answer.
     secret: Optional[str] = field(default=None, repr=False, compare=False)
 
-
-REDACTED = b"[redacted]"
 
 RetryHook = Callable[[int, float, errors.LLMInterfaceError], None]
 
@@ -121,33 +119,39 @@ def success_body(status: int, headers: Mapping[str, str], content: bytes, ctx: C
         ) from exc
 
 
-def error_from_answer(status: int, headers: Mapping[str, str], content: bytes, ctx: Context) -> errors.APIError:
-    secret = ctx.secret.encode("utf-8") if ctx.secret else None
-    if secret and secret in content:
-        content = content.replace(secret, REDACTED)
-    body = decode_body(content)
-    from .retry import server_wait
-
+def error_from_answer(
+    status: int, headers: Mapping[str, str], content: bytes, ctx: Context, secrets: Optional[List[str]] = None
+) -> errors.APIError:
+    """The typed error for an error answer, with every secret the call carried (``secrets``, else
+    ``ctx.secret``) scrubbed from its body, message and server message: some servers quote the
+    request's headers back, in the body or in a header such as X-Error-Message."""
+    if secrets is None:
+        secrets = [ctx.secret] if ctx.secret else []
+    content = debug.scrub(content, secrets)
     error = errors.error_for_status(
         status,
-        body,
+        decode_body(content),
         headers,
         provider=ctx.provider,
         model=ctx.model,
         request_id=request_id_of(headers),
         retry_after=server_wait(headers, None) if status == 429 else None,
     )
-    if ctx.secret and ctx.secret in error.message:  # a header such as X-Error-Message quoting the key
-        error.message = error.message.replace(ctx.secret, REDACTED.decode())
-        error.server_message = (error.server_message or "").replace(ctx.secret, REDACTED.decode())
+    error.message = debug.scrub(error.message, secrets)
+    if error.server_message:
+        error.server_message = debug.scrub(error.server_message, secrets)
     return error
 
 
 def answer_error(call: HttpCall, status: int, headers: Mapping[str, str], content: bytes, ctx: Context) -> errors.APIError:
-    """The typed error for an error answer, logged first in debug mode (key redacted)."""
+    """The typed error for an error answer, logged first in debug mode; the key and every other
+    secret header (``X-Api-Key``...) are redacted from both."""
+    secrets = debug.secrets_of(call.headers)
+    if ctx.secret:
+        secrets.append(ctx.secret)
     if _wire.isEnabledFor(logging.DEBUG):
-        debug.log_answer(call.url, status, content, debug.secrets_of(call.headers))
-    return error_from_answer(status, headers, content, ctx)
+        debug.log_answer(call.url, status, content, secrets)
+    return error_from_answer(status, headers, content, ctx, secrets)
 
 
 def timeout_error(ctx: Context, call: HttpCall, what: str) -> errors.TimeoutError:

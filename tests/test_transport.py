@@ -319,6 +319,23 @@ def test_an_error_body_that_echoes_the_key_is_scrubbed(loopback, client):
     assert "[redacted]" in error.server_message
 
 
+def test_a_secret_custom_header_echoed_back_is_scrubbed_from_the_error(loopback, client, caplog):
+    """The debug log already hid ``headers={"X-Api-Key": ...}``; the exception must too."""
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="llm_interface")
+    custom = "custom-secret-0123"
+    body = json.dumps({"error": f"X-Api-Key {custom} is not allowed"}).encode()
+    loopback.script(Answer(400, {"Content-Type": "application/json", "X-Error-Message": f"bad {custom}"}, body))
+    with pytest.raises(errors.ValidationError) as caught:
+        client.send_message("huggingface", "hi", {"api_base": loopback.url, "headers": {"X-Api-Key": custom}})
+    error = caught.value
+    assert loopback.requests[0].headers["x-api-key"] == custom
+    for text in (str(error), repr(error), error.server_message, json.dumps(error.body), caplog.text):
+        assert custom not in text
+    assert "[redacted]" in error.server_message
+
+
 @pytest.mark.parametrize("proxies_in_env", [False, True])
 def test_netrc_never_replaces_our_authorization(loopback, tmp_path, monkeypatch, proxies_in_env):
     """requests reads ~/.netrc when it trusts the environment; its credentials would replace the key."""
