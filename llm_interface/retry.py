@@ -122,11 +122,18 @@ def server_wait(
         parsed = _parse_ratelimit(ratelimit)
         if parsed is not None:
             return parsed
-    if isinstance(body, dict):
-        estimated = body.get("estimated_time")
-        if isinstance(estimated, (int, float)) and not isinstance(estimated, bool):
-            return _seconds(estimated)
-    return None
+    return estimated_time(body)
+
+
+def estimated_time(body: Any) -> Optional[float]:
+    """A 503 body's ``estimated_time`` in seconds (a number or numeric text, finite, negative read
+    as 0), else None. The one reading, for the wait and for ``ModelLoadingError.estimated_time``."""
+    if not isinstance(body, dict):
+        return None
+    value = body.get("estimated_time")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    return _seconds(value)
 
 
 def retry_delay(
