@@ -31,9 +31,10 @@ from .transport import (
     HttpResult,
     Retrier,
     RetryHook,
-    _where,
     answer_error,
     connection_error,
+    read_error,
+    request_failed_error,
     request_id_of,
     success_body,
     timeout_error,
@@ -134,7 +135,7 @@ class AsyncTransport:
         self._session: Any = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._closer: Any = None
-        self._timeouts: Dict[Any, Any] = {}  # call.timeout -> aiohttp.ClientTimeout
+        self._timeouts: Dict[Tuple[float, float], Any] = {}  # (connect, read) -> aiohttp.ClientTimeout
 
     async def session(self) -> Any:
         """The ClientSession of the running loop (made on first use in that loop)."""
@@ -183,12 +184,12 @@ class AsyncTransport:
         data = None if call.json is None else json.dumps(call.json, ensure_ascii=False).encode("utf-8")
         if data is not None:
             headers["Content-Type"] = "application/json"
-        timeout = self._timeouts.get(call.timeout)
+        limits = timeouts(call.timeout)  # (connect, read), whatever shape call.timeout has (a list too)
+        timeout = self._timeouts.get(limits)
         if timeout is None:
-            connect, read = timeouts(call.timeout)
-            timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
-            if isinstance(call.timeout, (int, float, type(None))) and len(self._timeouts) < 64:
-                self._timeouts[call.timeout] = timeout  # a handful of distinct values in practice
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=limits[0], sock_read=limits[1])
+            if len(self._timeouts) < 64:
+                self._timeouts[limits] = timeout  # a handful of distinct values in practice
         while True:
             if _wire.isEnabledFor(logging.DEBUG):
                 debug.log_call(call.method, call.url, headers, data)
@@ -203,10 +204,7 @@ class AsyncTransport:
                 error = connection_error(ctx, call, exc)
                 cause = exc
             except aiohttp.ClientError as exc:
-                error = errors.ConnectionError(
-                    f"The request to {_where(call.url)} failed: {type(exc).__name__}.",
-                    provider=ctx.provider, model=ctx.model,
-                )
+                error = request_failed_error(ctx, call, exc)
                 cause = exc
             else:
                 if response.status < 400:
@@ -232,15 +230,9 @@ class AsyncTransport:
         response, retries = await self._attempts(call, ctx, policy, on_retry)
         try:
             content = await response.read()  # read() hands the connection back to the pool
-        except asyncio.TimeoutError as exc:
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
             response.close()
-            raise timeout_error(ctx, call, "Reading the answer") from exc
-        except aiohttp.ClientError as exc:
-            response.close()
-            raise errors.ConnectionError(
-                f"The answer from {_where(call.url)} broke off while being read ({type(exc).__name__}).",
-                provider=ctx.provider, model=ctx.model,
-            ) from exc
+            raise read_error(ctx, call, exc, isinstance(exc, asyncio.TimeoutError)) from exc
         except BaseException:  # cancelled: a half-read connection must not go back to the pool
             response.close()
             raise

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 KEY_ENV_VARS: Dict[str, Tuple[str, ...]] = {
     "huggingface": ("HUGGINGFACE_API_KEY", "HF_TOKEN", "HUGGINGFACE_TOKEN", "HUGGING_FACE_HUB_TOKEN"),
@@ -29,25 +29,47 @@ BASE_ENV_VARS: Dict[str, Tuple[str, ...]] = {
 
 
 _DOTENV_CACHE: Dict[Tuple[str, int, int], Dict[str, str]] = {}
+_TOKEN_CACHE: Dict[Tuple[str, int, int], Optional[str]] = {}
 
 
-def _dotenv() -> Dict[str, str]:
-    """``./.env`` as a dict, parsed again only when the file (or the working directory) changes: every
-    call looks here for api_base, so this is on the hot path (os.stat, not pathlib, for the same reason)."""
-    path = os.path.join(os.getcwd(), ".env")
+def _by_stat(path: str, cache: Dict[Tuple[str, int, int], Any], parse: Callable[[str], Any], missing: Any) -> Any:
+    """``parse(path)``, parsed again only when the file changes (path, st_mtime_ns, st_size): both files
+    are looked at on every call, so this is on the hot path (os.stat, not pathlib, for the same reason).
+    ``missing`` when the file does not exist or cannot be read."""
     try:
         stat = os.stat(path)
     except OSError:
-        return {}
+        return missing
     key = (path, stat.st_mtime_ns, stat.st_size)
-    values = _DOTENV_CACHE.get(key)
-    if values is None:
-        from dotenv import dotenv_values  # only when a .env exists
+    if key in cache:
+        return cache[key]
+    try:
+        value = parse(path)
+    except OSError:
+        return missing
+    cache.clear()  # one file at a time is enough
+    cache[key] = value
+    return value
 
-        values = {k: v for k, v in dotenv_values(path).items() if v}
-        _DOTENV_CACHE.clear()  # one file at a time is enough
-        _DOTENV_CACHE[key] = values
-    return values
+
+def _parse_dotenv(path: str) -> Dict[str, str]:
+    from dotenv import dotenv_values  # only when a .env exists
+
+    return {k: v for k, v in dotenv_values(path).items() if v}
+
+
+def _dotenv() -> Dict[str, str]:
+    """``./.env`` as a dict; nothing when there is no working directory (it was deleted)."""
+    try:
+        path = os.path.join(os.getcwd(), ".env")
+    except OSError:
+        return {}
+    return _by_stat(path, _DOTENV_CACHE, _parse_dotenv, {})
+
+
+def _read_token(path: str) -> Optional[str]:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read().strip() or None
 
 
 def _from_env(names: Tuple[str, ...]) -> Optional[str]:
@@ -83,12 +105,7 @@ def find_api_key(provider: str, explicit: Optional[str], configured: Dict[str, s
     if key:
         return key
     if provider == "huggingface":
-        path = hf_token_file()
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except OSError:
-            return None
-        return token or None
+        return _by_stat(os.fspath(hf_token_file()), _TOKEN_CACHE, _read_token, None)
     return None
 
 

@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import sys
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, AnyStr, Iterable, Mapping, Optional
 
 logger = logging.getLogger("llm_interface")
 wire_logger = logging.getLogger("llm_interface.wire")
@@ -23,7 +23,7 @@ MAX_LOGGED_BODY = 4000  # characters of one body; a long prompt is cut, not the 
 _SECRET_HEADERS = re.compile(r"authorization|api[-_]?key|token|secret|cookie", re.IGNORECASE)
 # Key shapes we know, for a key that ends up somewhere unexpected (a body, a URL, an error text).
 _KEY_SHAPES = re.compile(r"\b(hf_|sk-|sk_|gsk_|xai-|r8_)[A-Za-z0-9_\-]{8,}")
-REDACTED = "***"
+REDACTED = "[redacted]"  # the one placeholder: logs, exceptions, the proxy's answers
 
 
 def debug_from_env() -> bool:
@@ -41,7 +41,7 @@ def enable(stream: Any = None) -> None:
 
 
 def redact(value: Any, secrets: Iterable[Optional[str]] = ()) -> str:
-    """``value`` as text with each secret (and anything shaped like a known key) replaced by ``***``.
+    """``value`` as text with each secret (and anything shaped like a known key) replaced by ``[redacted]``.
 
     Secrets are the exact values to hide (the keys a call carries); the shapes catch a key that
     travelled somewhere we did not expect.
@@ -49,14 +49,23 @@ def redact(value: Any, secrets: Iterable[Optional[str]] = ()) -> str:
     text = value if isinstance(value, str) else (
         value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else str(value)
     )
+    return _KEY_SHAPES.sub(lambda m: m.group(1) + REDACTED, scrub(text, secrets))
+
+
+def scrub(value: AnyStr, secrets: Iterable[Optional[str]]) -> AnyStr:
+    """``value`` (text or bytes) with each exact secret replaced by ``REDACTED``; nothing else changes.
+    The one scrubber for logs, exceptions and the proxy's answers."""
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
-    return _KEY_SHAPES.sub(lambda m: m.group(1) + REDACTED, text)
+            if isinstance(value, str):
+                value = value.replace(secret, REDACTED)
+            else:
+                value = value.replace(secret.encode("utf-8"), REDACTED.encode("utf-8"))
+    return value
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict:
-    """Headers with every secret-bearing value replaced (``Authorization: Bearer ***``)."""
+    """Headers with every secret-bearing value replaced (``Authorization: Bearer [redacted]``)."""
     out = {}
     for name, value in headers.items():
         if _SECRET_HEADERS.search(name):

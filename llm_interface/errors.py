@@ -34,6 +34,8 @@ import builtins
 import json
 from typing import Any, Mapping, Optional
 
+from .retry import estimated_time
+
 
 class LLMInterfaceError(Exception):
     """Base class of every error raised by llm_interface.
@@ -261,13 +263,6 @@ def _shorten(text: str, limit: int = 500) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _float(value: Any) -> Optional[float]:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def error_for_status(
     status: int,
     body: Any,
@@ -288,7 +283,7 @@ def error_for_status(
         server_message=server_message,
         body=body,
     )
-    estimated = _float(body.get("estimated_time")) if isinstance(body, dict) else None
+    estimated = estimated_time(body)
     if status in (401, 403):
         cls = AuthenticationError
     elif status == 402:

@@ -91,7 +91,10 @@ def _parse_ratelimit(value: str) -> Optional[float]:
     waits = []
     for item in value.lower().split(","):
         fields = dict(_RATELIMIT_FIELD.findall(item))
-        if "t" not in fields or ("r" in fields and float(fields["r"]) > 0):
+        if "t" not in fields:
+            continue
+        remaining = _seconds(fields["r"]) if "r" in fields else 0.0  # a garbled count: not known to be spent
+        if remaining is None or remaining > 0:
             continue
         seconds = _seconds(fields["t"])
         if seconds is not None:
@@ -119,11 +122,18 @@ def server_wait(
         parsed = _parse_ratelimit(ratelimit)
         if parsed is not None:
             return parsed
-    if isinstance(body, dict):
-        estimated = body.get("estimated_time")
-        if isinstance(estimated, (int, float)) and not isinstance(estimated, bool):
-            return _seconds(estimated)
-    return None
+    return estimated_time(body)
+
+
+def estimated_time(body: Any) -> Optional[float]:
+    """A 503 body's ``estimated_time`` in seconds (a number or numeric text, finite, negative read
+    as 0), else None. The one reading, for the wait and for ``ModelLoadingError.estimated_time``."""
+    if not isinstance(body, dict):
+        return None
+    value = body.get("estimated_time")
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    return _seconds(value)
 
 
 def retry_delay(

@@ -13,14 +13,15 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib.request import getproxies_environment
 
 from . import debug, errors
-from .retry import RetryPolicy, retry_delay
+from .retry import RetryPolicy, retry_delay, server_wait
 from .sse import SSEDecoder
 
 logger = logging.getLogger("llm_interface")
@@ -67,8 +68,6 @@ class Context:
     # header back) is scrubbed before it reaches an exception, a log line or the proxy's answer.
     secret: Optional[str] = field(default=None, repr=False, compare=False)
 
-
-REDACTED = b"[redacted]"
 
 RetryHook = Callable[[int, float, errors.LLMInterfaceError], None]
 
@@ -120,33 +119,39 @@ def success_body(status: int, headers: Mapping[str, str], content: bytes, ctx: C
         ) from exc
 
 
-def error_from_answer(status: int, headers: Mapping[str, str], content: bytes, ctx: Context) -> errors.APIError:
-    secret = ctx.secret.encode("utf-8") if ctx.secret else None
-    if secret and secret in content:
-        content = content.replace(secret, REDACTED)
-    body = decode_body(content)
-    from .retry import server_wait
-
+def error_from_answer(
+    status: int, headers: Mapping[str, str], content: bytes, ctx: Context, secrets: Optional[List[str]] = None
+) -> errors.APIError:
+    """The typed error for an error answer, with every secret the call carried (``secrets``, else
+    ``ctx.secret``) scrubbed from its body, message and server message: some servers quote the
+    request's headers back, in the body or in a header such as X-Error-Message."""
+    if secrets is None:
+        secrets = [ctx.secret] if ctx.secret else []
+    content = debug.scrub(content, secrets)
     error = errors.error_for_status(
         status,
-        body,
+        decode_body(content),
         headers,
         provider=ctx.provider,
         model=ctx.model,
         request_id=request_id_of(headers),
         retry_after=server_wait(headers, None) if status == 429 else None,
     )
-    if ctx.secret and ctx.secret in error.message:  # a header such as X-Error-Message quoting the key
-        error.message = error.message.replace(ctx.secret, REDACTED.decode())
-        error.server_message = (error.server_message or "").replace(ctx.secret, REDACTED.decode())
+    error.message = debug.scrub(error.message, secrets)
+    if error.server_message:
+        error.server_message = debug.scrub(error.server_message, secrets)
     return error
 
 
 def answer_error(call: HttpCall, status: int, headers: Mapping[str, str], content: bytes, ctx: Context) -> errors.APIError:
-    """The typed error for an error answer, logged first in debug mode (key redacted)."""
+    """The typed error for an error answer, logged first in debug mode; the key and every other
+    secret header (``X-Api-Key``...) are redacted from both."""
+    secrets = debug.secrets_of(call.headers)
+    if ctx.secret:
+        secrets.append(ctx.secret)
     if _wire.isEnabledFor(logging.DEBUG):
-        debug.log_answer(call.url, status, content, debug.secrets_of(call.headers))
-    return error_from_answer(status, headers, content, ctx)
+        debug.log_answer(call.url, status, content, secrets)
+    return error_from_answer(status, headers, content, ctx, secrets)
 
 
 def timeout_error(ctx: Context, call: HttpCall, what: str) -> errors.TimeoutError:
@@ -162,6 +167,31 @@ def connection_error(ctx: Context, call: HttpCall, exc: BaseException) -> errors
     return errors.ConnectionError(
         f"Could not connect to {_where(call.url)} ({type(exc).__name__}); check api_base and the network.",
         provider=ctx.provider, model=ctx.model,
+    )
+
+
+def request_failed_error(ctx: Context, call: HttpCall, exc: BaseException) -> errors.ConnectionError:
+    return errors.ConnectionError(
+        f"The request to {_where(call.url)} failed: {type(exc).__name__}.",
+        provider=ctx.provider, model=ctx.model,
+    )
+
+
+def read_error(ctx: Context, call: HttpCall, exc: BaseException, timed_out: bool) -> errors.LLMInterfaceError:
+    """A 2xx answer whose body stalled (``timed_out``) or broke off while being read. Not retried:
+    the server may already have done the work."""
+    if timed_out:
+        return timeout_error(ctx, call, "Reading the answer")
+    return errors.ConnectionError(
+        f"The answer from {_where(call.url)} broke off while being read ({type(exc).__name__}).",
+        provider=ctx.provider, model=ctx.model,
+    )
+
+
+def _read_timed_out(exc: BaseException) -> bool:
+    """requests reports a read timeout while reading a body as a ConnectionError wrapping urllib3's."""
+    return isinstance(exc, requests.exceptions.Timeout) or bool(
+        exc.args and isinstance(exc.args[0], urllib3.exceptions.ReadTimeoutError)
     )
 
 
@@ -335,7 +365,7 @@ class Transport:
             debug.log_call(call.method, call.url, headers, data)
         return self.session.request(
             call.method, call.url, data=data, headers=headers, timeout=timeouts(call.timeout),
-            stream=call.stream, allow_redirects=True,
+            stream=True, allow_redirects=True,  # the body is read by the caller, like the async transport
         )
 
     def _attempts(self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook]):
@@ -354,10 +384,7 @@ class Transport:
                 error = connection_error(ctx, call, exc)
                 cause = exc
             except requests.exceptions.RequestException as exc:
-                error = errors.ConnectionError(
-                    f"The request to {_where(call.url)} failed: {type(exc).__name__}.",
-                    provider=ctx.provider, model=ctx.model,
-                )
+                error = request_failed_error(ctx, call, exc)
                 cause = exc
             else:
                 if response.status_code < 400:
@@ -380,12 +407,13 @@ class Transport:
         started = time.perf_counter()
         response, retries = self._attempts(call, ctx, policy, on_retry)
         try:
-            content = response.content
+            content = response.content  # the body is read here, not in _post: its failures are not retried
         except requests.exceptions.RequestException as exc:
-            raise errors.ConnectionError(
-                f"The answer from {_where(call.url)} broke off while being read ({type(exc).__name__}).",
-                provider=ctx.provider, model=ctx.model,
-            ) from exc
+            response.close()
+            raise read_error(ctx, call, exc, _read_timed_out(exc)) from exc
+        except BaseException:  # a half-read connection must not go back to the pool
+            response.close()
+            raise
         if _wire.isEnabledFor(logging.DEBUG):
             debug.log_answer(call.url, response.status_code, content, debug.secrets_of(call.headers))
         body = success_body(response.status_code, response.headers, content, ctx)

@@ -143,6 +143,20 @@ def test_timeouts_fire(server, backend):
     asyncio.run(main())
 
 
+def test_a_connect_read_list_timeout_works(server):
+    require("aiohttp", "async")
+
+    async def main():
+        async with make("aiohttp") as c:
+            for _ in range(2):  # the second call finds the ClientTimeout made by the first
+                answer = await c.send_message_async("huggingface", "hi", options(server, timeout=[5, 60]))
+                assert answer.results == "echo: hi"
+            answer = await c.send_message_async("huggingface", "hi", options(server, timeout=(5, 60)))
+            assert answer.results == "echo: hi"
+
+    asyncio.run(main())
+
+
 def test_the_pool_never_exceeds_its_limit(server, backend):
     async def main():
         async with make(backend, max_connections=3) as c:

@@ -98,3 +98,39 @@ def test_set_api_key_shapes():
 def test_bad_set_api_key(args):
     with pytest.raises(errors.ConfigurationError):
         Client().set_api_key(*args)
+
+
+def test_a_deleted_working_directory_is_no_dotenv_not_a_crash(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    token_file = tmp_path / "token"
+    token_file.write_text("hf_file")
+    monkeypatch.setenv("HF_TOKEN_PATH", str(token_file))
+    assert find_api_key("huggingface", None, {}) == "hf_file"
+    assert find_api_base("huggingface", None) is None
+
+
+def test_the_token_file_is_read_again_only_when_it_changes(tmp_path, monkeypatch):
+    import pathlib
+
+    token_file = tmp_path / "token"
+    token_file.write_text("hf_first")
+    monkeypatch.setenv("HF_TOKEN_PATH", str(token_file))
+    reads = []
+    real_read_text, real_open = pathlib.Path.read_text, open
+
+    def counting_open(file, *args, **kwargs):
+        if os.fspath(file) == str(token_file):
+            reads.append(file)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    monkeypatch.setattr(pathlib.Path, "read_text", lambda self, *a, **k: (reads.append(self), real_read_text(self, *a, **k))[1])
+    assert [find_api_key("huggingface", None, {}) for _ in range(3)] == ["hf_first"] * 3
+    assert len(reads) == 1
+    token_file.write_text("hf_second_longer")
+    assert find_api_key("huggingface", None, {}) == "hf_second_longer"
+    token_file.unlink()
+    assert find_api_key("huggingface", None, {}) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 import pickle
 
 import pytest
@@ -188,3 +189,17 @@ def test_errors_survive_pickling(error):
     assert type(copy) is type(error)
     assert str(copy) == str(error)
     assert vars(copy) == vars(error)
+
+
+@pytest.mark.parametrize("value,expected", [
+    (20.5, 20.5), ("20.5", 20.5), (-3, 0.0), ("-3", 0.0), (float("nan"), None), ("nan", None),
+    ("inf", None), ("soon", None), (True, None), (None, None),
+])
+def test_estimated_time_is_read_once_the_same_for_the_error_and_the_wait(value, expected):
+    from llm_interface.retry import server_wait
+
+    body = json.dumps({"error": "Model is loading", "estimated_time": value}).encode()  # nan -> NaN, read back
+    error = error_from_answer(503, {}, body, Context("huggingface", "m"))
+    assert isinstance(error, errors.ModelLoadingError)
+    assert error.estimated_time == expected
+    assert server_wait({}, error.body) == expected

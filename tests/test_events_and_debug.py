@@ -30,11 +30,11 @@ def quiet_logger():
 @pytest.mark.parametrize(
     "text, secrets, expected",
     [
-        ("Bearer hf_abcdefghijklmnop", (), "Bearer hf_***"),
-        ("key=sk-abcdefghijklmnopqrst&x=1", (), "key=sk-***&x=1"),
-        ("my secret is custom-key-123", ("custom-key-123",), "my secret is ***"),
+        ("Bearer hf_abcdefghijklmnop", (), "Bearer hf_[redacted]"),
+        ("key=sk-abcdefghijklmnopqrst&x=1", (), "key=sk-[redacted]&x=1"),
+        ("my secret is custom-key-123", ("custom-key-123",), "my secret is [redacted]"),
         ("nothing to hide", ("",), "nothing to hide"),
-        (b'{"api_key": "hf_0123456789abcdef"}', (), '{"api_key": "hf_***"}'),
+        (b'{"api_key": "hf_0123456789abcdef"}', (), '{"api_key": "hf_[redacted]"}'),
     ],
 )
 def test_redact(text, secrets, expected):
@@ -43,7 +43,7 @@ def test_redact(text, secrets, expected):
 
 def test_redact_headers_hides_every_secret_header():
     headers = redact_headers({"Authorization": "Bearer abc123", "X-Api-Key": "k", "Content-Type": "application/json"})
-    assert headers == {"Authorization": "Bearer ***", "X-Api-Key": "***", "Content-Type": "application/json"}
+    assert headers == {"Authorization": "Bearer [redacted]", "X-Api-Key": "[redacted]", "Content-Type": "application/json"}
 
 
 def test_on_and_off_and_the_decorator_form(server):
@@ -83,7 +83,7 @@ def test_debug_mode_logs_wire_bodies_without_the_key(server, caplog, monkeypatch
     assert any("wire body please" in line and line.startswith("->") for line in wire)
     assert any("echo: wire body please" in line and line.startswith("<- 200") for line in wire)
     assert any(line.startswith("<- sse") for line in wire)
-    assert any("Bearer ***" in line for line in wire)
+    assert any("Bearer [redacted]" in line for line in wire)
     everything = caplog.text + "".join(r.getMessage() for r in caplog.records)
     assert FAKE_KEY not in everything
     assert FAKE_KEY[10:30] not in everything

@@ -37,6 +37,8 @@ DELAY_CASES = [
     ("ratelimit remaining: backoff", 429, {"RateLimit": '"api";r=5;t=55'}, None, 0, 0.5),
     ("ratelimit two policies", 429, {"RateLimit": '"burst";r=0;t=2, "api";r=0;t=20'}, None, 0, 20.0),
     ("ratelimit one exhausted of two", 429, {"RateLimit": '"burst";r=3;t=2, "api";r=0;t=9'}, None, 0, 9.0),
+    ("ratelimit garbage r: backoff", 429, {"RateLimit": '"api";r=1.2.3;t=9'}, None, 0, 0.5),
+    ("ratelimit garbage r beside a valid policy", 429, {"RateLimit": '"burst";r=1.2.3;t=2, "api";r=0;t=9'}, None, 0, 9.0),
     ("retry-after beats ratelimit", 429, {"Retry-After": "2", "RateLimit": '"api";r=0;t=20'}, None, 0, 2.0),
     ("503 estimated_time", 503, {}, {"error": "Model is loading", "estimated_time": 20.0}, 0, 20.0),
     ("estimated_time capped", 503, {}, {"error": "loading", "estimated_time": 500}, 0, 30.0),

@@ -3,14 +3,16 @@ connections, retries, and streams (early end, errors inside a 200, abandonment, 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 
 import pytest
 
-from llm_interface import Client, errors
+from llm_interface import AsyncClient, Client, errors
 from llm_interface.transport import timeouts
 from loopback import Answer, free_port
+from optional import require
 from recordings import error_bodies
 
 SSE = {"Content-Type": "text/event-stream"}
@@ -98,6 +100,34 @@ def test_read_timeout_is_a_timeout_error(loopback, call):
         call(timeout=0.2)
     assert isinstance(caught.value, TimeoutError)
     assert "timeout" in str(caught.value)
+
+
+def test_a_body_that_stalls_after_the_headers_is_the_same_error_sync_and_async(loopback):
+    """Headers arrive, then the body stalls past the read timeout: both transports raise the same
+    TimeoutError and neither retries (the server may already have done the work)."""
+    require("aiohttp", "async")
+    stalled = Answer(headers={"Content-Type": "application/json"}, chunks=[b'{"id": "x",', b'"model": "m"}'], pause=1.5)
+    options = {"api_base": loopback.url, "timeout": 0.3}
+
+    loopback.script(stalled, stalled)
+    with Client(interface_options={"retry_attempts": 1}) as client:
+        with pytest.raises(errors.LLMInterfaceError) as sync_caught:
+            client.send_message("openai-compatible", "hi", options)
+    sync_count = loopback.count
+
+    loopback.reset()
+    loopback.script(stalled, stalled)
+
+    async def main():
+        async with AsyncClient(interface_options={"retry_attempts": 1}, backend="aiohttp") as c:
+            await c.send_message_async("openai-compatible", "hi", options)
+
+    with pytest.raises(errors.LLMInterfaceError) as async_caught:
+        asyncio.run(main())
+    assert type(sync_caught.value) is type(async_caught.value) is errors.TimeoutError
+    assert str(sync_caught.value) == str(async_caught.value)
+    assert "Reading the answer timed out" in str(sync_caught.value)
+    assert sync_count == loopback.count == 1
 
 
 @pytest.mark.parametrize("value,expected", [
@@ -286,6 +316,23 @@ def test_an_error_body_that_echoes_the_key_is_scrubbed(loopback, client):
     error = caught.value
     for text in (str(error), repr(error), error.server_message, json.dumps(error.body)):
         assert FAKE_KEY not in text
+    assert "[redacted]" in error.server_message
+
+
+def test_a_secret_custom_header_echoed_back_is_scrubbed_from_the_error(loopback, client, caplog):
+    """The debug log already hid ``headers={"X-Api-Key": ...}``; the exception must too."""
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="llm_interface")
+    custom = "custom-secret-0123"
+    body = json.dumps({"error": f"X-Api-Key {custom} is not allowed"}).encode()
+    loopback.script(Answer(400, {"Content-Type": "application/json", "X-Error-Message": f"bad {custom}"}, body))
+    with pytest.raises(errors.ValidationError) as caught:
+        client.send_message("huggingface", "hi", {"api_base": loopback.url, "headers": {"X-Api-Key": custom}})
+    error = caught.value
+    assert loopback.requests[0].headers["x-api-key"] == custom
+    for text in (str(error), repr(error), error.server_message, json.dumps(error.body), caplog.text):
+        assert custom not in text
     assert "[redacted]" in error.server_message
 
 
