@@ -6,6 +6,7 @@ normalised and validated in exactly one place.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping  # not typing.Mapping: its isinstance is several times slower
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
@@ -123,12 +124,17 @@ class InterfaceOptions:
         if not isinstance(self.retry_attempts, int) or isinstance(self.retry_attempts, bool) or self.retry_attempts < 0:
             raise InvalidRequestError(f"retry_attempts must be an int >= 0, got {self.retry_attempts!r}")
         ttl = self.cache_timeout_seconds
-        if ttl is not NOT_GIVEN and ttl is not None and (not isinstance(ttl, (int, float)) or isinstance(ttl, bool) or ttl < 0):
-            raise InvalidRequestError(f"cache_timeout_seconds must be seconds >= 0 or None, got {ttl!r}")
+        if ttl is not NOT_GIVEN and ttl is not None and not _seconds_ok(ttl):
+            raise InvalidRequestError(f"cache_timeout_seconds must be a finite number of seconds >= 0 or None, got {ttl!r}")
         for name in ("retry_multiplier", "max_retry_wait"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            if not _seconds_ok(value):
                 raise InvalidRequestError(f"{name} must be a number of seconds >= 0, got {value!r}")
+
+
+def _seconds_ok(value: Any) -> bool:
+    """A finite number >= 0 (inf would overflow a Redis expiry after the answer arrived; NaN compares false)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
 _DEFAULT_INTERFACE_OPTIONS = InterfaceOptions()

@@ -437,3 +437,22 @@ def test_an_entry_the_store_cannot_serialise_costs_the_entry_not_the_answer(tmp_
         with caplog.at_level(logging.WARNING, logger="llm_interface"):
             assert client.finish(plan, odd, 0.0, 0, None).results == "hi"
         assert "unavailable" in caplog.text and list(tmp_path.glob("*.json")) == []
+
+
+def test_a_hand_edited_expiry_is_a_miss_with_a_warning(tmp_path, caplog):
+    from llm_interface.cache.files import FileCache
+
+    cache = FileCache(path=str(tmp_path))
+    cache.set("k" * 64, {"results": "hi"}, ttl=60)
+    entry = next(tmp_path.glob("*.json"))
+    entry.write_text(entry.read_text().replace('"expires_at": ', '"expires_at": "2030-01-01", "was": '))
+    assert cache.get("k" * 64) is None
+    assert "corrupt" in caplog.text
+
+
+@pytest.mark.parametrize("ttl", [float("inf"), float("nan"), -1])
+def test_a_ttl_that_is_not_finite_seconds_is_refused_before_the_call(ttl):
+    from llm_interface import InvalidRequestError
+
+    with pytest.raises(InvalidRequestError, match="cache_timeout_seconds"):
+        Client().plan("huggingface", "chat", "hi", {"api_base": "http://127.0.0.1:9"}, {"cache_timeout_seconds": ttl})

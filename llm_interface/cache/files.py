@@ -49,10 +49,11 @@ class FileCache(CacheBackend):
             value, expires = entry["value"], entry.get("expires_at")
             if not isinstance(value, dict):
                 raise TypeError("value is not an object")
+            expired = self.expire and expires is not None and time.time() >= float(expires)  # a hand-edited date: corrupt
         except (ValueError, TypeError, KeyError) as exc:
             logger.warning("Cache entry %s is corrupt (%s); treated as a miss.", file, exc)
             return None
-        if self.expire and expires is not None and time.time() >= float(expires):
+        if expired:
             return None
         return value
 
