@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import json
 import logging
 import time
 from urllib.request import getproxies_environment
@@ -32,6 +31,7 @@ from .transport import (
     Retrier,
     RetryHook,
     answer_error,
+    encoded,
     connection_error,
     read_error,
     request_failed_error,
@@ -68,10 +68,9 @@ class AsyncHttpStream:
     """An open SSE answer. ``await read_events()`` gives the next events ([] at a keep-alive, None at
     the end); ``close()`` drops the connection (a half-read answer cannot go back to the pool)."""
 
-    def __init__(self, response: Any, ctx: Context, call: HttpCall, retries: int, started: float) -> None:
+    def __init__(self, response: Any, ctx: Context, retries: int, started: float) -> None:
         self._response = response
         self._ctx = ctx
-        self._call = call
         self._decoder = SSEDecoder()
         self._logged = _wire.isEnabledFor(logging.DEBUG)
         self.retries = retries
@@ -180,10 +179,7 @@ class AsyncTransport:
         if session is None or self._loop is not asyncio.get_running_loop() or session.closed:
             session = await self.session()
         retrier = Retrier(policy, ctx, on_retry)
-        headers: Dict[str, str] = dict(call.headers)
-        data = None if call.json is None else json.dumps(call.json, ensure_ascii=False).encode("utf-8")
-        if data is not None:
-            headers["Content-Type"] = "application/json"
+        data, headers = encoded(call)
         limits = timeouts(call.timeout)  # (connect, read), whatever shape call.timeout has (a list too)
         timeout = self._timeouts.get(limits)
         if timeout is None:
@@ -247,4 +243,4 @@ class AsyncTransport:
         """Retried only until the answer starts: once bytes flow, a failure is a StreamError."""
         started = time.perf_counter()
         response, retries = await self._attempts(call, ctx, policy, on_retry)
-        return AsyncHttpStream(response, ctx, call, retries, started)
+        return AsyncHttpStream(response, ctx, retries, started)

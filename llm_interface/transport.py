@@ -143,6 +143,15 @@ def error_from_answer(
     return error
 
 
+def encoded(call: HttpCall) -> Tuple[Optional[bytes], Dict[str, str]]:
+    """(body bytes, request headers) of a call, built once for all its attempts (both transports)."""
+    headers = dict(call.headers)
+    if call.json is None:
+        return None, headers
+    headers["Content-Type"] = "application/json"
+    return json.dumps(call.json, ensure_ascii=False).encode("utf-8"), headers
+
+
 def answer_error(call: HttpCall, status: int, headers: Mapping[str, str], content: bytes, ctx: Context) -> errors.APIError:
     """The typed error for an error answer, logged first in debug mode; the key and every other
     secret header (``X-Api-Key``...) are redacted from both."""
@@ -277,10 +286,9 @@ def _arrivals(raw: Any) -> Iterator[bytes]:
 class HttpStream:
     """An open SSE answer. Iterate for ``(event, data)``; close (or use ``with``) to free the connection."""
 
-    def __init__(self, response: requests.Response, ctx: Context, call: HttpCall, retries: int, started: float) -> None:
+    def __init__(self, response: requests.Response, ctx: Context, retries: int, started: float) -> None:
         self._response = response
         self._ctx = ctx
-        self._call = call
         self.retries = retries
         self.started = started
         self.headers = response.headers
@@ -357,10 +365,7 @@ class Transport:
             self._session.close()
             self._session = None
 
-    def _post(self, call: HttpCall, headers: Dict[str, str]) -> requests.Response:
-        data = None if call.json is None else json.dumps(call.json, ensure_ascii=False).encode("utf-8")
-        if data is not None:
-            headers = {**headers, "Content-Type": "application/json"}
+    def _post(self, call: HttpCall, headers: Dict[str, str], data: Optional[bytes]) -> requests.Response:
         if _wire.isEnabledFor(logging.DEBUG):
             debug.log_call(call.method, call.url, headers, data)
         return self.session.request(
@@ -371,12 +376,12 @@ class Transport:
     def _attempts(self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook]):
         """(the first 2xx requests.Response, retries made); the typed error is raised once retries are spent."""
         retrier = Retrier(policy, ctx, on_retry)
-        headers = dict(call.headers)
+        data, headers = encoded(call)
         while True:
             cause: Optional[BaseException] = None
             answer_headers: Optional[Mapping[str, str]] = None
             try:
-                response = self._post(call, headers)
+                response = self._post(call, headers, data)
             except requests.exceptions.Timeout as exc:
                 error: errors.LLMInterfaceError = timeout_error(ctx, call, "The request")
                 cause = exc
@@ -430,4 +435,4 @@ class Transport:
         """Retried only until the answer starts: once bytes flow, a failure is a StreamError."""
         started = time.perf_counter()
         response, retries = self._attempts(call, ctx, policy, on_retry)
-        return HttpStream(response, ctx, call, retries, started)
+        return HttpStream(response, ctx, retries, started)
