@@ -166,7 +166,7 @@ def test_the_pool_never_exceeds_its_limit(server, backend):
     answers = asyncio.run(main())
     assert [a.results for a in answers] == [f"echo: sleep 0.05 n{i}" for i in range(15)]
     assert server.peak_connections <= 3
-    assert server.peak_in_flight <= 3
+    assert 2 <= server.peak_in_flight <= 3  # bounded, and really concurrent
 
 
 def test_retries_429_then_succeeds_and_tells_the_retry_hook(server, backend):

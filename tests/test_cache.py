@@ -402,29 +402,24 @@ def test_mode_from_the_environment(tmp_path, server, monkeypatch):
 # -- other result types ---------------------------------------------------------------------------
 
 
-def test_other_result_types_are_stored_with_their_type_name(server):
+def test_other_result_types_are_stored_with_their_type_name():
     """Embeddings, classifications and reranks are cached once their type has to_dict/from_dict."""
     from llm_interface import types
     from llm_interface.cache.entries import decode_entry as _decode_entry, encode_entry as _encode_entry
-
-    class Fake(types.Response):
-        __slots__ = ()
 
     request = req()
     assert _encode_entry(request, object()) is None  # not a result type: not cached
     entry = _encode_entry(request, types.Response("hi", model="m"))
     assert entry["type"] == "Response" and _decode_entry(entry, "k").results == "hi"
-    for name in ("EmbeddingResponse", "ClassificationResponse", "RerankResponse"):
-        cls = getattr(types, name)
-        if hasattr(cls, "from_dict"):
-            sample = {"EmbeddingResponse": lambda: cls([[0.5, 1.0]], model="e"),
-                      "ClassificationResponse": lambda: cls((types.Classification((types.Label("pos", 0.9),)),)),
-                      "RerankResponse": lambda: cls((types.RerankResult(1, 0.7),))}[name]()
-            stored = _encode_entry(request, sample)
-            assert json.loads(json.dumps(stored))["type"] == name
-            assert _decode_entry(stored, "k") == sample
-        else:
-            assert _decode_entry({"type": name, "data": {}}, "k") is None  # the other branch adds it
+    samples = {
+        "EmbeddingResponse": types.EmbeddingResponse([[0.5, 1.0]], model="e"),
+        "ClassificationResponse": types.ClassificationResponse((types.Classification((types.Label("pos", 0.9),)),)),
+        "RerankResponse": types.RerankResponse((types.RerankResult(1, 0.7),)),
+    }
+    for name, sample in samples.items():
+        stored = _encode_entry(request, sample)
+        assert json.loads(json.dumps(stored))["type"] == name
+        assert _decode_entry(stored, "k") == sample
 
 
 def test_an_entry_the_store_cannot_serialise_costs_the_entry_not_the_answer(tmp_path, server, caplog):

@@ -39,7 +39,6 @@ EXPECTED = {
     "inference_endpoint_scaled_to_zero": (E.ModelLoadingError, None, None),
 }
 HTTP_CASES = [c for c in error_bodies() if c["status"] >= 400]
-STREAM_CASES = [c for c in error_bodies() if c["status"] < 400]
 
 
 def test_every_http_error_body_has_an_expectation():
@@ -60,12 +59,6 @@ def test_error_body_becomes_its_typed_error(case):
         assert words in str(error)
     assert getattr(error, "estimated_time", None) == estimated
     assert "req-123" in str(error) and "org/model" in str(error)
-
-
-@pytest.mark.parametrize("case", STREAM_CASES, ids=[c["name"] for c in STREAM_CASES])
-def test_stream_error_bodies_are_listed_for_the_stream_tests(case):
-    # The in-stream errors are replayed through a real stream in test_client.py.
-    assert case["body"].startswith("data:")
 
 
 RECORDED_ERRORS = [c for c in exchanges() if c["response"]["status"] >= 400]

@@ -127,7 +127,9 @@ def test_tei_embed_batches_in_order(client):
     assert sizes == [32, 32, 6]
     first = json.loads(responses.calls[0].request.body)
     assert first["normalize"] is False and first["truncate"] is True
-    assert len(client.embeddings("huggingface", texts[:5], {"api_base": TEI, "batch_size": 2})) == 5
+    small = client.embeddings("huggingface", texts[:5], {"api_base": TEI, "batch_size": 2})
+    assert [int(v[1]) for v in small.embeddings] == list(range(5))
+    assert [len(json.loads(c.request.body)["inputs"]) for c in responses.calls[3:]] == [2, 2, 1]
 
 
 @responses.activate

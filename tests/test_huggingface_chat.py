@@ -51,6 +51,25 @@ def _messages(case):
     return [{"role": "user", "content": "What is deep learning?"}]
 
 
+# The recordings' finish reasons, in OpenAI's words (TGI 1.x said eos_token).
+RECORDED_FINISH = {"stop": "stop", "eos_token": "stop", "length": "length"}
+
+
+def _recorded_finish(case):
+    if not case["stream"]:
+        return case["response"]["body"]["choices"][0]["finish_reason"]
+    reasons = [e["choices"][0].get("finish_reason") for e in case["response"]["events"]
+               if isinstance(e, dict) and e.get("choices")]
+    return [r for r in reasons if r][-1]
+
+
+def _recorded_usage(case):
+    if not case["stream"]:
+        return case["response"]["body"].get("usage")
+    usages = [e["usage"] for e in case["response"]["events"] if isinstance(e, dict) and e.get("usage")]
+    return usages[-1] if usages else None
+
+
 CHAT_OK = [c for c in exchanges_for("chat-completion", status=200)]
 
 
@@ -80,9 +99,11 @@ def test_recorded_chat_exchange_replays(case, client):
     assert sent["messages"] == _messages(case)
     assert sent.get("stream", False) is case["stream"]
     assert responses.calls[0].request.headers["Authorization"].startswith("Bearer hf_test")
-    assert result.finish_reason in ("stop", "length", "tool_calls")
+    assert result.finish_reason == RECORDED_FINISH[_recorded_finish(case)]
     if not case["stream"]:
-        usage = recorded["body"].get("usage")
-        if usage:
-            assert result.usage.prompt_tokens == usage["prompt_tokens"]
-            assert result.usage.completion_tokens == usage["completion_tokens"]
+        calls = recorded["body"]["choices"][0]["message"].get("tool_calls") or []
+        assert [c["function"]["name"] for c in result.tool_calls] == [c["function"]["name"] for c in calls]
+    usage = _recorded_usage(case)
+    if usage:
+        assert result.usage.prompt_tokens == usage["prompt_tokens"]
+        assert result.usage.completion_tokens == usage["completion_tokens"]

@@ -160,8 +160,12 @@ def test_connection_reset_is_retried(server, sleeps):
 
 def test_stall_past_the_timeout_is_a_timeout_then_retried(server, sleeps):
     server.script(Stall(2.0), Reply())
-    response = send(make_client(), server, timeout=0.2)
+    client = make_client()
+    seen = []
+    client.on("retry", lambda request, number, wait, error: seen.append((number, type(error).__name__)))
+    response = send(client, server, timeout=0.2)
     assert response.retries == 1 and server.count == 2
+    assert seen == [(1, "TimeoutError")]  # the retry was for the timeout, not some other error
 
 
 def test_stall_every_time_raises_timeout_with_attempts(server, sleeps):

@@ -71,8 +71,10 @@ def test_token_budget_drops_the_oldest_turns(server, session_client):
 
 def test_the_newest_user_message_is_kept_even_over_budget(server, session_client):
     chat = new(server, session_client, token_budget=5)
-    chat.send("a message much longer than five tokens " * 3)
-    assert sent_messages(server)[-1]["role"] == "user"
+    text = "a message much longer than five tokens " * 3
+    chat.send(text)
+    assert sent_messages(server)[-1] == {"role": "user", "content": text}  # whole, not truncated
+    assert chat.history[-2] == {"role": "user", "content": text}
 
 
 def test_a_failed_send_leaves_the_history_as_it_was(server, session_client):
