@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterator, List, Optional
 from .. import errors
 from ..client import Client
 from ..providers import provider_class
-from ..request import TRANSPORT_OPTIONS
+from ..request import CAMEL_CASE, INTERFACE_OPTIONS, TRANSPORT_OPTIONS
 from ..openai_shapes import (
     chat_body,
     chat_chunk,
@@ -42,6 +42,10 @@ logger = logging.getLogger("llm_interface.server")
 THREADS = 128  # FastAPI's default pool (40) would cap concurrency below the 64 we benchmark and document
 
 # OpenAI request fields the proxy reads itself rather than forwarding as generation params.
+# Routing (where the call goes, with which key) and interface options (retries, cache) are the operator's,
+# set in the proxy's config: a client that could send them could redirect the call or multiply upstream traffic.
+_NOT_FROM_CLIENTS = TRANSPORT_OPTIONS | INTERFACE_OPTIONS
+
 _CONSUMED = frozenset({"model", "messages", "prompt", "input", "stream", "stream_options", "user",
                        "encoding_format", "query", "documents", "top_n", "return_documents"})
 
@@ -275,7 +279,7 @@ def _params(body: Any) -> Dict[str, Any]:
     """The generation params a client sent, minus what the proxy reads itself; routing options refused."""
     extra = dict(body.model_extra or {})
     for name in list(extra):
-        if name in TRANSPORT_OPTIONS or name in ("api_key", "apiKey", "apiBase", "api_base"):
+        if CAMEL_CASE.get(name, name) in _NOT_FROM_CLIENTS:
             raise ProxyError(400, f"The option {name!r} is set in the proxy's config, not by clients.", param=name)
         if extra[name] is None or name in _CONSUMED:
             del extra[name]
