@@ -262,17 +262,16 @@ def _cache(args):
     if args.backend == "memory":
         raise ConfigurationError("The memory cache lives inside one process; name a persistent one: --backend files|sqlite|redis.")
     client = Client()
-    if not hasattr(client, "configure_cache"):
-        raise ConfigurationError("This version of llm_interface has no persistent cache backends (Client.configure_cache).")
-    extra = {"url": args.url} if args.url else {}
-    client.configure_cache(backend=args.backend, path=args.path, **extra)
-    cache = client.cache
-    if args.action == "clear":
-        client.flush_cache()
-        stats = {"cleared": True}
-    else:
-        stats = cache.stats() if hasattr(cache, "stats") else {"entries": len(cache)}
-    client.close()
+    try:
+        extra = {"url": args.url} if args.url else {}
+        client.configure_cache(backend=args.backend, path=args.path, **extra)
+        if args.action == "clear":
+            client.flush_cache()
+            stats = {"cleared": True}
+        else:
+            stats = {"entries": len(client.cache)}
+    finally:
+        client.close()
     if args.json:
         _print_json(stats)
     else:

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = shutil.which("llm-interface", path=str(Path(sys.executable).parent)) or shutil.which("llm-interface")
 SECRET = "hf_cli_secret_never_print_0123456789"
 
+pytest_plugins = ("redis_server",)  # a real redis-server on 127.0.0.1: redis_server, redis_url
+
 pytestmark = pytest.mark.skipif(SCRIPT is None, reason="the console script is not installed: pip install -e .")
 
 
@@ -137,6 +139,22 @@ def test_aliases_set_then_used(run, upstream, tmp_path):
 def test_cache_memory_backend_is_refused(run):
     done = run("cache", "stats", "--backend", "memory")
     assert done.returncode == 2 and "persistent" in done.stderr
+
+
+def test_cache_stats_and_clear_with_redis(run, redis_url):
+    import redis
+
+    other = redis.Redis.from_url(redis_url, socket_timeout=1)
+    other.set("llm_interface:cache:a", "{}")
+    other.set("llm_interface:cache:b", "{}")
+    other.set("someone-else:key", "keep me")
+    done = run("cache", "stats", "--backend", "redis", "--url", redis_url, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"entries": 2}
+    done = run("cache", "clear", "--backend", "redis", "--url", redis_url)
+    assert done.returncode == 0, done.stderr
+    assert other.keys("llm_interface:cache:*") == [] and other.get("someone-else:key") == b"keep me"
+    assert run("cache", "stats", "--backend", "redis", "--url", redis_url).stdout.strip() == "entries\t0"
 
 
 def test_serve_runs_the_proxy(run, upstream, tmp_path):
