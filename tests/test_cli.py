@@ -136,6 +136,16 @@ def test_aliases_set_then_used(run, upstream, tmp_path):
     assert upstream.requests[-1].body["model"] == "org/tiny-model"
 
 
+def test_aliases_set_expands_home_in_the_environment_file(run, tmp_path):
+    env = {"HOME": str(tmp_path), "LLM_INTERFACE_ALIASES": "~/al.json"}
+    done = run("aliases", "set", "huggingface", "tiny", "org/tiny-model", extra_env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "al.json").read_text())["huggingface"]["chat"]["tiny"] == "org/tiny-model"
+    assert "huggingface\tchat\ttiny\torg/tiny-model" in run("aliases", "list", "huggingface", extra_env=env).stdout
+    done = run("aliases", "set", "huggingface", "x", "org/x", "--file", str(tmp_path / "no-dir" / "a.json"))
+    assert done.returncode != 0 and "Traceback" not in done.stderr and "alias file" in done.stderr
+
+
 def test_cache_memory_backend_is_refused(run):
     done = run("cache", "stats", "--backend", "memory")
     assert done.returncode == 2 and "persistent" in done.stderr
