@@ -328,9 +328,16 @@ def test_package_variable_is_read_per_call(monkeypatch):
     ("huggingface/text-classification/org/clf", None, ("text-classification/org/clf", None)),
     ("org/model", "huggingface", ("org/model", None)),
     ("huggingface/https://x.endpoints.huggingface.cloud", None, ("https://x.endpoints.huggingface.cloud", None)),
+    ("huggingface/http://localhost:8080", None, ("http://localhost:8080", None)),
+    ("together/deepseek-ai/DeepSeek-R1", "huggingface", ("deepseek-ai/DeepSeek-R1", "together")),
 ])
 def test_model_strings(model, provider, expected):
     assert litellm.split_model(model, provider) == expected
+    # the proxy's config reads the same strings the same way (one helper in providers/huggingface.py)
+    from llm_interface.server.config import split_model as proxy_split
+
+    full = model if model.startswith("huggingface/") else "huggingface/" + model
+    assert proxy_split(full, "here") == ("huggingface", *expected)
 
 
 def test_a_model_without_provider_or_another_provider_is_a_clear_error():
