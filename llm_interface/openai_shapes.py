@@ -133,9 +133,9 @@ class OpenAIObject(dict):
     """
 
     def __init__(self, data: Union[Mapping[str, Any], Iterable[Any]] = (), **fields: Any) -> None:
-        super().__init__()
-        for key, value in dict(data, **fields).items():
-            self[key] = wrap(value)
+        if fields or type(data) is not dict:
+            data = dict(data, **fields)
+        super().__init__({key: wrap(value) for key, value in data.items()})
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -159,7 +159,19 @@ class OpenAIObject(dict):
     model_dump = to_dict
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def wrap(value: Any) -> Any:
+    # Exact types first: JSON bodies are plain dicts, lists and scalars, and an abstract Mapping
+    # isinstance check costs several times a type lookup on every leaf.
+    kind = type(value)
+    if kind in _SCALARS or kind is OpenAIObject:
+        return value
+    if kind is dict:
+        return OpenAIObject(value)
+    if kind is list:
+        return [wrap(item) for item in value]
     if isinstance(value, OpenAIObject):
         return value
     if isinstance(value, Mapping):

@@ -379,3 +379,20 @@ def test_register_prompt_template_accepts_the_prefixed_model():
 
     register_prompt_template("huggingface/org/model", roles={"user": {"pre_message": "U:", "post_message": "\n"}})
     assert LLMInterface.client.prompt_templates.registered("org/model") is not None
+
+
+# -- openai_shapes: the one chunk loop and the wrapper both adapters and the proxy use -----------------
+
+def test_openai_object_wraps_plain_and_abstract_mappings_all_the_way_down():
+    from types import MappingProxyType
+
+    from llm_interface.openai_shapes import OpenAIObject
+
+    answer = OpenAIObject({"choices": [{"message": MappingProxyType({"content": "hi", "n": 1, "x": None})}],
+                           "nested": [[{"a": 1.5}]], "flag": True}, extra={"k": "v"})
+    assert answer.choices[0].message.content == "hi" and answer.nested[0][0].a == 1.5
+    assert answer.extra.k == "v" and answer.flag is True and answer.choices[0].message.x is None
+    assert type(answer.choices[0].message) is OpenAIObject
+    assert answer.to_dict() == {"choices": [{"message": {"content": "hi", "n": 1, "x": None}}],
+                                "nested": [[{"a": 1.5}]], "flag": True, "extra": {"k": "v"}}
+    assert OpenAIObject(answer) == answer and OpenAIObject([("a", {"b": 1})]).a.b == 1
