@@ -11,7 +11,7 @@ import base64
 import struct
 import time
 import uuid
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Union
 
 from .types import Choice, EmbeddingResponse, Response, StreamChunk
 
@@ -105,6 +105,23 @@ def completion_chunk(base: Mapping[str, Any], chunk: StreamChunk) -> Optional[Di
     if not chunk.text and not chunk.finish_reason:
         return None
     return {**base, "choices": [{"index": chunk.index, "text": chunk.text, "finish_reason": chunk.finish_reason, "logprobs": None}]}
+
+
+def chunks(stream: Iterable[StreamChunk], kind: str, model: Optional[str], include_usage: bool = False) -> Iterator[Dict[str, Any]]:
+    """A stream's chunks as OpenAI chunk dicts: ``kind`` "chat" (a first chunk with the role, then
+    ``chat.completion.chunk``s) or "completion" (``text_completion`` pieces); chunks with nothing to say are
+    skipped. ``include_usage`` (chat): a last chunk with no choices and the stream's usage, as OpenAI's
+    ``stream_options={"include_usage": true}`` gives. The caller closes the stream."""
+    base = chunk_base(kind, model)
+    build = chat_chunk if kind == "chat" else completion_chunk
+    if kind == "chat":
+        yield chat_role_chunk(base)
+    for chunk in stream:
+        payload = build(base, chunk)
+        if payload is not None:  # None: a usage-only or empty chunk
+            yield payload
+    if include_usage and kind == "chat":
+        yield {**base, "choices": [], "usage": usage_dict(getattr(stream, "response", None))}
 
 
 def encode_vector(vector: List[float], encoding: Optional[str]) -> Union[List[float], str]:

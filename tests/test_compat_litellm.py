@@ -383,6 +383,27 @@ def test_register_prompt_template_accepts_the_prefixed_model():
 
 # -- openai_shapes: the one chunk loop and the wrapper both adapters and the proxy use -----------------
 
+def test_openai_chunks_for_chat_and_completion_streams():
+    from types import SimpleNamespace
+
+    from llm_interface.openai_shapes import chunks
+    from llm_interface.types import StreamChunk, Usage
+
+    class FakeStream(list):
+        response = SimpleNamespace(usage=Usage(prompt_tokens=2, completion_tokens=3, total_tokens=5))
+
+    stream = FakeStream([StreamChunk(text="Hel"), StreamChunk(text=""), StreamChunk(text="lo", finish_reason="stop")])
+    chat = list(chunks(stream, "chat", "m", include_usage=True))
+    assert chat[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert [c["choices"][0]["delta"].get("content") for c in chat[1:3]] == ["Hel", "lo"]  # the empty chunk skipped
+    assert chat[2]["choices"][0]["finish_reason"] == "stop"
+    assert chat[3]["choices"] == [] and chat[3]["usage"] == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
+    assert len({c["id"] for c in chat}) == 1 and {c["object"] for c in chat} == {"chat.completion.chunk"}
+    pieces = list(chunks(stream, "completion", "m", include_usage=True))  # no role chunk, no usage chunk
+    assert [p["choices"][0]["text"] for p in pieces] == ["Hel", "lo"]
+    assert {p["object"] for p in pieces} == {"text_completion"}
+
+
 def test_openai_object_wraps_plain_and_abstract_mappings_all_the_way_down():
     from types import MappingProxyType
 
