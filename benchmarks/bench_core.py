@@ -89,6 +89,9 @@ def bench_calls(url: str, rounds: int, calls: int):
     key = "hf_bench_fake_key"
     client = Client({"huggingface": key}, interface_options={"retry_attempts": 0})
     session = requests.Session()
+    # A fair baseline: our session skips requests' per-call environment scan when no proxy is set,
+    # so the raw one does too (trust_env=True would make the comparison measure that setting).
+    session.trust_env = False
     headers = {"Authorization": f"Bearer {key}"}
     body = {"messages": [{"role": "user", "content": "What is deep learning?"}], "model": "tgi", "max_tokens": 40}
 
@@ -124,6 +127,7 @@ def bench_stream(url: str, rounds: int):
 
     client = Client({"huggingface": "hf_bench_fake_key"}, interface_options={"retry_attempts": 0})
     session = requests.Session()
+    session.trust_env = False  # as in bench_calls: no per-call environment scan, like our session
     body = {"messages": [{"role": "user", "content": "Tell me a long story"}], "model": "tgi", "stream": True}
 
     def facade():

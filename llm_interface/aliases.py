@@ -46,6 +46,13 @@ def _merge(base: Table, extra: Table) -> Table:
     return merged
 
 
+def _cwd() -> Optional[Path]:
+    try:
+        return Path.cwd()
+    except FileNotFoundError:  # the working directory was deleted: there is no project file
+        return None
+
+
 def project_alias_file() -> Optional[Path]:
     explicit = os.environ.get(ENV_VAR)
     if explicit:
@@ -53,8 +60,36 @@ def project_alias_file() -> Optional[Path]:
         if not path.is_file():
             raise ConfigurationError(f"{ENV_VAR} points at {path}, which is not a file.")
         return path
-    local = Path.cwd() / "aliases.json"
-    return local if local.is_file() else None
+    cwd = _cwd()
+    local = cwd / "aliases.json" if cwd is not None else None
+    return local if local is not None and local.is_file() else None
+
+
+def write_alias(provider: str, alias: str, model: str, kind: str = "chat", path: Optional[str] = None) -> Path:
+    """Add or change one alias in a project's alias file and return the file written.
+
+    The file is ``path`` if given, else ``$LLM_INTERFACE_ALIASES``, else ``./aliases.json`` (``~`` expanded,
+    as ``project_alias_file`` reads it); it is created if missing, and its other aliases are kept.
+    """
+    if kind not in KINDS:
+        raise ConfigurationError(f"Alias kind {kind!r} is not one of {KINDS}.")
+    if not all(isinstance(v, str) and v for v in (provider, alias, model)):
+        raise ConfigurationError("A provider, an alias and its model must all be non-empty strings.")
+    chosen = path or os.environ.get(ENV_VAR)
+    if chosen:
+        target = Path(chosen).expanduser()
+    else:
+        cwd = _cwd()
+        if cwd is None:
+            raise ConfigurationError("The working directory no longer exists; name the alias file to write.")
+        target = cwd / "aliases.json"
+    table = _read(target) if target.is_file() else {}
+    table = _merge(table, {provider: {kind: {alias: model}}})
+    try:
+        target.write_text(json.dumps(table, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot write the alias file {target}: {exc}.") from exc
+    return target
 
 
 def load_aliases() -> Table:

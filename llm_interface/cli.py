@@ -238,19 +238,12 @@ def _aliases_list(args):
 
 
 def _aliases_set(args):
-    import json
-    import os
-    from pathlib import Path
-
-    from .aliases import ENV_VAR, _merge, _read
+    from .aliases import write_alias
     from .providers import provider_class
 
     provider = provider_class(args.provider).name
-    path = Path(args.file or os.environ.get(ENV_VAR) or "aliases.json")
-    table = _read(path) if path.is_file() else {}
     kind = "embeddings" if args.embeddings else "chat"
-    table = _merge(table, {provider: {kind: {args.alias: args.model}}})
-    path.write_text(json.dumps(table, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path = write_alias(provider, args.alias, args.model, kind=kind, path=args.file)
     print(f"{provider}\t{kind}\t{args.alias}\t{args.model}\t(written to {path})")
     return 0
 
@@ -262,17 +255,16 @@ def _cache(args):
     if args.backend == "memory":
         raise ConfigurationError("The memory cache lives inside one process; name a persistent one: --backend files|sqlite|redis.")
     client = Client()
-    if not hasattr(client, "configure_cache"):
-        raise ConfigurationError("This version of llm_interface has no persistent cache backends (Client.configure_cache).")
-    extra = {"url": args.url} if args.url else {}
-    client.configure_cache(backend=args.backend, path=args.path, **extra)
-    cache = client.cache
-    if args.action == "clear":
-        client.flush_cache()
-        stats = {"cleared": True}
-    else:
-        stats = cache.stats() if hasattr(cache, "stats") else {"entries": len(cache)}
-    client.close()
+    try:
+        extra = {"url": args.url} if args.url else {}
+        client.configure_cache(backend=args.backend, path=args.path, **extra)
+        if args.action == "clear":
+            client.flush_cache()
+            stats = {"cleared": True}
+        else:
+            stats = {"entries": len(client.cache)}
+    finally:
+        client.close()
     if args.json:
         _print_json(stats)
     else:

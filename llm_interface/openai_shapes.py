@@ -11,7 +11,7 @@ import base64
 import struct
 import time
 import uuid
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Union
 
 from .types import Choice, EmbeddingResponse, Response, StreamChunk
 
@@ -107,6 +107,23 @@ def completion_chunk(base: Mapping[str, Any], chunk: StreamChunk) -> Optional[Di
     return {**base, "choices": [{"index": chunk.index, "text": chunk.text, "finish_reason": chunk.finish_reason, "logprobs": None}]}
 
 
+def chunks(stream: Iterable[StreamChunk], kind: str, model: Optional[str], include_usage: bool = False) -> Iterator[Dict[str, Any]]:
+    """A stream's chunks as OpenAI chunk dicts: ``kind`` "chat" (a first chunk with the role, then
+    ``chat.completion.chunk``s) or "completion" (``text_completion`` pieces); chunks with nothing to say are
+    skipped. ``include_usage`` (chat): a last chunk with no choices and the stream's usage, as OpenAI's
+    ``stream_options={"include_usage": true}`` gives. The caller closes the stream."""
+    base = chunk_base(kind, model)
+    build = chat_chunk if kind == "chat" else completion_chunk
+    if kind == "chat":
+        yield chat_role_chunk(base)
+    for chunk in stream:
+        payload = build(base, chunk)
+        if payload is not None:  # None: a usage-only or empty chunk
+            yield payload
+    if include_usage and kind == "chat":
+        yield {**base, "choices": [], "usage": usage_dict(getattr(stream, "response", None))}
+
+
 def encode_vector(vector: List[float], encoding: Optional[str]) -> Union[List[float], str]:
     if encoding == "base64":  # what the official client asks for by default: little-endian float32
         return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
@@ -133,9 +150,9 @@ class OpenAIObject(dict):
     """
 
     def __init__(self, data: Union[Mapping[str, Any], Iterable[Any]] = (), **fields: Any) -> None:
-        super().__init__()
-        for key, value in dict(data, **fields).items():
-            self[key] = wrap(value)
+        if fields or type(data) is not dict:
+            data = dict(data, **fields)
+        super().__init__({key: wrap(value) for key, value in data.items()})
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -159,7 +176,19 @@ class OpenAIObject(dict):
     model_dump = to_dict
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def wrap(value: Any) -> Any:
+    # Exact types first: JSON bodies are plain dicts, lists and scalars, and an abstract Mapping
+    # isinstance check costs several times a type lookup on every leaf.
+    kind = type(value)
+    if kind in _SCALARS or kind is OpenAIObject:
+        return value
+    if kind is dict:
+        return OpenAIObject(value)
+    if kind is list:
+        return [wrap(item) for item in value]
     if isinstance(value, OpenAIObject):
         return value
     if isinstance(value, Mapping):

@@ -139,6 +139,8 @@ def _seconds_ok(value: Any) -> bool:
 
 _DEFAULT_INTERFACE_OPTIONS = InterfaceOptions()
 _INTERFACE_FIELDS = frozenset(InterfaceOptions.__dataclass_fields__)
+# Public name for the interface options' snake_case names (retry, cache, refresh...), e.g. for the proxy to refuse.
+INTERFACE_OPTIONS = _INTERFACE_FIELDS
 
 
 @dataclass(frozen=True)

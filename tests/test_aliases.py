@@ -7,7 +7,7 @@ import json
 import pytest
 
 from llm_interface import Client, LLMInterface, errors
-from llm_interface.aliases import AliasTable, looks_like_model_id
+from llm_interface.aliases import AliasTable, looks_like_model_id, project_alias_file, write_alias
 
 SHIPPED_CHAT = {
     "default": "meta-llama/Meta-Llama-3-8B-Instruct",
@@ -126,3 +126,39 @@ def test_resolve():
 ])
 def test_looks_like_model_id(name, expected):
     assert looks_like_model_id(name) is expected
+
+
+def test_write_alias_expands_home_and_keeps_the_other_aliases(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("LLM_INTERFACE_ALIASES", "~/al.json")
+    write(tmp_path / "al.json", {"huggingface": {"chat": {"small": "org/kept"}}})
+    assert write_alias("huggingface", "tiny", "org/tiny") == tmp_path / "al.json"
+    assert write_alias("huggingface", "vec", "org/vec", kind="embeddings") == tmp_path / "al.json"
+    assert json.loads((tmp_path / "al.json").read_text()) == {
+        "huggingface": {"chat": {"small": "org/kept", "tiny": "org/tiny"}, "embeddings": {"vec": "org/vec"}}}
+    assert AliasTable().get("huggingface", "tiny") == "org/tiny"
+    assert write_alias("huggingface", "x", "org/x", path="~/other.json") == tmp_path / "other.json"
+
+
+def test_write_alias_defaults_to_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LLM_INTERFACE_ALIASES", raising=False)
+    assert write_alias("huggingface", "tiny", "org/tiny") == tmp_path / "aliases.json"
+    assert project_alias_file() == tmp_path / "aliases.json"
+
+
+@pytest.mark.parametrize("kind, path", [("chat", "missing-dir/al.json"), ("vision", None)])
+def test_write_alias_errors_are_configuration_errors(tmp_path, monkeypatch, kind, path):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(errors.ConfigurationError):
+        write_alias("huggingface", "tiny", "org/tiny", kind=kind, path=path)
+
+
+def test_a_deleted_working_directory_means_no_project_file(tmp_path, monkeypatch):
+    monkeypatch.delenv("LLM_INTERFACE_ALIASES", raising=False)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert project_alias_file() is None
+    assert AliasTable().get("huggingface", "default") == SHIPPED_CHAT["default"]

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = shutil.which("llm-interface", path=str(Path(sys.executable).parent)) or shutil.which("llm-interface")
 SECRET = "hf_cli_secret_never_print_0123456789"
 
+pytest_plugins = ("redis_server",)  # a real redis-server on 127.0.0.1: redis_server, redis_url
+
 pytestmark = pytest.mark.skipif(SCRIPT is None, reason="the console script is not installed: pip install -e .")
 
 
@@ -134,9 +136,35 @@ def test_aliases_set_then_used(run, upstream, tmp_path):
     assert upstream.requests[-1].body["model"] == "org/tiny-model"
 
 
+def test_aliases_set_expands_home_in_the_environment_file(run, tmp_path):
+    env = {"HOME": str(tmp_path), "LLM_INTERFACE_ALIASES": "~/al.json"}
+    done = run("aliases", "set", "huggingface", "tiny", "org/tiny-model", extra_env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "al.json").read_text())["huggingface"]["chat"]["tiny"] == "org/tiny-model"
+    assert "huggingface\tchat\ttiny\torg/tiny-model" in run("aliases", "list", "huggingface", extra_env=env).stdout
+    done = run("aliases", "set", "huggingface", "x", "org/x", "--file", str(tmp_path / "no-dir" / "a.json"))
+    assert done.returncode != 0 and "Traceback" not in done.stderr and "alias file" in done.stderr
+
+
 def test_cache_memory_backend_is_refused(run):
     done = run("cache", "stats", "--backend", "memory")
     assert done.returncode == 2 and "persistent" in done.stderr
+
+
+def test_cache_stats_and_clear_with_redis(run, redis_url):
+    import redis
+
+    other = redis.Redis.from_url(redis_url, socket_timeout=1)
+    other.set("llm_interface:cache:a", "{}")
+    other.set("llm_interface:cache:b", "{}")
+    other.set("someone-else:key", "keep me")
+    done = run("cache", "stats", "--backend", "redis", "--url", redis_url, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"entries": 2}
+    done = run("cache", "clear", "--backend", "redis", "--url", redis_url)
+    assert done.returncode == 0, done.stderr
+    assert other.keys("llm_interface:cache:*") == [] and other.get("someone-else:key") == b"keep me"
+    assert run("cache", "stats", "--backend", "redis", "--url", redis_url).stdout.strip() == "entries\t0"
 
 
 def test_serve_runs_the_proxy(run, upstream, tmp_path):

@@ -328,9 +328,16 @@ def test_package_variable_is_read_per_call(monkeypatch):
     ("huggingface/text-classification/org/clf", None, ("text-classification/org/clf", None)),
     ("org/model", "huggingface", ("org/model", None)),
     ("huggingface/https://x.endpoints.huggingface.cloud", None, ("https://x.endpoints.huggingface.cloud", None)),
+    ("huggingface/http://localhost:8080", None, ("http://localhost:8080", None)),
+    ("together/deepseek-ai/DeepSeek-R1", "huggingface", ("deepseek-ai/DeepSeek-R1", "together")),
 ])
 def test_model_strings(model, provider, expected):
     assert litellm.split_model(model, provider) == expected
+    # the proxy's config reads the same strings the same way (one helper in providers/huggingface.py)
+    from llm_interface.server.config import split_model as proxy_split
+
+    full = model if model.startswith("huggingface/") else "huggingface/" + model
+    assert proxy_split(full, "here") == ("huggingface", *expected)
 
 
 def test_a_model_without_provider_or_another_provider_is_a_clear_error():
@@ -372,3 +379,41 @@ def test_register_prompt_template_accepts_the_prefixed_model():
 
     register_prompt_template("huggingface/org/model", roles={"user": {"pre_message": "U:", "post_message": "\n"}})
     assert LLMInterface.client.prompt_templates.registered("org/model") is not None
+
+
+# -- openai_shapes: the one chunk loop and the wrapper both adapters and the proxy use -----------------
+
+def test_openai_chunks_for_chat_and_completion_streams():
+    from types import SimpleNamespace
+
+    from llm_interface.openai_shapes import chunks
+    from llm_interface.types import StreamChunk, Usage
+
+    class FakeStream(list):
+        response = SimpleNamespace(usage=Usage(prompt_tokens=2, completion_tokens=3, total_tokens=5))
+
+    stream = FakeStream([StreamChunk(text="Hel"), StreamChunk(text=""), StreamChunk(text="lo", finish_reason="stop")])
+    chat = list(chunks(stream, "chat", "m", include_usage=True))
+    assert chat[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert [c["choices"][0]["delta"].get("content") for c in chat[1:3]] == ["Hel", "lo"]  # the empty chunk skipped
+    assert chat[2]["choices"][0]["finish_reason"] == "stop"
+    assert chat[3]["choices"] == [] and chat[3]["usage"] == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
+    assert len({c["id"] for c in chat}) == 1 and {c["object"] for c in chat} == {"chat.completion.chunk"}
+    pieces = list(chunks(stream, "completion", "m", include_usage=True))  # no role chunk, no usage chunk
+    assert [p["choices"][0]["text"] for p in pieces] == ["Hel", "lo"]
+    assert {p["object"] for p in pieces} == {"text_completion"}
+
+
+def test_openai_object_wraps_plain_and_abstract_mappings_all_the_way_down():
+    from types import MappingProxyType
+
+    from llm_interface.openai_shapes import OpenAIObject
+
+    answer = OpenAIObject({"choices": [{"message": MappingProxyType({"content": "hi", "n": 1, "x": None})}],
+                           "nested": [[{"a": 1.5}]], "flag": True}, extra={"k": "v"})
+    assert answer.choices[0].message.content == "hi" and answer.nested[0][0].a == 1.5
+    assert answer.extra.k == "v" and answer.flag is True and answer.choices[0].message.x is None
+    assert type(answer.choices[0].message) is OpenAIObject
+    assert answer.to_dict() == {"choices": [{"message": {"content": "hi", "n": 1, "x": None}}],
+                                "nested": [[{"a": 1.5}]], "flag": True, "extra": {"k": "v"}}
+    assert OpenAIObject(answer) == answer and OpenAIObject([("a", {"b": 1})]).a.b == 1

@@ -208,6 +208,23 @@ def test_clients_cannot_redirect_the_upstream_call(ai, upstream):
     assert len(upstream.requests) == before
 
 
+@pytest.mark.parametrize(
+    "field",
+    [{"retry_attempts": 6}, {"retryAttempts": 6}, {"cache": False}, {"refresh": True},
+     {"cache_timeout_seconds": 0}, {"cacheTimeoutSeconds": 0}, {"max_retry_wait": 600}, {"include_original_response": True}],
+)
+def test_clients_cannot_override_the_operators_interface_options(ai, upstream, field):
+    # Retries and cache are the operator's (config: retry_attempts 0): a client asking for 6 retries of a
+    # failing call would make the proxy call upstream 7 times.
+    before = len(upstream.requests)
+    with pytest.raises(openai.BadRequestError) as caught:
+        chat(ai, "!status 500", extra_body=field)
+    assert caught.value.status_code == 400
+    assert caught.value.body["type"] == "invalid_request_error"
+    assert caught.value.param == next(iter(field))
+    assert len(upstream.requests) == before
+
+
 def test_invalid_body_is_400_in_openai_shape(ai, raw):
     with pytest.raises(openai.BadRequestError):
         ai.chat.completions.create(model="llama", messages=[{"role": "wizard", "content": "hi"}])

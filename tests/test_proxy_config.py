@@ -45,6 +45,9 @@ def test_call_options_put_the_route_over_the_client():
         ("huggingface/meta-llama/Llama-3.1-8B-Instruct", ("huggingface", "meta-llama/Llama-3.1-8B-Instruct", None)),
         ("huggingface/together/deepseek-ai/DeepSeek-R1", ("huggingface", "deepseek-ai/DeepSeek-R1", "together")),
         ("huggingface/https://xyz.endpoints.huggingface.cloud", ("huggingface", "https://xyz.endpoints.huggingface.cloud", None)),
+        # the classify prefix names a task, not an Inference Provider (as in compat/litellm.py)
+        ("huggingface/text-classification/org/clf", ("huggingface", "text-classification/org/clf", None)),
+        ("huggingface/http://localhost:8080", ("huggingface", "http://localhost:8080", None)),
         ("openai/my-vllm-model", ("openai-compatible", "my-vllm-model", None)),
     ],
 )

@@ -42,7 +42,9 @@ def test_redis_cache_roundtrip_ttl_and_prefixed_clear(redis_url):
     assert cache.get("k1") == {"v": [1, "é"]}
     assert 0 < other.pttl("llm_interface:cache:k1") <= 100_000
     assert other.pttl("llm_interface:cache:k2") == -1  # forever
+    assert len(cache) == 2  # this prefix's keys only, not someone-else:key
     cache.clear()
+    assert len(cache) == 0
     assert cache.get("k1") is None and cache.get("k2") is None
     assert other.get("someone-else:key") == b"keep me"
     cache.close()

@@ -78,6 +78,10 @@ class RedisCache(CacheBackend):
     def delete(self, key: str) -> None:
         self._redis.delete(self.prefix + key)
 
+    def __len__(self) -> int:
+        """Entries under this cache's prefix (a SCAN, as clear() does: other keys in the database are not ours)."""
+        return sum(1 for _ in self._redis.scan_iter(match=self.prefix + "*", count=500))
+
     def clear(self) -> None:
         batch = []
         for name in self._redis.scan_iter(match=self.prefix + "*", count=500):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional
 
-from ..openai_shapes import OpenAIObject, chat_chunk, chat_role_chunk, chunk_base, completion_chunk
-from ..types import Response, StreamChunk
+from ..openai_shapes import OpenAIObject, chunks
+from ..types import Response
 
 
 def client_of(override: Any) -> Any:
@@ -35,17 +35,12 @@ class OpenAIStream:
     def __init__(self, stream: Any, kind: str, model: Optional[str]) -> None:
         self._stream = stream
         self._kind = kind
-        self._base = chunk_base(kind, model)
+        self._model = model
 
     def __iter__(self) -> Iterator[OpenAIObject]:
-        build: Callable[[Any, StreamChunk], Any] = chat_chunk if self._kind == "chat" else completion_chunk
         with self._stream:
-            if self._kind == "chat":
-                yield OpenAIObject(chat_role_chunk(self._base))
-            for chunk in self._stream:
-                payload = build(self._base, chunk)
-                if payload is not None:
-                    yield OpenAIObject(payload)
+            for payload in chunks(self._stream, self._kind, self._model):
+                yield OpenAIObject(payload)
 
     @property
     def response(self) -> Optional[Response]:
@@ -61,4 +56,4 @@ class OpenAIStream:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<OpenAIStream {self._kind} model={self._base['model']!r}>"
+        return f"<OpenAIStream {self._kind} model={self._model!r}>"

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .. import errors
 from ..openai_shapes import chat_body, completion_body, embedding_body
-from ..providers.huggingface import CLASSIFICATION_PREFIX
+from ..providers.huggingface import CLASSIFICATION_PREFIX, split_litellm_model
 from .common import OpenAIStream, client_of, with_response
 
 PROVIDER = "huggingface"
@@ -170,12 +170,7 @@ def split_model(model: str, custom_llm_provider: Optional[str] = None) -> Tuple[
         raise errors.InvalidRequestError(
             f"model {model!r} names no provider: write 'huggingface/{model}' or pass custom_llm_provider='huggingface'."
         )
-    if model.startswith(("http://", "https://", CLASSIFICATION_PREFIX)):
-        return model, None
-    parts = model.split("/")
-    if len(parts) >= 3:  # huggingface/together/deepseek-ai/DeepSeek-R1: an Inference Provider, then the Hub id
-        return "/".join(parts[1:]), parts[0]
-    return model, None
+    return split_litellm_model(model)
 
 
 def _interface_options(num_retries: Optional[int]) -> Optional[Dict[str, Any]]:

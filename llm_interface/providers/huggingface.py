@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .. import errors
@@ -54,6 +54,20 @@ ENDPOINT, HF_INFERENCE, ROUTER_MODE = "endpoint", "hf-inference", "router"
 # The model name TGI expects when it serves one model and ignores the field.
 TGI_MODEL = "tgi"
 CLASSIFICATION_PREFIX = "text-classification/"
+
+
+def split_litellm_model(rest: str) -> Tuple[str, Optional[str]]:
+    """What follows LiteLLM's ``huggingface/``: ``[inference_provider/]org/name`` -> (``org/name``, provider or None).
+
+    URLs and ``text-classification/org/name`` stay whole (the prefix picks the classify task, it names no provider).
+    The LiteLLM adapter and the proxy's config both read model strings with this one function.
+    """
+    if rest.startswith(("http://", "https://", CLASSIFICATION_PREFIX)):
+        return rest, None
+    parts = rest.split("/")
+    if len(parts) >= 3:  # together/deepseek-ai/DeepSeek-R1: an Inference Provider, then the Hub id
+        return "/".join(parts[1:]), parts[0]
+    return rest, None
 
 # What each mode can do, for UnsupportedTaskError messages and checks.
 MODE_TASKS = {

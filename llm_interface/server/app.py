@@ -23,17 +23,8 @@ from typing import Any, Dict, Iterator, List, Optional
 from .. import errors
 from ..client import Client
 from ..providers import provider_class
-from ..request import TRANSPORT_OPTIONS
-from ..openai_shapes import (
-    chat_body,
-    chat_chunk,
-    chat_role_chunk,
-    chunk_base,
-    completion_body,
-    completion_chunk,
-    embedding_body,
-    usage_dict,
-)
+from ..request import CAMEL_CASE, INTERFACE_OPTIONS, TRANSPORT_OPTIONS
+from ..openai_shapes import chat_body, chunks, completion_body, embedding_body
 from .config import ModelRoute, ProxyConfig
 from .errors import ProxyError, error_body, openai_error, scrub
 
@@ -42,6 +33,10 @@ logger = logging.getLogger("llm_interface.server")
 THREADS = 128  # FastAPI's default pool (40) would cap concurrency below the 64 we benchmark and document
 
 # OpenAI request fields the proxy reads itself rather than forwarding as generation params.
+# Routing (where the call goes, with which key) and interface options (retries, cache) are the operator's,
+# set in the proxy's config: a client that could send them could redirect the call or multiply upstream traffic.
+_NOT_FROM_CLIENTS = TRANSPORT_OPTIONS | INTERFACE_OPTIONS
+
 _CONSUMED = frozenset({"model", "messages", "prompt", "input", "stream", "stream_options", "user",
                        "encoding_format", "query", "documents", "top_n", "return_documents"})
 
@@ -209,7 +204,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         if body.stream:
             stream = client.stream_message(route.provider, body.messages, options)
             include_usage = bool((body.stream_options or {}).get("include_usage"))
-            return StreamingResponse(_chat_events(stream, body.model, include_usage, secrets),
+            return StreamingResponse(_events(stream, "chat", body.model, include_usage, secrets),
                                      media_type="text/event-stream", headers=_SSE_HEADERS)
         return chat_body(client.send_message(route.provider, body.messages, options), body.model)
 
@@ -224,7 +219,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
             if len(prompts) != 1:
                 raise ProxyError(400, "Streaming takes exactly one prompt.", param="prompt")
             stream = client.stream_complete(route.provider, prompts[0], options)
-            return StreamingResponse(_completion_events(stream, body.model, secrets),
+            return StreamingResponse(_events(stream, "completion", body.model, False, secrets),
                                      media_type="text/event-stream", headers=_SSE_HEADERS)
         answers = [client.complete(route.provider, prompt, options) for prompt in prompts]
         return completion_body(answers, body.model)
@@ -275,7 +270,7 @@ def _params(body: Any) -> Dict[str, Any]:
     """The generation params a client sent, minus what the proxy reads itself; routing options refused."""
     extra = dict(body.model_extra or {})
     for name in list(extra):
-        if name in TRANSPORT_OPTIONS or name in ("api_key", "apiKey", "apiBase", "api_base"):
+        if CAMEL_CASE.get(name, name) in _NOT_FROM_CLIENTS:
             raise ProxyError(400, f"The option {name!r} is set in the proxy's config, not by clients.", param=name)
         if extra[name] is None or name in _CONSUMED:
             del extra[name]
@@ -292,31 +287,11 @@ def _event(payload: Any) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
-def _chat_events(stream: Any, model: str, include_usage: bool, secrets: List[str]) -> Iterator[str]:
-    """Chunks as OpenAI ``chat.completion.chunk`` events; a failure mid-way becomes an ``error`` event."""
-    base = chunk_base("chat", model)
+def _events(stream: Any, kind: str, model: str, include_usage: bool, secrets: List[str]) -> Iterator[str]:
+    """A stream as OpenAI chunk events (``openai_shapes.chunks``); a failure mid-way becomes an ``error`` event."""
     try:
-        yield _event(chat_role_chunk(base))
-        for chunk in stream:
-            payload = chat_chunk(base, chunk)
-            if payload is not None:  # None: a usage-only chunk, sent once at the end when asked
-                yield _event(payload)
-        if include_usage:
-            yield _event({**base, "choices": [], "usage": usage_dict(stream.response)})
-        yield "data: [DONE]\n\n"
-    except errors.LLMInterfaceError as error:
-        yield _stream_error(error, secrets)
-    finally:
-        stream.close()
-
-
-def _completion_events(stream: Any, model: str, secrets: List[str]) -> Iterator[str]:
-    base = chunk_base("completion", model)
-    try:
-        for chunk in stream:
-            payload = completion_chunk(base, chunk)
-            if payload is not None:
-                yield _event(payload)
+        for payload in chunks(stream, kind, model, include_usage=include_usage):
+            yield _event(payload)
         yield "data: [DONE]\n\n"
     except errors.LLMInterfaceError as error:
         yield _stream_error(error, secrets)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..errors import ConfigurationError
+from ..providers.huggingface import split_litellm_model
 
 ENV_PREFIX = "os.environ/"
 DEFAULT_HOST = "127.0.0.1"
@@ -193,7 +194,6 @@ def split_model(value: str, where: str) -> Tuple[str, str, Optional[str]]:
             f"{where}: litellm_params.model {value!r} must start with one of "
             f"{', '.join(sorted(PREFIXES))}/ , e.g. 'huggingface/meta-llama/Llama-3.1-8B-Instruct'."
         )
-    parts = rest.split("/")
-    if provider == "huggingface" and len(parts) >= 3 and not rest.startswith(("http://", "https://")):
-        return provider, "/".join(parts[1:]), parts[0]
+    if provider == "huggingface":
+        return (provider, *split_litellm_model(rest))
     return provider, rest, None
