@@ -27,6 +27,7 @@ import math
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 from .. import errors
+from ..debug import scrub
 
 
 class ProxyError(Exception):
@@ -40,13 +41,6 @@ class ProxyError(Exception):
 
 def error_body(message: str, type_: str, code: Optional[str] = None, param: Optional[str] = None) -> Dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return text
 
 
 # (class, status, type, code): the first class the error is an instance of wins, so order matters.
