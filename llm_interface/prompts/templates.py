@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 from ..errors import InvalidRequestError
@@ -85,14 +85,12 @@ def _same(pre: str, post: str) -> Dict[str, Dict[str, str]]:
 
 _LLAMA2_ROLES = {
     "user": {"pre_message": "[INST] ", "post_message": " [/INST]"},
-    "tool": {"pre_message": "[INST] ", "post_message": " [/INST]"},
     "assistant": {"pre_message": " ", "post_message": " "},
 }
 _ALPACA_SYSTEM = "Below is an instruction that describes a task. Write a response that appropriately completes the request."
 _INSTRUCTION_ROLES = {
     "system": {"pre_message": "", "post_message": "\n\n"},
     "user": {"pre_message": "### Instruction:\n", "post_message": "\n\n"},
-    "tool": {"pre_message": "### Instruction:\n", "post_message": "\n\n"},
     "assistant": {"pre_message": "### Response:\n", "post_message": "\n\n"},
 }
 
@@ -105,10 +103,6 @@ BUILT_IN: Dict[str, PromptTemplate] = {
             system_in_user="<<SYS>>\n{system}\n<</SYS>>\n\n{user}", strip=True,
         ),
         PromptTemplate(
-            "codellama-instruct", _LLAMA2_ROLES, bos_token="<s>", eos_token="</s><s>", stop=("</s>",),
-            system_in_user="<<SYS>>\n{system}\n<</SYS>>\n\n{user}", strip=True,
-        ),
-        PromptTemplate(
             "llama-3", _same("<|start_header_id|>{role}<|end_header_id|>\n\n", "<|eot_id|>"),
             final_prompt_value="<|start_header_id|>assistant<|end_header_id|>\n\n",
             bos_token="<|begin_of_text|>", stop=("<|eot_id|>", "<|end_of_text|>"), strip=True,
@@ -118,7 +112,6 @@ BUILT_IN: Dict[str, PromptTemplate] = {
             "mistral",
             {
                 "user": {"pre_message": "[INST] ", "post_message": " [/INST]"},
-                "tool": {"pre_message": "[INST] ", "post_message": " [/INST]"},
                 "assistant": {"pre_message": "", "post_message": ""},
             },
             bos_token="<s>", eos_token="</s>", stop=("</s>",), system_in_user="{system}\n\n{user}",
@@ -128,17 +121,12 @@ BUILT_IN: Dict[str, PromptTemplate] = {
             {
                 "system": {"pre_message": "", "post_message": "\n"},
                 "user": {"pre_message": "User: ", "post_message": "\n"},
-                "tool": {"pre_message": "User: ", "post_message": "\n"},
                 "assistant": {"pre_message": "Falcon: ", "post_message": "\n"},
             },
             final_prompt_value="Falcon:", stop=("\nUser:", "<|endoftext|>"),
         ),
         PromptTemplate(
             "chatml", _same("<|im_start|>{role}\n", "<|im_end|>\n"),
-            final_prompt_value="<|im_start|>assistant\n", stop=("<|im_end|>", "<|endoftext|>"),
-        ),
-        PromptTemplate(
-            "mpt-chat", _same("<|im_start|>{role}\n", "<|im_end|>\n"),
             final_prompt_value="<|im_start|>assistant\n", stop=("<|im_end|>", "<|endoftext|>"),
         ),
         PromptTemplate(
@@ -153,15 +141,10 @@ BUILT_IN: Dict[str, PromptTemplate] = {
             default_system=_ALPACA_SYSTEM, stop=("</s>", "\n### Instruction:"),
         ),
         PromptTemplate(
-            "alpaca", _INSTRUCTION_ROLES, final_prompt_value="### Response:\n",
-            default_system=_ALPACA_SYSTEM, stop=("</s>", "\n### Instruction:"),
-        ),
-        PromptTemplate(
             "phind-codellama",
             {
                 "system": {"pre_message": "### System Prompt\n", "post_message": "\n\n"},
                 "user": {"pre_message": "### User Message\n", "post_message": "\n\n"},
-                "tool": {"pre_message": "### User Message\n", "post_message": "\n\n"},
                 "assistant": {"pre_message": "### Assistant\n", "post_message": "\n\n"},
             },
             final_prompt_value="### Assistant\n", stop=("</s>", "\n### User Message"),
@@ -171,7 +154,6 @@ BUILT_IN: Dict[str, PromptTemplate] = {
             {
                 "system": {"pre_message": "", "post_message": " "},
                 "user": {"pre_message": "USER: ", "post_message": " "},
-                "tool": {"pre_message": "USER: ", "post_message": " "},
                 "assistant": {"pre_message": "ASSISTANT: ", "post_message": ""},
             },
             final_prompt_value="ASSISTANT:", eos_token="</s>", stop=("</s>", "\nUSER:"),
@@ -185,7 +167,6 @@ BUILT_IN: Dict[str, PromptTemplate] = {
             {
                 "system": {"pre_message": "### System:\n", "post_message": "\n\n"},
                 "user": {"pre_message": "### User:\n", "post_message": "\n\n"},
-                "tool": {"pre_message": "### User:\n", "post_message": "\n\n"},
                 "assistant": {"pre_message": "### Assistant:\n", "post_message": "\n\n"},
             },
             final_prompt_value="### Assistant:\n", stop=("</s>", "\n### User:"),
@@ -195,13 +176,16 @@ BUILT_IN: Dict[str, PromptTemplate] = {
             {
                 "system": {"pre_message": "<|system|>", "post_message": "</s>"},
                 "user": {"pre_message": "<|prompter|>", "post_message": "</s>"},
-                "tool": {"pre_message": "<|prompter|>", "post_message": "</s>"},
                 "assistant": {"pre_message": "<|assistant|>", "post_message": "</s>"},
             },
             final_prompt_value="<|assistant|>", stop=("</s>", "<|endoftext|>"),
         ),
     )
 }
+
+# Families whose prompt format is another's, under their own name (chosen by model id below).
+for _alias, _same_as in (("codellama-instruct", "llama-2"), ("mpt-chat", "chatml"), ("alpaca", "wizardcoder")):
+    BUILT_IN[_alias] = replace(BUILT_IN[_same_as], name=_alias)
 
 # Model id patterns, most specific first (Code Llama before Llama 2, Phind before Code Llama...).
 FAMILY_PATTERNS: Tuple[Tuple[str, str], ...] = (
