@@ -239,8 +239,8 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             model = f"{model}:{inference_provider}"
         return model
 
-    def base_url(self, request: Request) -> str:
-        mode = self.task_mode(request)
+    def base_url(self, request: Request, mode: Optional[str] = None) -> str:
+        mode = mode or self.task_mode(request)
         if mode == ENDPOINT:
             return request.model if is_url(request.model) else request.api_base  # type: ignore[return-value]
         model = request.model or ""
@@ -277,23 +277,29 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
 
     # -- routing ------------------------------------------------------------------------------------
 
-    def _route(self, request: Request):
+    def _wire(self, request: Request, mode: str) -> str:
+        """How a chat or completion travels: "chat" (Messages API), "openai" (``/v1/completions``) or
+        "generate" (TGI ``/generate``, hf-inference text-generation). One rule for route, parse and stream."""
+        if request.prompt is None:
+            return "chat"
+        return "openai" if mode == ENDPOINT and _is_openai_base(request) else "generate"
+
+    def _route(self, request: Request, mode: str):
         """(url, body) for the request's task and mode."""
-        mode = self.task_mode(request)
-        base = self.base_url(request)
-        task = request.task
+        base = self.base_url(request, mode)
         if self._classifies(request):
-            request = _with(request, task="classify", inputs=_last_user_text(request), model=request.model[len(CLASSIFICATION_PREFIX):])
-            task = "classify"
-        if task == "chat" and request.prompt is None:
-            if self.renders_prompt(request):
-                raise errors.ConfigurationError(
-                    "Chat messages for a raw-generation route must be rendered first; use Client.run, "
-                    "which applies the prompt template.", provider=self.name, model=request.model,
-                )
-            return self.chat_url(request), self.chat_body(request)
+            request = _as_classify(request)
+        task = request.task
         if task in ("chat", "completion"):
-            if mode == ENDPOINT and _is_openai_base(request):
+            wire = self._wire(request, mode)
+            if wire == "chat":
+                if self.renders_prompt(request):
+                    raise errors.ConfigurationError(
+                        "Chat messages for a raw-generation route must be rendered first; use Client.run, "
+                        "which applies the prompt template.", provider=self.name, model=request.model,
+                    )
+                return self.chat_url(request), self.chat_body(request)
+            if wire == "openai":
                 return join_url(base, "/v1/completions"), self.completion_body(request)
             if mode == ENDPOINT:
                 route = "/generate_stream" if request.stream else "/generate"
@@ -315,9 +321,10 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
 
     def prepare(self, request: Request) -> HttpCall:
         self.supports(request)
-        url, body = self._route(request)
+        mode = self.task_mode(request)
+        url, body = self._route(request, mode)
         call = self.post(request, url, body)
-        if self.task_mode(request) == HF_INFERENCE:
+        if mode == HF_INFERENCE:
             # A cold model answers 503 at once; on the retry, ask the server to hold the request instead.
             call.retry_headers["x-wait-for-model"] = "true"
         return call
@@ -336,8 +343,7 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
         body = result.body
         mode = self.task_mode(request)
         if self._classifies(request):
-            as_classify = _with(request, task="classify", inputs=_last_user_text(request))
-            classified = hf_tasks.parse_classification(body, as_classify, self.name, request_id)
+            classified = hf_tasks.parse_classification(body, _as_classify(request), self.name, request_id)
             labels = classified.classifications[0].labels
             return Response(
                 results=labels[0].label if labels else "",
@@ -345,9 +351,9 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
                 choices=tuple(Choice(i, label.label, "stop") for i, label in enumerate(labels)),
             )
         if request.task in ("chat", "completion"):
-            if request.prompt is None or (mode == ENDPOINT and _is_openai_base(request)):
-                return parse_chat_completion(body, request, self.name, request_id)
-            return hf_generate.parse_generate(body, request, self.name, request_id, result.headers)
+            if self._wire(request, mode) == "generate":
+                return hf_generate.parse_generate(body, request, self.name, request_id, result.headers)
+            return parse_chat_completion(body, request, self.name, request_id)
         if request.task == "embeddings":
             if isinstance(body, dict):
                 return hf_tasks.parse_openai_embeddings(body, request, self.name, request_id)
@@ -357,16 +363,18 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
         return hf_tasks.parse_rerank(body, request, self.name, request_id)
 
     def stream_state(self, request: Request):
-        if request.task in ("chat", "completion") and request.prompt is not None:
-            if not (self.mode(request) == ENDPOINT and _is_openai_base(request)):
-                return hf_generate.GenerateStreamState(request, self.name)
         if request.task not in ("chat", "completion"):
             raise errors.UnsupportedTaskError(f"{request.task!r} cannot be streamed.", provider=self.name)
+        if self._wire(request, self.task_mode(request)) == "generate":
+            return hf_generate.GenerateStreamState(request, self.name)
         return ChatStreamState(request, self.name)
 
 
-def _with(request: Request, **changes: Any) -> Request:
-    return replace(request, **changes)
+def _as_classify(request: Request) -> Request:
+    """A chat call on a ``text-classification/`` model, as the classification of its last user message."""
+    return replace(
+        request, task="classify", inputs=_last_user_text(request), model=request.model[len(CLASSIFICATION_PREFIX):]
+    )
 
 
 def _last_user_text(request: Request) -> str:
