@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from typing import Any, Dict, Optional, Tuple, Type
+
+logger = logging.getLogger("llm_interface")
 
 
 class CacheBackend:
@@ -32,6 +36,23 @@ class CacheBackend:
 
     def close(self) -> None:
         """Release files or connections; the default has none."""
+
+
+def encode_value(value: Dict[str, Any]) -> str:
+    """The compact JSON a store keeps for an entry."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_value(raw: Any, where: str) -> Optional[Dict[str, Any]]:
+    """The entry in ``raw``; an unreadable one is a miss with a WARNING, never a crash."""
+    try:
+        value = json.loads(raw)
+        if not isinstance(value, dict):
+            raise TypeError("value is not an object")
+    except (ValueError, TypeError) as exc:
+        logger.warning("Cache entry %s is corrupt (%s); treated as a miss.", where, exc)
+        return None
+    return value
 
 
 def expiry(ttl: Optional[float], default: Optional[float]) -> Optional[float]:

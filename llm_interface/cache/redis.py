@@ -7,13 +7,10 @@ hang it. ``clear`` removes this prefix's entries only, so several applications c
 
 from __future__ import annotations
 
-import json
-import logging
 from typing import Any, Dict, Optional
 
-from .base import CacheBackend, ttl_seconds
+from .base import CacheBackend, decode_value, encode_value, ttl_seconds
 
-logger = logging.getLogger("llm_interface")
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_PREFIX = "llm_interface:cache:"
@@ -61,17 +58,10 @@ class RedisCache(CacheBackend):
         raw = self._redis.get(self.prefix + key)
         if raw is None:
             return None
-        try:
-            value = json.loads(raw)
-            if not isinstance(value, dict):
-                raise TypeError("value is not an object")
-        except (ValueError, TypeError) as exc:
-            logger.warning("Cache entry %s in Redis is corrupt (%s); treated as a miss.", key, exc)
-            return None
-        return value
+        return decode_value(raw, f"{key} in Redis")
 
     def set(self, key: str, value: Dict[str, Any], ttl: Optional[float] = None) -> None:
-        data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        data = encode_value(value)
         seconds = ttl_seconds(ttl, self.default_ttl)
         self._redis.set(self.prefix + key, data, px=None if seconds is None else max(1, int(seconds * 1000)))
 

@@ -7,15 +7,12 @@ the database (no side files), so the folder stays one file.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import sqlite3
 from typing import Any, Dict, Optional, Union
 
-from .base import CacheBackend, ttl_seconds
+from .base import CacheBackend, decode_value, encode_value, ttl_seconds
 
-logger = logging.getLogger("llm_interface")
 
 DEFAULT_PATH = ".llm_cache.sqlite"
 
@@ -56,17 +53,10 @@ class SQLiteCache(CacheBackend):
         raw = self._cache.get(key, retry=True)
         if raw is None:
             return None
-        try:
-            value = json.loads(raw)
-            if not isinstance(value, dict):
-                raise TypeError("value is not an object")
-        except (ValueError, TypeError) as exc:
-            logger.warning("Cache entry %s in %s is corrupt (%s); treated as a miss.", key, self.path, exc)
-            return None
-        return value
+        return decode_value(raw, f"{key} in {self.path}")
 
     def set(self, key: str, value: Dict[str, Any], ttl: Optional[float] = None) -> None:
-        data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        data = encode_value(value)
         self._cache.set(key, data, expire=ttl_seconds(ttl, self.default_ttl), retry=True)
 
     def delete(self, key: str) -> None:
