@@ -107,7 +107,8 @@ def test_retry_multiplier(where, js_client, server):
         plan = js_client.plan("huggingface", "chat", "Hi", {**options, **js})
     else:
         plan = js_client.plan("huggingface", "chat", {"messages": [{"role": "user", "content": "Hi"}], **js}, options)
-    assert plan.policy.multiplier == 0.125 and "retry_multiplier" not in plan.request.params
+    assert plan.policy.multiplier == 0.125
+    assert "retry_multiplier" not in plan.request.params and "retryMultiplier" not in plan.request.params
 
 
 @pytest.mark.parametrize("where", PLACES)
