@@ -32,7 +32,8 @@ from .request import (
 )
 from .retry import RetryPolicy
 from .stream import Stream
-from .transport import Context, Transport
+from .transport import Transport
+from .wire import Context
 from .prompts import HubTemplate, PromptTemplate, PromptTemplates, family_of, plain, tokenizer_config_url
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response, Usage
 

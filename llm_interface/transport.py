@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import requests
@@ -23,6 +22,7 @@ from urllib.request import getproxies_environment
 from . import debug, errors
 from .retry import RetryPolicy, retry_delay, server_wait
 from .sse import SSEDecoder
+from .wire import Context, HttpCall, HttpResult, RetryHook, request_id_of
 
 logger = logging.getLogger("llm_interface")
 _wire = debug.wire_logger
@@ -30,52 +30,6 @@ _wire = debug.wire_logger
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 120.0
 POOL_SIZE = 64  # matches the largest batch concurrency we document
-
-
-@dataclass(frozen=True)
-class HttpCall:
-    """What a provider wants sent. Headers are left out of the repr: they hold the key."""
-
-    method: str
-    url: str
-    json: Any = None
-    headers: Dict[str, str] = field(default_factory=dict, repr=False)
-    stream: bool = False
-    timeout: Any = None
-    retry_headers: Dict[str, str] = field(default_factory=dict, repr=False)  # added on retries only
-
-
-@dataclass
-class HttpResult:
-    status: int
-    headers: Mapping[str, str]
-    body: Any
-    elapsed: float
-    retries: int = 0
-
-    @property
-    def request_id(self) -> Optional[str]:
-        return request_id_of(self.headers)
-
-
-@dataclass(frozen=True)
-class Context:
-    """Who the call is for, so every error can say it."""
-
-    provider: Optional[str] = None
-    model: Optional[str] = None
-    # The key this call sends, so that an error body echoing it (some servers quote the Authorization
-    # header back) is scrubbed before it reaches an exception, a log line or the proxy's answer.
-    secret: Optional[str] = field(default=None, repr=False, compare=False)
-
-
-RetryHook = Callable[[int, float, errors.LLMInterfaceError], None]
-
-
-def request_id_of(headers: Optional[Mapping[str, str]]) -> Optional[str]:
-    if not headers:
-        return None
-    return headers.get("x-request-id") or headers.get("x-amzn-trace-id") or headers.get("cf-ray")
 
 
 def timeouts(value: Any) -> Tuple[float, float]:

@@ -11,7 +11,8 @@ import responses
 
 from llm_interface import errors
 from llm_interface.errors import error_for_status, server_message_of
-from llm_interface.transport import Context, error_from_answer
+from llm_interface.transport import error_from_answer
+from llm_interface.wire import Context
 from recordings import body_bytes, error_bodies, exchanges
 
 E = errors

@@ -8,7 +8,7 @@ import pytest
 
 from llm_interface import Client, errors
 from llm_interface.providers.openai_compatible import join_url
-from llm_interface.transport import HttpResult
+from llm_interface.wire import HttpResult
 from recordings import snapshot
 
 KEY = "hf_test_fake_key_0123456789abcdefghijklmnop"

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, FrozenSet, Iterable, Iterator, List, Optional,
 
 from ..errors import UnsupportedTaskError
 from ..request import Request
-from ..transport import HttpCall, HttpResult
+from ..wire import HttpCall, HttpResult
 from ..types import StreamChunk
 
 

@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 from .. import errors
 from ..request import Request
-from ..transport import HttpCall, HttpResult, request_id_of
+from ..wire import HttpCall, HttpResult, request_id_of
 from ..types import Choice, Response
 from . import hf_generate, hf_tasks
 from .base import Provider
