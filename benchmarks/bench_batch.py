@@ -31,6 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 from harness import server_process  # noqa: E402
+
 KEY = "hf_bench_fake_key_0123456789"
 MODES = ("raw-aiohttp", "llm-async", "raw-requests-threads", "llm-sync")
 RAW_OF = {"llm-async": "raw-aiohttp", "llm-sync": "raw-requests-threads"}

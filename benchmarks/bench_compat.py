@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 
 from harness import timed  # first: puts tests/ on the path
+from loopback import LoopbackServer
+
 from llm_interface import LLMInterface
 from llm_interface.compat import abstractllm, easyllm, litellm
-from loopback import LoopbackServer
 
 MESSAGES = [{"role": "user", "content": "Explain the importance of low latency LLMs."}]
 

@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from harness import ROOT, server_process  # first: puts tests/ on the path
 from loopback import free_port
 

@@ -73,7 +73,6 @@ def __dir__():
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .async_client import AsyncClient, AsyncStream
     from .client import Client
-    from .stream import Stream
     from .errors import (
         APIError,
         AuthenticationError,
@@ -103,6 +102,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .prompts import PromptTemplate
     from .request import NOT_GIVEN
     from .session import Session
+    from .stream import Stream
     from .types import (
         Choice,
         Classification,

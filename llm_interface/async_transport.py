@@ -17,8 +17,8 @@ import asyncio
 import importlib
 import logging
 import time
-from urllib.request import getproxies_environment
 from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Tuple
+from urllib.request import getproxies_environment
 
 from . import debug, errors
 from .retry import RetryPolicy
@@ -31,8 +31,8 @@ from .transport import (
     Retrier,
     RetryHook,
     answer_error,
-    encoded,
     connection_error,
+    encoded,
     read_error,
     request_failed_error,
     request_id_of,

@@ -198,7 +198,7 @@ def _classify(args):
     with _client(args) as client:
         answer = client.classify(args.provider, texts, _options(args))
     if args.json:
-        _print_json([[{"label": l.label, "score": l.score} for l in c.labels] for c in answer.classifications])
+        _print_json([[{"label": lab.label, "score": lab.score} for lab in c.labels] for c in answer.classifications])
     else:
         for classification in answer.classifications:
             print(f"{classification.label}\t{classification.score:.4f}")

@@ -19,8 +19,10 @@ from .aliases import AliasTable
 from .cache import MODE_ENV_VAR, CacheBackend, cache_key, make_cache
 from .cache.entries import check_mode, decode_entry, encode_entry
 from .credentials import find_api_base, find_api_key, how_to_set_key
-from .debug import debug_from_env, enable as enable_debug
+from .debug import debug_from_env
+from .debug import enable as enable_debug
 from .events import Hooks
+from .prompts import HubTemplate, PromptTemplate, PromptTemplates, family_of, plain, tokenizer_config_url
 from .providers import Provider, provider_class
 from .request import (
     NOT_GIVEN,
@@ -33,9 +35,8 @@ from .request import (
 from .retry import RetryPolicy
 from .stream import Stream
 from .transport import Transport
-from .wire import Context
-from .prompts import HubTemplate, PromptTemplate, PromptTemplates, family_of, plain, tokenizer_config_url
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response, Usage
+from .wire import Context
 
 logger = logging.getLogger("llm_interface")
 

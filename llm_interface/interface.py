@@ -11,8 +11,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from .cache import CacheBackend
 from .client import Client
-from .stream import Stream
 from .prompts import PromptTemplate
+from .stream import Stream
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 
 _lock = threading.Lock()

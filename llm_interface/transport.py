@@ -12,12 +12,12 @@ import json
 import logging
 import os
 import time
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from urllib.request import getproxies_environment
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from urllib.request import getproxies_environment
 
 from . import debug, errors
 from .retry import RetryPolicy, retry_delay, server_wait
@@ -378,10 +378,10 @@ class Transport:
         body = success_body(response.status_code, response.headers, content, ctx)
         return HttpResult(response.status_code, response.headers, body, time.perf_counter() - started, retries)
 
-    def get_json(self, url: str, headers: Optional[Mapping[str, str]] = None, ctx: Context = Context(), timeout: Any = None) -> Any:
+    def get_json(self, url: str, headers: Optional[Mapping[str, str]] = None, ctx: Optional[Context] = None, timeout: Any = None) -> Any:
         """A plain GET answering JSON (Hub metadata such as ``tokenizer_config.json``), without retries."""
         call = HttpCall("GET", url, None, dict(headers or {}), timeout=timeout)
-        return self.send(call, ctx, RetryPolicy(attempts=0)).body
+        return self.send(call, ctx or Context(), RetryPolicy(attempts=0)).body
 
     def open_stream(
         self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook] = None

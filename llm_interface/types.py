@@ -289,7 +289,7 @@ class ClassificationResponse:
 
     def to_dict(self) -> Dict[str, Any]:
         return {
-            "classifications": [[{"label": l.label, "score": l.score} for l in c.labels] for c in self.classifications],
+            "classifications": [[{"label": lab.label, "score": lab.score} for lab in c.labels] for c in self.classifications],
             "model": self.model,
             "provider": self.provider,
             "request_id": self.request_id,
@@ -299,7 +299,7 @@ class ClassificationResponse:
     def from_dict(cls, data: Dict[str, Any]) -> "ClassificationResponse":
         return cls(
             tuple(
-                Classification(tuple(Label(l["label"], l["score"]) for l in labels))
+                Classification(tuple(Label(lab["label"], lab["score"]) for lab in labels))
                 for labels in data.get("classifications") or ()
             ),
             model=data.get("model"),

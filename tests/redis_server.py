@@ -10,7 +10,6 @@ import subprocess
 import time
 
 import pytest
-
 from loopback import free_port
 from optional import missing, require
 

@@ -9,11 +9,11 @@ import logging
 import time
 
 import pytest
-
 from conftest import FAKE_KEY
+from optional import require
+
 from llm_interface import AsyncClient, Client, LLMInterface, errors
 from llm_interface import async_client as async_client_module
-from optional import require
 
 BACKENDS = ["aiohttp", "threads"]
 
@@ -113,12 +113,12 @@ def test_a_stream_abandoned_half_way_releases_its_connection(server, how):
                 async with stream:
                     assert (await stream.__anext__()).text == "part0"
             else:
-                async for chunk in stream:
+                async for _chunk in stream:
                     break
                 if how == "aclose":
                     await stream.aclose()
                 else:
-                    del stream, chunk
+                    del stream, _chunk
                     gc.collect()
             assert await wait_for(lambda: text in [r.text for r in server.dropped]), "the half-read connection was not closed"
             # With a pool of one, this call only succeeds if the abandoned connection was given back.

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from conftest import FAKE_KEY
+from optional import require
+
 from llm_interface import AsyncClient, Client, LLMInterface, errors
 from llm_interface import batch as batch_module
-from optional import require
 
 
 def options(server):

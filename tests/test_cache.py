@@ -7,13 +7,13 @@ import logging
 import os
 
 import pytest
-
-from llm_interface import CacheMissError, Client, LLMInterface, errors
-from llm_interface.request import Request
-from llm_interface.cache import BACKENDS, cache_key, make_cache
-from llm_interface.cache.files import FileCache
 from loopback import LoopbackServer, Status, Truncate
 from optional import require
+
+from llm_interface import CacheMissError, Client, LLMInterface, errors
+from llm_interface.cache import BACKENDS, cache_key, make_cache
+from llm_interface.cache.files import FileCache
+from llm_interface.request import Request
 
 SECRET = "hf_test_fake_key_SECRET_do_not_store_0123456789"
 
@@ -405,7 +405,8 @@ def test_mode_from_the_environment(tmp_path, server, monkeypatch):
 def test_other_result_types_are_stored_with_their_type_name():
     """Embeddings, classifications and reranks are cached once their type has to_dict/from_dict."""
     from llm_interface import types
-    from llm_interface.cache.entries import decode_entry as _decode_entry, encode_entry as _encode_entry
+    from llm_interface.cache.entries import decode_entry as _decode_entry
+    from llm_interface.cache.entries import encode_entry as _encode_entry
 
     request = req()
     assert _encode_entry(request, object()) is None  # not a result type: not cached

@@ -6,11 +6,10 @@ import json
 import logging
 
 import pytest
-
-from llm_interface import Client, errors
+from conftest import FAKE_KEY
 from loopback import Answer, free_port
 
-from conftest import FAKE_KEY
+from llm_interface import Client, errors
 
 COMPLETION = {"object": "chat.completion", "model": "m",
               "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi!"}, "finish_reason": "stop"}]}
@@ -98,7 +97,9 @@ def test_cache_key_depends_on_model_and_options(loopback):
     """The JS library's cache key ignores model and options; ours does not."""
     loopback.script(*[ok() for _ in range(4)])
     with Client() as client:
-        send = lambda **o: client.send_message("huggingface", "hi", {"api_base": loopback.url, **o}, {"cache_timeout_seconds": 60})
+        def send(**o):
+            return client.send_message("huggingface", "hi", {"api_base": loopback.url, **o}, {"cache_timeout_seconds": 60})
+
         first = send(model="a")
         again = send(model="a")
         assert (first.cached, again.cached) == (False, True)

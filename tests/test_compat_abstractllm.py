@@ -16,9 +16,13 @@ import shutil
 
 import pytest
 import responses
+from optional import require
+from recordings import body_bytes, exchange
+from support.tiny_models import REPLIES
 
 from llm_interface import errors
 from llm_interface.compat.abstractllm import (
+    GeneratedText,
     InvalidArgumentError,
     ModelCapability,
     ModelNotFoundError,
@@ -28,11 +32,7 @@ from llm_interface.compat.abstractllm import (
     create_llm,
     options_for,
 )
-from llm_interface.compat.abstractllm import GeneratedText
 from llm_interface.providers import in_process
-from optional import require
-from recordings import body_bytes, exchange
-from support.tiny_models import REPLIES
 
 ROUTER_CHAT = "https://router.huggingface.co/v1/chat/completions"
 CHAT = exchange("test_openai_compatibility_without_base_url#2")["response"]

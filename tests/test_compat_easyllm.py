@@ -8,11 +8,11 @@ import json
 
 import pytest
 import responses
+from recordings import body_bytes, exchange, snapshot
 
 from llm_interface import LLMInterface, errors
 from llm_interface.compat.easyllm import huggingface, prompt_utils
 from llm_interface.compat.easyllm.prompt_utils import build_llama2_prompt
-from recordings import body_bytes, exchange, snapshot
 
 HF_INFERENCE = "https://router.huggingface.co/hf-inference/models/"
 ROUTER_CHAT = "https://router.huggingface.co/v1/chat/completions"

@@ -9,10 +9,10 @@ import os
 
 import pytest
 import responses
-
-from llm_interface import Client, LLMInterface
 from loopback import LoopbackServer, Reply, Status
 from recordings import body_bytes, exchange
+
+from llm_interface import Client, LLMInterface
 
 ROUTER_CHAT = "https://router.huggingface.co/v1/chat/completions"
 CHAT = exchange("test_openai_compatibility_without_base_url#2")["response"]

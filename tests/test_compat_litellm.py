@@ -10,11 +10,11 @@ import json
 
 import pytest
 import responses
+from recordings import body_bytes, exchange, snapshot
 
 import llm_interface.compat.litellm as litellm
 from llm_interface import errors
 from llm_interface.compat.litellm import completion, embedding, register_prompt_template, text_completion
-from recordings import body_bytes, exchange, snapshot
 
 ROUTER_CHAT = "https://router.huggingface.co/v1/chat/completions"
 HF_INFERENCE = "https://router.huggingface.co/hf-inference/models/"

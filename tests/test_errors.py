@@ -8,12 +8,12 @@ import pickle
 
 import pytest
 import responses
+from recordings import body_bytes, error_bodies, exchanges
 
 from llm_interface import errors
 from llm_interface.errors import error_for_status, server_message_of
 from llm_interface.transport import error_from_answer
 from llm_interface.wire import Context
-from recordings import body_bytes, error_bodies, exchanges
 
 E = errors
 # error_bodies.json case -> (class, words the server_message must contain, estimated_time)

@@ -6,11 +6,11 @@ import asyncio
 import logging
 
 import pytest
-
 from conftest import FAKE_KEY
+from optional import require
+
 from llm_interface import AsyncClient, Client, errors
 from llm_interface.debug import redact, redact_headers
-from optional import require
 
 
 def options(server, **more):

@@ -21,9 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Tuple
 
 import pytest
+from loopback import LoopbackServer, Reply, Reset, Stall, Status, Truncate
 
 from llm_interface import Client, errors
-from loopback import LoopbackServer, Reply, Reset, Stall, Status, Truncate
 
 CALLS = 1000
 RETRIES = 2

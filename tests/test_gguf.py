@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from support.tiny_models import CONVERSATIONS, REPLIES, WEATHER_TOOL
 
 from llm_interface import Client, InvalidRequestError, ModelNotFoundError
 from llm_interface.providers import in_process
-from support.tiny_models import CONVERSATIONS, REPLIES, WEATHER_TOOL
 
 pytestmark = pytest.mark.timeout(120)
 

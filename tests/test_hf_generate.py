@@ -8,11 +8,11 @@ import re
 
 import pytest
 import responses
+from recordings import body_bytes, exchanges_for, snapshot
 
 from llm_interface import Client, errors
 from llm_interface.providers.hf_generate import generate_parameters, json_mode, openai_response_format, tgi_grammar
 from llm_interface.request import Request
-from recordings import body_bytes, exchanges_for, snapshot
 
 ROUTER_HF = "https://router.huggingface.co/hf-inference/models/"
 TGI = "http://127.0.0.1:9/tgi"

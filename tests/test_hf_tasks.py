@@ -8,9 +8,9 @@ import re
 
 import pytest
 import responses
+from recordings import body_bytes, exchanges_for
 
 from llm_interface import ClassificationResponse, EmbeddingResponse, RerankResponse, errors
-from recordings import body_bytes, exchanges_for
 
 HF = "https://router.huggingface.co/hf-inference/models/"
 TEI = "http://127.0.0.1:9/tei"
@@ -91,7 +91,7 @@ def test_recorded_classification_replays(case, client):
         expected = sorted(zip(answer["labels"], answer["scores"]), key=lambda p: p[1], reverse=True)
     else:
         expected = sorted(((i["label"], i["score"]) for i in answer[0]), key=lambda p: p[1], reverse=True)
-    assert [(l.label, l.score) for l in result.classifications[0].labels] == expected
+    assert [(lab.label, lab.score) for lab in result.classifications[0].labels] == expected
     assert result.classifications[0].label == expected[0][0]
     sent = json.loads(responses.calls[0].request.body)
     if "candidate_labels" in options:

@@ -7,7 +7,6 @@ import re
 
 import pytest
 import responses
-
 from recordings import body_bytes, exchanges_for
 
 ROUTER = "https://router.huggingface.co"

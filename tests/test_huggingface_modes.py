@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from recordings import snapshot
 
 from llm_interface import Client, errors
 from llm_interface.providers.openai_compatible import join_url
 from llm_interface.wire import HttpResult
-from recordings import snapshot
 
 KEY = "hf_test_fake_key_0123456789abcdefghijklmnop"
 LLAMA = "meta-llama/Meta-Llama-3-8B-Instruct"

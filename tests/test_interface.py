@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from loopback import Answer
 
 from llm_interface import Client, LLMInterface, errors
-from loopback import Answer
 
 COMPLETION = {"choices": [{"index": 0, "message": {"content": "Hi!"}, "finish_reason": "stop"}]}
 

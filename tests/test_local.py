@@ -13,16 +13,22 @@ import math
 import sys
 
 import pytest
+from optional import require
+from support.tiny_models import CONVERSATIONS, DEFAULT_SYSTEM, REPLIES, WEATHER_TOOL
 
 from llm_interface import (
-    AsyncClient, Client, ConfigurationError, InvalidRequestError, ModelNotFoundError, NotFoundError,
-    ResourceExhaustedError, Session,
+    AsyncClient,
+    Client,
+    ConfigurationError,
+    InvalidRequestError,
+    ModelNotFoundError,
+    NotFoundError,
+    ResourceExhaustedError,
+    Session,
 )
 from llm_interface.providers import in_process
 from llm_interface.providers.huggingface import local_engine
 from llm_interface.request import Request
-from optional import require
-from support.tiny_models import CONVERSATIONS, DEFAULT_SYSTEM, REPLIES, WEATHER_TOOL
 
 pytestmark = pytest.mark.timeout(120)
 

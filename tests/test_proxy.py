@@ -9,9 +9,8 @@ import os
 import uuid
 
 import pytest
-
-from optional import require
 from loopback import free_port
+from optional import require
 from upstream import Upstream
 
 require("fastapi", "server")
@@ -19,8 +18,9 @@ require("uvicorn", "server")
 openai = require("openai", "test")
 httpx = require("httpx", "test")
 
-from llm_interface.server import ProxyConfig, create_app  # noqa: E402
 from proxy_server import ProxyServer  # noqa: E402
+
+from llm_interface.server import ProxyConfig, create_app  # noqa: E402
 
 UPSTREAM_KEY = "hf_upstream_secret_do_not_leak_0123456789"
 MASTER_KEY = "sk-proxy-master-0123456789"

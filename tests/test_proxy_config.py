@@ -4,11 +4,11 @@ mapping. Pure: no server, no network."""
 from __future__ import annotations
 
 import pytest
+from optional import require
 
 from llm_interface import errors
 from llm_interface.server.config import ProxyConfig, split_model
 from llm_interface.server.errors import openai_error
-from optional import require
 
 
 def entry(model, name="m", **params):

@@ -6,7 +6,6 @@ import importlib.metadata
 import json
 
 import pytest
-
 from loopback import LoopbackServer
 
 pytest_plugins = ["pytester"]

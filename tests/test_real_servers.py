@@ -15,10 +15,10 @@ import math
 
 import pytest
 import responses
-
-from llm_interface import Client, Response, ServerError, Usage, ValidationError
 from recordings import exchange
 from support.tiny_models import CONVERSATIONS, REPLIES, WEATHER_TOOL
+
+from llm_interface import Client, Response, ServerError, Usage, ValidationError
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -9,12 +9,12 @@ import subprocess
 import sys
 
 import pytest
+from loopback import LoopbackServer, Status, free_port
 
-from llm_interface import Client, RateLimitError
+from llm_interface import Client, RateLimitError, errors
 from llm_interface.cache import make_cache
 from llm_interface.ratelimit import RateLimiter
 from llm_interface.request import Request
-from loopback import LoopbackServer, Status, free_port
 
 pytest_plugins = ("redis_server",)  # its fixtures: redis_server, redis_url
 
@@ -79,7 +79,7 @@ def test_errors_are_not_cached_in_redis(redis_url, server):
     with Client({"huggingface": SECRET}, interface_options={"retry_attempts": 0}) as client:
         client.configure_cache("redis", url=redis_url)
         server.script(Status(502))
-        with pytest.raises(Exception):
+        with pytest.raises(errors.ServerError):
             client.send_message("huggingface", "x", {"api_base": server.url})
         assert raw(redis_url).keys("llm_interface:cache:*") == []
 

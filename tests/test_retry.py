@@ -6,10 +6,10 @@ import email.utils
 import logging
 
 import pytest
+from loopback import LoopbackServer, Reply, Reset, Stall, Status, Truncate
 
 from llm_interface import Client, errors
 from llm_interface.retry import RETRY_STATUSES, RetryPolicy, retry_delay, server_wait
-from loopback import LoopbackServer, Reply, Reset, Stall, Status, Truncate
 
 NOW = 1_700_000_000.0
 

@@ -6,11 +6,11 @@ import asyncio
 import json
 
 import pytest
-
 from conftest import FAKE_KEY
+from optional import require
+
 from llm_interface import Client, Session, errors
 from llm_interface.session import approx_tokens
-from optional import require
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from llm_interface import Client, LLMInterface
 from loopback import Answer, LoopbackServer, Status
 from recordings import snapshot
+
+from llm_interface import Client, LLMInterface
 
 GENERATE = snapshot("test_flash_llama/test_flash_llama_simple.json")
 

@@ -8,12 +8,12 @@ import json
 import threading
 
 import pytest
-
-from llm_interface import AsyncClient, Client, errors
-from llm_interface.transport import timeouts
 from loopback import Answer, free_port
 from optional import require
 from recordings import error_bodies
+
+from llm_interface import AsyncClient, Client, errors
+from llm_interface.transport import timeouts
 
 SSE = {"Content-Type": "text/event-stream"}
 

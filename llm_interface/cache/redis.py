@@ -11,7 +11,6 @@ from typing import Any, Dict, Optional
 
 from .base import CacheBackend, decode_value, encode_value, ttl_seconds
 
-
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_PREFIX = "llm_interface:cache:"
 

@@ -13,7 +13,6 @@ from typing import Any, Dict, Optional, Union
 
 from .base import CacheBackend, decode_value, encode_value, ttl_seconds
 
-
 DEFAULT_PATH = ".llm_cache.sqlite"
 
 

@@ -12,8 +12,8 @@ from typing import Any, ClassVar, FrozenSet, Iterable, Iterator, List, Optional,
 
 from ..errors import UnsupportedTaskError
 from ..request import Request
-from ..wire import HttpCall, HttpResult
 from ..types import StreamChunk
+from ..wire import HttpCall, HttpResult
 
 
 class StreamState:

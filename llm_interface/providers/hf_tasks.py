@@ -19,7 +19,15 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .. import errors
 from ..request import Request
-from ..types import Classification, ClassificationResponse, EmbeddingResponse, Label, RerankResponse, RerankResult, Usage
+from ..types import (
+    Classification,
+    ClassificationResponse,
+    EmbeddingResponse,
+    Label,
+    RerankResponse,
+    RerankResult,
+    Usage,
+)
 
 # TEI's default --max-client-batch-size; the ``batch_size`` option overrides it.
 DEFAULT_BATCH_SIZE = 32
@@ -171,7 +179,7 @@ def parse_classification(body: Any, request: Request, provider: str, request_id:
     """Any classification shape -> one Classification (labels best first) per input, in input order."""
     count = len(texts_of(request))
     if isinstance(body, dict) and isinstance(body.get("labels"), list):  # zero-shot, older servers
-        results = [_labels({"label": l, "score": s} for l, s in zip(body["labels"], body.get("scores") or ()))]
+        results = [_labels({"label": lab, "score": s} for lab, s in zip(body["labels"], body.get("scores") or ()))]
     elif isinstance(body, list) and body and all(isinstance(i, Mapping) for i in body):
         results = [_labels(body)]  # one input's labels
     elif isinstance(body, list) and body and all(isinstance(i, list) for i in body):

@@ -41,8 +41,8 @@ from urllib.parse import urlsplit
 
 from .. import errors
 from ..request import Request
-from ..wire import HttpCall, HttpResult, request_id_of
 from ..types import Choice, Response
+from ..wire import HttpCall, HttpResult, request_id_of
 from . import hf_generate, hf_tasks
 from .base import Provider
 from .openai_compatible import ChatStreamState, OpenAICompatibleProvider, join_url, parse_chat_completion, swap_route

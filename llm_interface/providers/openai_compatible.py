@@ -15,8 +15,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import errors
 from ..request import Request, content_text
-from ..wire import HttpCall, HttpResult, request_id_of
 from ..types import Choice, Logprobs, Response, StreamChunk, Usage
+from ..wire import HttpCall, HttpResult, request_id_of
 from .base import Provider, StreamState, first_stop, partial_suffix, stop_list
 from .hf_tasks import openai_embed_body, parse_openai_embeddings
 

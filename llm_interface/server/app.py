@@ -22,11 +22,11 @@ from typing import Any, Dict, Iterator, List, Optional
 
 from .. import errors
 from ..client import Client
+from ..debug import scrub
+from ..openai_shapes import chat_body, chunks, completion_body, embedding_body
 from ..providers import provider_class
 from ..request import CAMEL_CASE, INTERFACE_OPTIONS, TRANSPORT_OPTIONS
-from ..openai_shapes import chat_body, chunks, completion_body, embedding_body
 from .config import ModelRoute, ProxyConfig
-from ..debug import scrub
 from .errors import ProxyError, error_body, openai_error
 
 logger = logging.getLogger("llm_interface.server")

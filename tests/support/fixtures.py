@@ -12,7 +12,6 @@ import importlib.util
 import os
 
 import pytest
-
 from optional import missing
 from support import servers, tiny_models
 

@@ -367,7 +367,7 @@ def _train(model, examples, steps=TRAIN_STEPS):
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
     model.train()
     loss = None
-    for step in range(steps):
+    for _step in range(steps):
         opt.zero_grad()
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         loss.backward()
@@ -596,7 +596,7 @@ def _self_check() -> None:
     tok = AutoTokenizer.from_pretrained(chat)
     model = AutoModelForCausalLM.from_pretrained(chat).eval()
     seen = set()
-    for prompt_ids, target_ids, reply in _training_examples(tok):
+    for prompt_ids, _target_ids, reply in _training_examples(tok):
         if reply in seen:
             continue
         seen.add(reply)
