@@ -35,9 +35,9 @@ def client():
 
 @pytest.fixture
 def loopback():
-    """A real HTTP server on 127.0.0.1 that replays scripted answers (see tests/loopback.py); a request
+    """A real HTTP server on 127.0.0.1 that replays scripted answers (see tests/support/loopback.py); a request
     the test did not script gets a 500, so a missing answer fails loudly."""
-    from loopback import LoopbackServer, Status
+    from support.loopback import LoopbackServer, Status
 
     with LoopbackServer(default=Status(500, "no answer queued")) as server:
         yield server
@@ -46,8 +46,8 @@ def loopback():
 @pytest.fixture
 def server():
     """A loopback server steered by each message's text ("sleep 0.1", "status 404", "hang 3", "fail429 2 tag"):
-    concurrent callers each get their own answer (see loopback.steer_by_text)."""
-    from loopback import LoopbackServer, steer_by_text
+    concurrent callers each get their own answer (see support.loopback.steer_by_text)."""
+    from support.loopback import LoopbackServer, steer_by_text
 
     with LoopbackServer() as server:
         server.responder = steer_by_text(server)

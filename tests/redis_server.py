@@ -10,8 +10,8 @@ import subprocess
 import time
 
 import pytest
-from loopback import free_port
-from optional import missing, require
+from support.loopback import free_port
+from support.skips import missing, require
 
 
 @pytest.fixture(scope="session")

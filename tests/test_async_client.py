@@ -10,7 +10,7 @@ import time
 
 import pytest
 from conftest import FAKE_KEY
-from optional import require
+from support.skips import require
 
 from llm_interface import AsyncClient, Client, LLMInterface, errors
 from llm_interface import async_client as async_client_module

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from conftest import FAKE_KEY
-from optional import require
+from support.skips import require
 
 from llm_interface import AsyncClient, Client, LLMInterface, errors
 from llm_interface import batch as batch_module

@@ -7,8 +7,8 @@ import logging
 import os
 
 import pytest
-from loopback import LoopbackServer, Status, Truncate
-from optional import require
+from support.loopback import LoopbackServer, Status, Truncate
+from support.skips import require
 
 from llm_interface import CacheMissError, Client, LLMInterface, errors
 from llm_interface.cache import BACKENDS, cache_key, make_cache

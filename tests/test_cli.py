@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from loopback import free_port
-from optional import require
-from upstream import Upstream
+from support.loopback import free_port
+from support.skips import require
+from support.upstream import Upstream
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = shutil.which("llm-interface", path=str(Path(sys.executable).parent)) or shutil.which("llm-interface")

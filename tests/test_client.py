@@ -7,7 +7,7 @@ import logging
 
 import pytest
 from conftest import FAKE_KEY
-from loopback import Answer, free_port
+from support.loopback import Answer, free_port
 
 from llm_interface import Client, errors
 

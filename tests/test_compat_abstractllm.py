@@ -16,8 +16,8 @@ import shutil
 
 import pytest
 import responses
-from optional import require
 from recordings import body_bytes, exchange
+from support.skips import require
 from support.tiny_models import REPLIES
 
 from llm_interface import errors
@@ -311,7 +311,7 @@ def test_session_example(hf_key):
 
 
 def test_async_example(monkeypatch, capsys):
-    from upstream import Upstream
+    from support.upstream import Upstream
 
     with Upstream() as up:
         monkeypatch.setenv("HUGGINGFACE_API_BASE", up.url)  # the Inference API stood in for by a loopback TGI

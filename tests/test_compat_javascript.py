@@ -9,8 +9,8 @@ import os
 
 import pytest
 import responses
-from loopback import LoopbackServer, Reply, Status
 from recordings import body_bytes, exchange
+from support.loopback import LoopbackServer, Reply, Status
 
 from llm_interface import Client, LLMInterface
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 from conftest import FAKE_KEY
-from optional import require
+from support.skips import require
 
 from llm_interface import AsyncClient, Client, errors
 from llm_interface.debug import redact, redact_headers

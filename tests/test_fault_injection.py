@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Tuple
 
 import pytest
-from loopback import LoopbackServer, Reply, Reset, Stall, Status, Truncate
+from support.loopback import LoopbackServer, Reply, Reset, Stall, Status, Truncate
 
 from llm_interface import Client, errors
 

@@ -9,6 +9,7 @@ import re
 import pytest
 import responses
 from recordings import body_bytes, exchanges_for, snapshot
+from support import tgi
 
 from llm_interface import Client, errors
 from llm_interface.providers.hf_generate import generate_parameters, json_mode, openai_response_format, tgi_grammar
@@ -160,13 +161,9 @@ def test_echo_alone_prepends_the_prompt_without_prefill(client):
 @responses.activate
 def test_streamed_echo_matches_the_non_streamed_one_when_the_prompt_holds_a_stop(client):
     """The echoed prompt is not scanned for stop sequences: only the generated text is."""
-    events = [
-        {"token": {"id": 1, "text": " gen", "logprob": -0.1, "special": False}, "generated_text": None, "details": None},
-        {"token": {"id": 2, "text": "!", "logprob": -0.2, "special": False}, "generated_text": " gen!",
-         "details": {"finish_reason": "length", "generated_tokens": 2}},
-    ]
-    responses.add(responses.POST, TGI + "/generate_stream", body=_sse(events), content_type="text/event-stream")
-    responses.add(responses.POST, TGI + "/generate", json={"generated_text": " gen!"})
+    events = tgi.stream_events([tgi.token(" gen", id=1, logprob=-0.1), tgi.token("!", id=2, logprob=-0.2)])
+    responses.add(responses.POST, TGI + "/generate_stream", body=tgi.sse(events), content_type="text/event-stream")
+    responses.add(responses.POST, TGI + "/generate", json=tgi.generate_answer(" gen!"))
     options = {"api_base": TGI, "echo": True, "stop": ["\n"]}
     with client.stream_complete("huggingface", "line1\nline2", options) as stream:
         streamed = "".join(chunk.text for chunk in stream)

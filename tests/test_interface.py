@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from loopback import Answer
+from support.loopback import Answer
 
 from llm_interface import Client, LLMInterface, errors
 

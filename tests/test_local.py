@@ -13,7 +13,7 @@ import math
 import sys
 
 import pytest
-from optional import require
+from support.skips import require
 from support.tiny_models import CONVERSATIONS, DEFAULT_SYSTEM, REPLIES, WEATHER_TOOL
 
 from llm_interface import (

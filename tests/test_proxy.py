@@ -9,9 +9,9 @@ import os
 import uuid
 
 import pytest
-from loopback import free_port
-from optional import require
-from upstream import Upstream
+from support.loopback import free_port
+from support.skips import require
+from support.upstream import Upstream
 
 require("fastapi", "server")
 require("uvicorn", "server")

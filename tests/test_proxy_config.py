@@ -4,7 +4,7 @@ mapping. Pure: no server, no network."""
 from __future__ import annotations
 
 import pytest
-from optional import require
+from support.skips import require
 
 from llm_interface import errors
 from llm_interface.server.config import ProxyConfig, split_model

@@ -6,7 +6,7 @@ import importlib.metadata
 import json
 
 import pytest
-from loopback import LoopbackServer
+from support.loopback import LoopbackServer
 
 pytest_plugins = ["pytester"]
 

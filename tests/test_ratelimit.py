@@ -98,7 +98,7 @@ def test_removing_a_limit_and_bad_values():
 
 
 def test_client_waits_for_its_slot_before_sending(monkeypatch):
-    from loopback import LoopbackServer
+    from support.loopback import LoopbackServer
 
     slept = []
     monkeypatch.setattr("llm_interface.ratelimit.time.sleep", slept.append)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from loopback import LoopbackServer, Status, free_port
+from support.loopback import LoopbackServer, Status, free_port
 
 from llm_interface import Client, RateLimitError, errors
 from llm_interface.cache import make_cache

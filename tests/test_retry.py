@@ -6,7 +6,7 @@ import email.utils
 import logging
 
 import pytest
-from loopback import LoopbackServer, Reply, Reset, Stall, Status, Truncate
+from support.loopback import LoopbackServer, Reply, Reset, Stall, Status, Truncate
 
 from llm_interface import Client, errors
 from llm_interface.retry import RETRY_STATUSES, RetryPolicy, retry_delay, server_wait

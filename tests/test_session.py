@@ -7,7 +7,7 @@ import json
 
 import pytest
 from conftest import FAKE_KEY
-from optional import require
+from support.skips import require
 
 from llm_interface import Client, Session, errors
 from llm_interface.session import approx_tokens

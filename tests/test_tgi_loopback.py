@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from loopback import Answer, LoopbackServer, Status
 from recordings import snapshot
+from support import tgi as tgi_payloads
+from support.loopback import Answer, LoopbackServer, Status
 
 from llm_interface import Client, LLMInterface
 
@@ -15,20 +16,15 @@ GENERATE = snapshot("test_flash_llama/test_flash_llama_simple.json")
 
 
 def _generate_stream_events():
-    tokens = GENERATE["details"]["tokens"]
-    for position, token in enumerate(tokens):
-        last = position == len(tokens) - 1
-        event = {"index": position + 1, "token": token, "top_tokens": None,
-                 "generated_text": GENERATE["generated_text"] if last else None,
-                 "details": {"finish_reason": "length", "generated_tokens": len(tokens), "seed": None} if last else None}
-        yield f"data:{json.dumps(event)}\n\n".encode()
+    events = tgi_payloads.stream_events(GENERATE["details"]["tokens"], GENERATE["generated_text"])
+    return [tgi_payloads.sse([event]) for event in events]  # one write per event, as TGI flushes them
 
 
 def tgi_routes(request):
     """TGI's native routes, with TGI's own snapshot bodies."""
     json_headers = {"Content-Type": "application/json", "x-prompt-tokens": "3"}
     if request.path == "/generate_stream":
-        return Answer(headers={"Content-Type": "text/event-stream"}, chunks=list(_generate_stream_events()))
+        return Answer(headers={"Content-Type": "text/event-stream"}, chunks=_generate_stream_events())
     if request.path == "/generate":
         return Answer(headers=json_headers, body=json.dumps(GENERATE).encode())
     if request.path == "/embed":

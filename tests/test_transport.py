@@ -8,9 +8,9 @@ import json
 import threading
 
 import pytest
-from loopback import Answer, free_port
-from optional import require
 from recordings import error_bodies
+from support.loopback import Answer, free_port
+from support.skips import require
 
 from llm_interface import AsyncClient, Client, errors
 from llm_interface.transport import timeouts

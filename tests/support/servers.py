@@ -4,14 +4,8 @@ Each context manager starts a server on 127.0.0.1 on a free port in its own
 process group, waits until it answers a readiness route, yields a
 ``RunningServer`` and always kills the whole process group on exit.  If the
 server dies or is not ready in time, ``ServerStartError`` carries its log.
-A missing package raises ``ImportError`` naming what to pip install, so a
-pytest fixture can turn it into a skip::
-
-    try:
-        ctx = transformers_server(build_tiny_chat_model())
-        server = ctx.__enter__()
-    except ImportError as exc:
-        pytest.skip(str(exc))
+The pytest fixtures (``support/fixtures.py``) check the packages first and skip with the install step
+(``support.skips``); a server started without them dies and ``ServerStartError`` shows why.
 
 Run ``python tests/support/servers.py`` to start every server and exercise it.
 """
@@ -19,12 +13,10 @@ Run ``python tests/support/servers.py`` to start every server and exercise it.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +26,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
+
+if __package__ in (None, ""):  # run as a script (the self-check below): make ``support`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.loopback import free_port  # noqa: E402
 
 HOST = "127.0.0.1"
 
@@ -62,19 +58,6 @@ class RunningServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-def free_port() -> int:
-    """A port that was free a moment ago (the server binds it right after)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _require(modules: Sequence[str], install_hint: str) -> None:
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
-    if missing:
-        raise ImportError(f"missing {', '.join(missing)}: pip install {install_hint}")
 
 
 def _http_ok(url: str) -> bool:
@@ -177,7 +160,6 @@ def transformers_server(
     any other name gets HTTP 400 "Server is pinned to ...".  Ready when
     ``GET /health`` answers 200 (``/v1/models`` is unusable offline: 500).
     """
-    _require(["transformers", "fastapi", "uvicorn"], "'transformers[serving]'")
     model_dir = str(Path(model_dir).resolve())
     port = port or free_port()
     cmd = [
@@ -208,8 +190,6 @@ def llama_cpp_server(
     The request ``model`` field is not checked; ``server.model`` is the alias
     (defaults to the file stem).  Ready when ``GET /v1/models`` answers 200.
     """
-    _require(["llama_cpp", "fastapi", "uvicorn", "sse_starlette", "starlette_context"],
-             "'llama-cpp-python[server]'")
     gguf_path = str(Path(gguf_path).resolve())
     alias = model_alias or Path(gguf_path).stem
     port = port or free_port()
@@ -315,7 +295,7 @@ def _self_check() -> None:
             data = json.loads(text)["data"]
             print(f"[llama.cpp] embeddings: {status} {len(data)} vectors of dim "
                   f"{len(data[0]['embedding'])} ({(time.monotonic() - t) * 1000:.0f} ms)")
-    except ImportError as exc:
+    except (ImportError, ServerStartError) as exc:
         print(f"llama.cpp skipped: {exc}")
 
 

@@ -1,0 +1,70 @@
+"""A fake Hugging Face for the docs examples: the router, ``hf-inference`` and TGI/TEI routes on one loopback
+server, answering with the shapes recorded in ``tests/fixtures/hf-reference``.
+
+``hf_world`` is a responder for ``LoopbackServer``: the routes ``upstream.hf_routes`` already answers as TGI/TEI
+would (chat echoes the last user message, so an example's assertion on its own words holds), plus what only the
+router and ``hf-inference`` serve: ``/hf-inference/models/{id}`` (text-generation, text-classification and
+zero-shot classification, told apart by the body), ``/pipeline/sentence-similarity``, and chat answers with tool
+calls or a JSON object when the request asks for them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Dict
+
+from support.loopback import Answer, Recorded
+from support.recordings import exchange
+from support.upstream import hf_routes
+
+GENERATE = "test_async_generate_with_details#1"  # [{"generated_text", "details": {prefill, tokens}}]
+GENERATE_STREAM = "test_async_generate_stream_with_details#1"
+CLASSIFY = "TestInferenceClient.test_text_classification[hf-inference,text-classification]#1"
+ZERO_SHOT = "TestInferenceClient.test_zero_shot_classification_single_label[hf-inference,zero-shot-classification]#1"
+TOOL_CALL = "InferenceClientVCRTest.test_chat_completion_with_tool#0"
+JSON_OBJECT = "InferenceClientVCRTest.test_chat_completion_with_response_format#0"
+# Parameters only a text-generation body carries (classification sends none of them).
+GENERATION_PARAMETERS = {"max_new_tokens", "details", "return_full_text", "decoder_input_details", "top_n_tokens", "stop"}
+
+
+def hf_world(request: Recorded) -> Answer:
+    body = request.body if isinstance(request.body, dict) else {}
+    path = request.path.rstrip("/")
+    if path.endswith("/chat/completions") and body.get("tools"):
+        return _recorded(TOOL_CALL)
+    if path.endswith("/chat/completions") and body.get("response_format") and not body.get("stream"):
+        return _recorded(JSON_OBJECT)
+    if path.endswith("/pipeline/sentence-similarity"):
+        sentences = (body.get("inputs") or {}).get("sentences") or body.get("sentences") or []
+        return _json([round(1.0 / (1 + n), 4) for n in range(len(sentences))])
+    if "/hf-inference/models/" in path and "/v1/" not in path and "/pipeline/" not in path:
+        parameters = body.get("parameters") or {}
+        if "candidate_labels" in parameters:
+            return _zero_shot(body, parameters["candidate_labels"])
+        if body.get("stream"):
+            return _recorded(GENERATE_STREAM)
+        if GENERATION_PARAMETERS & set(parameters):
+            return _recorded(GENERATE)
+        return _recorded(CLASSIFY)
+    return hf_routes(request)
+
+
+def _zero_shot(body: Dict[str, Any], labels: Any) -> Answer:
+    labels = [labels] if isinstance(labels, str) else list(labels)
+    answer = copy.deepcopy(exchange(ZERO_SHOT)["response"]["body"])
+    scores = sorted(answer["scores"], reverse=True)[: len(labels)] or [1.0]
+    answer.update(sequence=body.get("inputs"), labels=labels, scores=(scores + [0.0] * len(labels))[: len(labels)])
+    return _json(answer)
+
+
+def _recorded(name: str) -> Answer:
+    response = exchange(name)["response"]
+    body = response["body"]
+    content_type = "text/event-stream" if isinstance(body, str) else "application/json"
+    data = body.encode("utf-8") if isinstance(body, str) else json.dumps(body).encode("utf-8")
+    return Answer(response["status"], {"Content-Type": content_type, "X-Request-Id": "docs-fake"}, data)
+
+
+def _json(payload: Any) -> Answer:
+    return Answer(200, {"Content-Type": "application/json"}, json.dumps(payload).encode("utf-8"))
