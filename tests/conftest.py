@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from llm_interface import Client, LLMInterface
@@ -52,6 +54,20 @@ def server():
     with LoopbackServer() as server:
         server.responder = steer_by_text(server)
         yield server
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many docs examples ran and which were skipped, and why (tests/test_docs_examples.py)."""
+    docs = sys.modules.get("test_docs_examples")
+    report = getattr(docs, "REPORT", None)
+    if not report:
+        return
+    ran = sum(page["ran"] for page in report.values())
+    commands = sum(page["commands"] for page in report.values())
+    skipped = [block for page in report.values() for block in page["skipped"]]
+    terminalreporter.write_line(f"docs examples: {ran} blocks ran ({commands} llm-interface commands), {len(skipped)} skipped:")
+    for block in skipped:
+        terminalreporter.write_line(f"  {block}")
 
 
 # Real models and servers (tiny Qwen2, transformers serve, llama.cpp), built/started once per session.

@@ -48,6 +48,8 @@ from .base import Provider
 from .openai_compatible import ChatStreamState, OpenAICompatibleProvider, join_url, parse_chat_completion, swap_route
 
 ROUTER = "https://router.huggingface.co"
+# Another router base (a gateway, a mirror, the docs test's fake), read per call; docs/huggingface.md.
+ROUTER_ENV = "LLM_INTERFACE_HF_ROUTER"
 # Hosts run by Hugging Face (router, Dedicated Inference Endpoints, Spaces): ambient tokens may go there.
 HF_HOSTS = (".huggingface.co", ".huggingface.cloud", ".hf.space")
 ENDPOINT, HF_INFERENCE, ROUTER_MODE = "endpoint", "hf-inference", "router"
@@ -246,9 +248,10 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
         model = request.model or ""
         if model.startswith(CLASSIFICATION_PREFIX):
             model = model[len(CLASSIFICATION_PREFIX):]
+        router = (os.environ.get(ROUTER_ENV) or ROUTER).rstrip("/")
         if mode == HF_INFERENCE:
-            return f"{ROUTER}/hf-inference/models/{model}"
-        return ROUTER
+            return f"{router}/hf-inference/models/{model}"
+        return router
 
     def wire_model(self, request: Request) -> Optional[str]:
         if self.mode(request) == ENDPOINT and (request.model is None or is_url(request.model)):

@@ -14,8 +14,8 @@ import copy
 import json
 from typing import Any, Dict
 
+from recordings import exchange
 from support.loopback import Answer, Recorded
-from support.recordings import exchange
 from support.upstream import hf_routes
 
 GENERATE = "test_async_generate_with_details#1"  # [{"generated_text", "details": {prefill, tokens}}]
@@ -38,6 +38,8 @@ def hf_world(request: Recorded) -> Answer:
     if path.endswith("/pipeline/sentence-similarity"):
         sentences = (body.get("inputs") or {}).get("sentences") or body.get("sentences") or []
         return _json([round(1.0 / (1 + n), 4) for n in range(len(sentences))])
+    if path.endswith("/generate") and (body.get("parameters") or {}).get("decoder_input_details"):
+        return _recorded(GENERATE, unwrap=True)  # TGI answers the object hf-inference wraps in a list
     if "/hf-inference/models/" in path and "/v1/" not in path and "/pipeline/" not in path:
         parameters = body.get("parameters") or {}
         if "candidate_labels" in parameters:
@@ -58,9 +60,9 @@ def _zero_shot(body: Dict[str, Any], labels: Any) -> Answer:
     return _json(answer)
 
 
-def _recorded(name: str) -> Answer:
+def _recorded(name: str, unwrap: bool = False) -> Answer:
     response = exchange(name)["response"]
-    body = response["body"]
+    body = response["body"][0] if unwrap else response["body"]
     content_type = "text/event-stream" if isinstance(body, str) else "application/json"
     data = body.encode("utf-8") if isinstance(body, str) else json.dumps(body).encode("utf-8")
     return Answer(response["status"], {"Content-Type": content_type, "X-Request-Id": "docs-fake"}, data)

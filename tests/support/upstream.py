@@ -55,8 +55,10 @@ def hf_routes(request: Recorded) -> Answer:
         query = set(body.get("query", "").split())
         scores = [(i, len(query & set(t.split())) / (1 + len(t.split()))) for i, t in enumerate(body.get("texts") or ())]
         return _json(200, [{"index": i, "score": s} for i, s in sorted(scores, key=lambda p: -p[1])])
-    if path.endswith("/predict"):
-        return _json(200, [[{"label": "POSITIVE", "score": 0.9}, {"label": "NEGATIVE", "score": 0.1}]])
+    if path.endswith("/predict"):  # TEI: one list of labels per input
+        inputs = body.get("inputs")
+        labels = [{"label": "POSITIVE", "score": 0.9}, {"label": "NEGATIVE", "score": 0.1}]
+        return _json(200, [labels for _ in inputs] if isinstance(inputs, list) else [labels])
     return _json(404, {"error": f"no route {request.path}"})
 
 
