@@ -11,7 +11,7 @@ block of the page defined (a continuation):
   process (``llm_interface.cli.main``, exit status 0 expected); ``export``/``unset`` set the environment;
   other commands (``pip install``...) are a reader's setup and are not run. A line using the shell (a pipe,
   ``$(...)``, a redirection) or a block with ``if``/``for``/``case`` runs in bash, with ``llm-interface`` on
-  its PATH. ``llm-interface serve`` runs until interrupted: its arguments are parsed, it is not started.
+  its PATH (``set -u``: an undefined variable fails). ``llm-interface serve`` runs until interrupted: its arguments are parsed, it is not started.
 - Output goes in ```text fences (and data in ```json / ```yaml): never run. A fence without a language fails.
 
 A block that needs what this test cannot give (a local model, a GPU, a real key, a Redis server, the
@@ -30,8 +30,10 @@ import ast
 import asyncio
 import builtins
 import contextlib
+import importlib
 import inspect
 import io
+import logging
 import os
 import re
 import shlex
@@ -63,6 +65,10 @@ SHELL_SYNTAX = re.compile(r"\||\$\(|`|[<>]|;")
 COMPOUND = re.compile(r"^(if|for|while|case|until)\b|^(then|do|done|fi|esac)\b")
 CLI_WORD = re.compile(r"(?<![\w-])llm-interface(?![\w-])")  # the command, not llm-interface-hf
 FAKE_TOKEN = "hf_test_fake_docs_token"
+
+# The drop-in adapters keep settings in module globals (litellm.huggingface_key, huggingface.prompt_builder).
+ADAPTERS = ("llm_interface.compat.litellm", "llm_interface.compat.easyllm.huggingface",
+            "llm_interface.compat.easyllm.prompt_utils", "llm_interface.compat.abstractllm")
 
 # What the page tests counted, for the summary line (conftest.pytest_terminal_summary prints it).
 REPORT: Dict[str, Dict[str, Any]] = {}
@@ -312,9 +318,31 @@ def shim(tmp_path) -> Path:
 
 def run_bash(block: Block, code: str, shim: Path) -> None:
     env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run(["bash", "-c", "set -o pipefail\n" + code], env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["bash", "-c", "set -u -o pipefail\n" + code], env=env, capture_output=True, text=True, timeout=60)
     if done.returncode != 0 or "Traceback" in done.stderr:
         pytest.fail(f"{block.where}: bash exited {done.returncode}:\n{code}\n{done.stderr.strip()}")
+
+
+def saved_globals() -> Dict[str, Any]:
+    """What a page may change for the whole process: logging (``logging.basicConfig``) and the module-level
+    settings of the drop-in adapters (``litellm.huggingface_key``, ``huggingface.prompt_builder``)."""
+    for adapter in ADAPTERS:
+        importlib.import_module(adapter)  # imported before the page, so their state can be put back
+    loggers = {name: logging.getLogger(name) for name in ("", "llm_interface")}
+    return {
+        "loggers": {name: (log.level, list(log.handlers)) for name, log in loggers.items()},
+        "modules": {name: dict(vars(module)) for name, module in sys.modules.items() if name.startswith("llm_interface.compat")},
+    }
+
+
+def restore_globals(saved: Dict[str, Any]) -> None:
+    for name, (level, handlers) in saved["loggers"].items():
+        log = logging.getLogger(name)
+        log.setLevel(level)
+        log.handlers[:] = handlers
+    for name, before in saved["modules"].items():
+        vars(sys.modules[name]).clear()
+        vars(sys.modules[name]).update(before)
 
 
 # -- the test ---------------------------------------------------------------------------------------
@@ -329,6 +357,7 @@ def test_page_examples_run(page, fake_hf, shim, monkeypatch):
     counts: Dict[str, Any] = {"ran": 0, "commands": 0, "skipped": []}
     loop = asyncio.new_event_loop()
     environment = dict(os.environ)  # the page's `export`s end with the page
+    saved = saved_globals()
     try:
         for block in blocks_of(page):
             if block.lang in DATA or (block.lang in SHELL and not is_cli_block(block)):
@@ -354,6 +383,7 @@ def test_page_examples_run(page, fake_hf, shim, monkeypatch):
         loop.close()
         os.environ.clear()
         os.environ.update(environment)
+        restore_globals(saved)
         for name in set(sys.modules) - modules_before:
             module = sys.modules[name]
             if str(getattr(module, "__file__", "") or "").startswith(os.getcwd()):
