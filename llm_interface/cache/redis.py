@@ -11,8 +11,8 @@ and raise the store's error (``failures``), so a command never reports a success
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Optional
-from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import ConfigurationError
 from .base import CacheBackend, check_seconds, check_ttl, decode_value, encode_value, ttl_seconds
@@ -20,6 +20,7 @@ from .breaker import Breaker, breaker_for
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_PREFIX = "llm_interface:cache:"
+_PASSWORD = re.compile(r"(//[^/@:]*:)[^/]*@")  # the userinfo's password, up to the @ before the host
 
 
 def redis_module():
@@ -34,17 +35,8 @@ def redis_module():
 
 
 def safe_url(url: str) -> str:
-    """The URL without its password (redis://:secret@host), for errors and logs."""
-    try:
-        parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        user = parts.username or ""
-        host = parts.hostname or ""
-        netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port is not None else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    except ValueError:
-        return "<a URL that does not parse>"
+    """The URL without its password (redis://user:secret@host), for errors and logs; works on URLs that do not parse."""
+    return _PASSWORD.sub(r"\1***@", url)
 
 
 def check_url(url: Any, argument: str) -> str:
