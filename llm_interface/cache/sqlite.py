@@ -12,7 +12,16 @@ import sqlite3
 from typing import Any, Dict, Optional, Union
 
 from ..errors import ConfigurationError
-from .base import CacheBackend, check_count, check_folder, check_seconds, check_ttl, decode_value, encode_value, ttl_seconds
+from .base import (
+    CacheBackend,
+    check_count,
+    check_folder,
+    check_seconds,
+    check_ttl,
+    decode_value,
+    encode_value,
+    ttl_seconds,
+)
 
 DEFAULT_PATH = ".llm_cache.sqlite"
 
