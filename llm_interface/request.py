@@ -236,38 +236,52 @@ def check_json(value: Any, where: str) -> None:
         raise InvalidRequestError(f"{where}{''.join(reversed(path))} {what}")
 
 
+_PLAIN = frozenset({int, bool, type(None)})  # always JSON; checked by type identity first: this runs on every call
+
+
 def _json_problem(value: Any) -> Optional[Tuple[List[str], str]]:
     """None when ``value`` is plain JSON; else (the path to the bad value, innermost first; what is wrong)."""
-    if isinstance(value, str):
-        if value.isascii():
-            return None
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            return [], f"holds a lone surrogate ({value[exc.start]!r} at {exc.start}); decode the text properly or drop it"
+    kind = type(value)
+    if kind is str:
+        return None if value.isascii() else _text_problem(value)
+    if kind in _PLAIN:
         return None
-    if value is None or isinstance(value, int):  # bool is an int
-        return None
-    if isinstance(value, float):
+    if kind is float:
         return None if math.isfinite(value) else ([], f"is {value!r}; JSON has no NaN or infinity, give a finite number")
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                return [f"[{key!r}]"], "has a key JSON cannot carry; use strings as keys"
-            problem = _json_problem(item) if not isinstance(key, str) or key.isascii() else _json_problem(key) or _json_problem(item)
+    if kind is dict or kind is list or kind is tuple:
+        items = value.items() if kind is dict else enumerate(value)
+        for key, item in items:
+            if type(item) is str and item.isascii() and (type(key) is not str or key.isascii()):
+                continue  # the common case (roles, contents, names), without a call
+            problem = None
+            if kind is dict and type(key) is not str:
+                if not isinstance(key, (str, int)) or isinstance(key, bool):
+                    return [f"[{key!r}]"], "has a key JSON cannot carry; use strings as keys"
+            elif kind is dict and not key.isascii():
+                problem = _text_problem(key)
+            problem = problem or _json_problem(item)
             if problem is not None:
                 problem[0].append(f"[{key!r}]")
                 return problem
         return None
-    if isinstance(value, (list, tuple)):
-        for position, item in enumerate(value):
-            problem = _json_problem(item)
-            if problem is not None:
-                problem[0].append(f"[{position}]")
-                return problem
+    if isinstance(value, float):
+        return _json_problem(float(value))
+    if isinstance(value, str):
+        return None if value.isascii() else _text_problem(value)
+    if isinstance(value, int):  # an IntEnum, say: JSON writes its number
         return None
+    if isinstance(value, (Mapping, list, tuple)):
+        return _json_problem(dict(value) if isinstance(value, Mapping) else list(value))
     hint = "use a list" if isinstance(value, (set, frozenset)) else "use JSON values (dict, list, str, number, bool, None)"
-    return [], f"is a {type(value).__name__}, which JSON cannot carry; {hint}"
+    return [], f"is a {kind.__name__}, which JSON cannot carry; {hint}"
+
+
+def _text_problem(text: str) -> Optional[Tuple[List[str], str]]:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return [], f"holds a lone surrogate ({text[exc.start]!r} at {exc.start}); decode the text properly or drop it"
+    return None
 
 
 def _check_params(params: Mapping[str, Any]) -> None:
