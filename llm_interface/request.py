@@ -254,11 +254,11 @@ def _json_problem(value: Any) -> Optional[Tuple[List[str], str]]:
             if type(item) is str and item.isascii() and (type(key) is not str or key.isascii()):
                 continue  # the common case (roles, contents, names), without a call
             problem = None
-            if kind is dict and type(key) is not str:
-                if not isinstance(key, (str, int)) or isinstance(key, bool):
+            if kind is dict:
+                if isinstance(key, str):
+                    problem = None if key.isascii() else _text_problem(key)
+                elif not isinstance(key, int) or isinstance(key, bool):  # JSON writes int keys as strings
                     return [f"[{key!r}]"], "has a key JSON cannot carry; use strings as keys"
-            elif kind is dict and not key.isascii():
-                problem = _text_problem(key)
             problem = problem or _json_problem(item)
             if problem is not None:
                 problem[0].append(f"[{key!r}]")
