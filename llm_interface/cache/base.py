@@ -18,11 +18,12 @@ logger = logging.getLogger("llm_interface")
 class CacheBackend:
     """Stores JSON-ready dicts. ``ttl`` None means the backend's default; 0 or less means forever.
 
-    One rule for every backend: what the user can fix at configure time fails there, with a
-    ConfigurationError that names the argument and the fix (a wrong type or value, a path that is a
+    One rule for every backend (docs/cache.md): what the user can fix at configure time fails there,
+    with a ConfigurationError naming the argument and the fix (a wrong type or value, a path that is a
     file, a database that cannot be opened, a URL that does not parse); a store that fails later, while
-    calls use it, degrades to no cache with a WARNING. ``failures`` names the exceptions that mean "the store is unavailable" (a full disk, a Redis
-    outage): the Client catches exactly these, logs a WARNING and carries on without the cache, so a
+    calls use it, degrades to no cache with a WARNING. ``failures`` names the exceptions that mean "the
+    store is unavailable" (a full disk, a Redis outage): the Client catches exactly these, logs a WARNING
+    and carries on without the cache (the Redis cache handles them itself, behind its breaker), so a
     cache problem never fails a call. A corrupt entry is not a failure: ``get`` returns None (a miss)
     and logs a WARNING itself.
     """
