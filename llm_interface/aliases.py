@@ -32,6 +32,14 @@ def _read(path: Path) -> Table:
         raise ConfigurationError(
             f"The alias file {path} must map provider -> {{'chat': {{alias: model}}, 'embeddings': {{...}}}}."
         )
+    for provider, kinds in data.items():
+        for kind, table in kinds.items():
+            bad = [a for a, m in table.items() if not isinstance(m, str) or not m] if isinstance(table, dict) else []
+            if bad:
+                raise ConfigurationError(
+                    f"The alias file {path}: {provider}.{kind}.{bad[0]} must name a model id (a non-empty string), "
+                    f"got {table[bad[0]]!r}. Fix or remove it."
+                )
     return data
 
 

@@ -18,7 +18,7 @@ EXAMPLES = {
     "classify": 'llm-interface classify huggingface "I love this!" --model distilbert/distilbert-base-uncased-finetuned-sst-2-english',
     "rerank": 'llm-interface rerank huggingface "what is a fox?" "A fox is an animal." "Paris is in France." --model BAAI/bge-reranker-base',
     "aliases": "llm-interface aliases list huggingface\n  llm-interface aliases set huggingface small microsoft/Phi-3-mini-4k-instruct",
-    "cache": "llm-interface cache stats --backend files --path .llm-cache\n  llm-interface cache clear --backend files --path .llm-cache",
+    "cache": "llm-interface cache stats --backend files --path .llm_cache\n  llm-interface cache clear --backend files --path .llm_cache",
     "serve": "llm-interface serve --config config.yaml --port 4000",
 }
 
@@ -142,7 +142,7 @@ def _options(args, **params):
 
 def _read_lines(items):
     """'-' among the arguments stands for the lines of standard input."""
-    texts = []
+    texts: list = []
     for item in items:
         if item == "-":
             texts.extend(line for line in sys.stdin.read().splitlines() if line.strip())
@@ -249,22 +249,29 @@ def _aliases_set(args):
 
 
 def _cache(args):
-    from .client import Client
+    from .cache import make_cache
     from .errors import ConfigurationError
 
     if args.backend == "memory":
         raise ConfigurationError("The memory cache lives inside one process; name a persistent one: --backend files|sqlite|redis.")
-    client = Client()
+    extra = {"url": args.url} if args.url else {}
+    cache = make_cache(args.backend, path=args.path, **extra)  # a bad path or URL: ConfigurationError, exit 2
     try:
-        extra = {"url": args.url} if args.url else {}
-        client.configure_cache(backend=args.backend, path=args.path, **extra)
+        # Asked directly, not through Client.flush_cache (which warns and goes on): the command must
+        # report what happened, and an unavailable store is a failure, not "cleared".
         if args.action == "clear":
-            client.flush_cache()
-            stats = {"cleared": True}
+            cache.clear()
+            stats: dict = {"cleared": True}
         else:
-            stats = {"entries": len(client.cache)}
+            stats = {"entries": len(cache)}  # type: ignore[arg-type]  # every persistent backend has __len__
+    except cache.failures as exc:
+        what = "nothing was cleared" if args.action == "clear" else "no statistics"
+        line = " ".join(f"{type(exc).__name__}: {exc}".split())
+        print(f"llm-interface: error: the {args.backend} cache is unavailable ({line}); {what}. "
+              "Check that the store is running and reachable (--url, --path).", file=sys.stderr)
+        return 1
     finally:
-        client.close()
+        cache.close()
     if args.json:
         _print_json(stats)
     else:

@@ -28,6 +28,7 @@ from .request import (
     NOT_GIVEN,
     InterfaceOptions,
     Request,
+    check_json,
     normalize_message,
     split_options,
     take_interface_options,
@@ -265,6 +266,7 @@ class Client:
         started = time.perf_counter()
         provider = self.provider(provider_name)
         settings, params = split_options(options)
+        check_json(inputs, "input")  # embeddings, classify, rerank: a set, NaN or lone surrogate is a typed error
         messages, prompt = None, None
         if task in ("chat", "completion"):
             messages, prompt, carried = normalize_message(message)

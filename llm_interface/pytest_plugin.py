@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterator, List, Tuple
 
-import pytest
+import pytest  # type: ignore[import-not-found, unused-ignore]  # mypy may run where pytest is not installed
 
 from .cache import MODE_ENV_VAR, MODES
 from .cache.files import FileCache

@@ -11,7 +11,8 @@ whole minute's budget is counted as exactly one minute's budget (it passes after
 
 In one process the buckets live in memory; with ``redis_url`` they live in Redis and one atomic Lua
 script takes from both buckets, so every process and machine shares one budget. If Redis cannot be
-reached the call falls back to this process's buckets with a WARNING (never a failed call).
+reached the call falls back to this process's buckets with a WARNING (never a failed call), and the
+Redis's breaker (cache/breaker.py, shared with a Redis cache) skips it for a cool-down after a failure.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import errors
 from .credentials import fingerprint
-from .request import Request, content_text
+from .request import Request, content_text, finite_number
 
 logger = logging.getLogger("llm_interface")
 
@@ -138,17 +139,21 @@ class RateLimiter:
         max_wait: float = 60.0,
     ) -> None:
         for name, value in (("requests_per_minute", requests_per_minute), ("tokens_per_minute", tokens_per_minute)):
-            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
-                raise errors.InvalidRequestError(f"{name} must be a number > 0 (or None for no limit), got {value!r}")
-        if not isinstance(max_wait, (int, float)) or max_wait < 0:
-            raise errors.InvalidRequestError(f"max_wait must be seconds >= 0, got {max_wait!r}")
+            if value is not None and (not finite_number(value) or value <= 0):
+                raise errors.InvalidRequestError(
+                    f"{name} must be a finite number > 0 (or None for no limit), got {value!r}"
+                )
+        if not finite_number(max_wait) or max_wait < 0:
+            raise errors.InvalidRequestError(
+                f"max_wait must be a finite number of seconds >= 0 (a large one, say 3600, to wait long), got {max_wait!r}"
+            )
         if requests_per_minute is None and tokens_per_minute is None:
             self._limits.pop(provider, None)
             return
         if redis_url is not None:
-            from .cache.redis import redis_module
+            from .cache.redis import check_url
 
-            redis_module()  # fail now, naming the extra, rather than at the first call
+            check_url(redis_url, "redis_url")  # fail now (a missing extra, a bad URL), not at the first call
         self._limits[provider] = Limit(requests_per_minute, tokens_per_minute, redis_url, float(max_wait))
 
     def limit_for(self, provider: str) -> Optional[Limit]:
@@ -180,29 +185,31 @@ class RateLimiter:
             time.sleep(wait)
         return wait
 
-    def _take_local(self, limit: Limit, keys: List[str], buckets) -> Tuple[float, bool]:
+    def _take_local(self, limit: Limit, keys: List[str], buckets: List[Tuple[str, float, float]]) -> Tuple[float, bool]:
         with self._lock:
             wait, states = take([self._states.get(k) for k in keys], buckets, time.monotonic(), limit.max_wait)
             if states is not None:
                 self._states.update(zip(keys, states))
         return wait, states is not None
 
-    def _take_redis(self, limit: Limit, keys: List[str], buckets) -> Tuple[Optional[float], bool]:
-        from .cache.redis import connect, redis_module
+    def _take_redis(self, limit: Limit, keys: List[str], buckets: List[Tuple[str, float, float]]) -> Tuple[Optional[float], bool]:
+        from .cache.redis import breaker_of, connect, redis_module
 
         redis = redis_module()
+        url: str = limit.redis_url  # type: ignore[assignment]  # the caller checked it is set
+        breaker = breaker_of(url)  # shared with a Redis cache on the same URL: one frozen Redis, one timeout
+        if not breaker.allows():
+            return None, False
         try:
-            script = self._redis.get(limit.redis_url)  # type: ignore[arg-type]
+            script = self._redis.get(url)
             if script is None:
-                script = self._redis[limit.redis_url] = connect(limit.redis_url).register_script(_LUA_TAKE)  # type: ignore[index]
+                script = self._redis[url] = connect(url).register_script(_LUA_TAKE)
             args: List[Any] = [limit.max_wait]
             for _name, per_minute, cost in buckets:
                 args += [per_minute, cost]
             granted, wait = script(keys=[REDIS_PREFIX + k for k in keys], args=args)
-            return float(wait), bool(int(granted))
         except (redis.RedisError, OSError) as exc:
-            logger.warning(
-                "The rate limit's Redis is unavailable (%s: %s); using this process's budget for this call.",
-                type(exc).__name__, exc,
-            )
+            breaker.failed(exc, "The rate limit's Redis", "calls use this process's budget")
             return None, False
+        breaker.succeeded()
+        return float(wait), bool(int(granted))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping  # not typing.Mapping: its isinstance is several times slower
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .errors import InvalidRequestError
 
@@ -192,6 +192,7 @@ def split_options(options: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any],
         (settings if name in TRANSPORT_OPTIONS else params)[name] = value
     _check_params(params)
     _check_settings(settings)
+    check_json(params, "options")
     return settings, params
 
 
@@ -220,13 +221,76 @@ def _check_settings(settings: Mapping[str, Any]) -> None:
         raise InvalidRequestError(f"headers must be a dict of strings, e.g. {{'X-HF-Bill-To': 'my-org'}}, got {headers!r}")
 
 
+def finite_number(value: Any) -> bool:
+    """An int or float that JSON can carry: NaN and infinities are not (json.dumps writes the non-JSON token NaN)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_json(value: Any, where: str) -> None:
+    """Raise InvalidRequestError, naming the place, if ``value`` is not plain JSON that UTF-8 can carry:
+    a NaN or infinity, a set, an object, or a lone surrogate in a string would otherwise fail later as a
+    raw ValueError, TypeError or UnicodeEncodeError (or go out as invalid JSON)."""
+    problem = _json_problem(value)
+    if problem is not None:
+        path, what = problem
+        raise InvalidRequestError(f"{where}{''.join(reversed(path))} {what}")
+
+
+_PLAIN = frozenset({int, bool, type(None)})  # always JSON; checked by type identity first: this runs on every call
+
+
+def _json_problem(value: Any) -> Optional[Tuple[List[str], str]]:
+    """None when ``value`` is plain JSON; else (the path to the bad value, innermost first; what is wrong)."""
+    kind = type(value)
+    if kind is str:
+        return None if value.isascii() else _text_problem(value)
+    if kind in _PLAIN:
+        return None
+    if kind is float:
+        return None if math.isfinite(value) else ([], f"is {value!r}; JSON has no NaN or infinity, give a finite number")
+    if kind is dict or kind is list or kind is tuple:
+        items = value.items() if kind is dict else enumerate(value)
+        for key, item in items:
+            if type(item) is str and item.isascii() and (type(key) is not str or key.isascii()):
+                continue  # the common case (roles, contents, names), without a call
+            problem = None
+            if kind is dict:
+                if isinstance(key, str):
+                    problem = None if key.isascii() else _text_problem(key)
+                elif not isinstance(key, int) or isinstance(key, bool):  # JSON writes int keys as strings
+                    return [f"[{key!r}]"], "has a key JSON cannot carry; use strings as keys"
+            problem = problem or _json_problem(item)
+            if problem is not None:
+                problem[0].append(f"[{key!r}]")
+                return problem
+        return None
+    if isinstance(value, float):
+        return _json_problem(float(value))
+    if isinstance(value, str):
+        return None if value.isascii() else _text_problem(value)
+    if isinstance(value, int):  # an IntEnum, say: JSON writes its number
+        return None
+    if isinstance(value, (Mapping, list, tuple)):
+        return _json_problem(dict(value) if isinstance(value, Mapping) else list(value))
+    hint = "use a list" if isinstance(value, (set, frozenset)) else "use JSON values (dict, list, str, number, bool, None)"
+    return [], f"is a {kind.__name__}, which JSON cannot carry; {hint}"
+
+
+def _text_problem(text: str) -> Optional[Tuple[List[str], str]]:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return [], f"holds a lone surrogate ({text[exc.start]!r} at {exc.start}); decode the text properly or drop it"
+    return None
+
+
 def _check_params(params: Mapping[str, Any]) -> None:
     def number(name: str, low: Optional[float] = None, high: Optional[float] = None) -> None:
         value = params.get(name)
         if value is None:
             return
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise InvalidRequestError(f"{name} must be a number, got {value!r}")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise InvalidRequestError(f"{name} must be a finite number between {low} and {high}, got {value!r}")
         if (low is not None and value < low) or (high is not None and value > high):
             raise InvalidRequestError(f"{name} must be between {low} and {high}, got {value!r}")
 
@@ -244,6 +308,9 @@ def _check_params(params: Mapping[str, Any]) -> None:
     positive_int("max_tokens")
     positive_int("n")
     positive_int("top_k")
+    seed = params.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise InvalidRequestError(f"seed must be an int, e.g. {{'seed': 42}}, got {seed!r}")
     stop = params.get("stop")
     if stop is not None and not isinstance(stop, str):
         if not isinstance(stop, (list, tuple)) or not all(isinstance(s, str) for s in stop):
@@ -263,6 +330,7 @@ def normalize_message(message: Any) -> Tuple[Optional[Tuple[Dict[str, Any], ...]
     if isinstance(message, str):
         if not message.strip():
             raise InvalidRequestError("The message is empty; pass some text, e.g. send_message('huggingface', 'Hello').")
+        check_json(message, "message")
         return ({"role": "user", "content": message},), None, {}
     if isinstance(message, Mapping):
         carried = {k: v for k, v in message.items() if k not in ("messages", "prompt")}
@@ -270,6 +338,7 @@ def normalize_message(message: Any) -> Tuple[Optional[Tuple[Dict[str, Any], ...]
             prompt = message["prompt"]
             if not isinstance(prompt, str) or not prompt:
                 raise InvalidRequestError("'prompt' must be a non-empty string.")
+            check_json(prompt, "prompt")
             return None, prompt, carried
         if "messages" not in message:
             raise InvalidRequestError(
@@ -319,6 +388,7 @@ def _check_messages(messages: Any) -> Tuple[Dict[str, Any], ...]:
     if not any(_has_content(item) for item in checked):
         # e.g. [{"role": "user", "content": ""}]: servers answer that with a confusing 422 or garbage.
         raise InvalidRequestError("Every message is empty; give at least one message some text.")
+    check_json(checked, "messages")
     return tuple(checked)
 
 

@@ -6,6 +6,7 @@ A test module uses its fixtures with ``pytest_plugins = ("redis_server",)``.
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import time
 
@@ -14,9 +15,8 @@ from support.loopback import free_port
 from support.skips import missing, require
 
 
-@pytest.fixture(scope="session")
-def redis_server():
-    """(url, process) of a throwaway redis-server: no persistence, loopback only."""
+def _start():
+    """(url, process) of a throwaway redis-server, answering: no persistence, loopback only."""
     redis = require("redis", "redis")
     binary = shutil.which("redis-server")
     if binary is None:
@@ -39,12 +39,34 @@ def redis_server():
                 pytest.fail(f"redis-server on port {port} did not start")
             time.sleep(0.05)
     client.close()
-    yield url, process
+    return url, process
+
+
+def _stop(process):
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGCONT)  # a frozen (SIGSTOPped) server cannot act on SIGTERM
     process.terminate()
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """(url, process) of a redis-server shared by the session."""
+    url, process = _start()
+    yield url, process
+    _stop(process)
+
+
+@pytest.fixture
+def private_redis():
+    """(url, process) of a redis-server of this test's own, which the test may stop, freeze (SIGSTOP) or kill."""
+    url, process = _start()
+    yield url, process
+    _stop(process)
 
 
 @pytest.fixture

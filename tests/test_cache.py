@@ -314,11 +314,13 @@ def test_full_disk_degrades_to_no_cache(tmp_path, server, monkeypatch, caplog):
         assert not ask(client, server).cached
 
 
-def test_unreadable_folder_degrades_to_no_cache(tmp_path, server, caplog):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
+def test_a_folder_that_breaks_after_configure_degrades_to_no_cache(tmp_path, server, caplog):
+    """The rule for every backend (docs/cache.md): a store that fails while in use degrades with a WARNING.
+    (A path that is wrong at configure time is a ConfigurationError there: test_config_validation.py.)"""
+    store = tmp_path / "store"
     with Client({"huggingface": SECRET}) as client:
-        client.configure_cache("files", path=str(blocker / "sub"))  # a path under a file: every I/O fails
+        client.configure_cache("files", path=str(store))
+        store.write_text("")  # replaced by a file after configure: every write now fails
         with caplog.at_level(logging.WARNING, logger="llm_interface"):
             assert ask(client, server).results == "echo: hello"
         assert "unavailable" in caplog.text

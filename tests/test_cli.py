@@ -166,6 +166,41 @@ def test_cache_stats_and_clear_with_redis(run, redis_url):
     assert run("cache", "stats", "--backend", "redis", "--url", redis_url).stdout.strip() == "entries\t0"
 
 
+# (command, the words on its one line) -- an unavailable store is exit 1 and one line, never "cleared"
+CACHE_DOWN = [
+    (["cache", "stats"], "no statistics"),
+    (["cache", "clear"], "nothing was cleared"),
+    (["cache", "stats", "--json"], "no statistics"),
+]
+
+
+@pytest.mark.parametrize("args,words", CACHE_DOWN, ids=[" ".join(c[0]) for c in CACHE_DOWN])
+def test_cache_command_with_redis_down_fails_in_one_line(run, args, words):
+    require("redis", "redis")
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    done = run(*args, "--backend", "redis", "--url", dead)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stdout == "" and "cleared" not in done.stdout and "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "redis cache is unavailable" in lines[0] and words in lines[0], done.stderr
+
+
+# (backend and path or URL that is wrong at configure time, the words) -- exit 2: fix the command
+CACHE_MISCONFIGURED = [
+    (["--backend", "redis", "--url", "x"], "is not a Redis URL"),
+    (["--backend", "files", "--path", "a-file"], "is a file"),
+    (["--backend", "sqlite", "--path", "a-file"], "is a file"),
+]
+
+
+@pytest.mark.parametrize("args,words", CACHE_MISCONFIGURED, ids=[c[1] for c in CACHE_MISCONFIGURED])
+def test_cache_command_with_a_bad_store_setting_exits_2(run, tmp_path, args, words):
+    (tmp_path / "a-file").write_text("")
+    done = run("cache", "clear", *args)
+    assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert "cleared" not in done.stdout
+
+
 def test_serve_runs_the_proxy(run, upstream, tmp_path):
     require("fastapi", "server")  # skips, or fails under CI=true
     import httpx

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
-from .base import CacheBackend, expiry
+from .base import CacheBackend, check_folder, check_ttl, expiry
 
 logger = logging.getLogger("llm_interface")
 
@@ -29,8 +29,8 @@ class FileCache(CacheBackend):
     def __init__(
         self, path: Union[str, os.PathLike, None] = None, ttl: Optional[float] = None, expire: bool = True, **_: Any
     ) -> None:
-        self.path = Path(path if path is not None else DEFAULT_PATH)
-        self.default_ttl = ttl
+        self.path = check_folder(path if path is not None else DEFAULT_PATH, self.name)
+        self.default_ttl = check_ttl(ttl, self.name)
         self.expire = expire  # False for test fixtures: a recorded answer must not expire under a test
 
     def _file(self, key: str) -> Path:

@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Optional
 
 from cachetools import TLRUCache
 
-from .base import CacheBackend
+from .base import CacheBackend, check_count, check_ttl
 
 
 def _expires(_key: str, value: tuple, now: float) -> float:
@@ -23,8 +23,8 @@ class MemoryCache(CacheBackend):
     def __init__(
         self, maxsize: int = 1024, ttl: Optional[float] = None, timer: Callable[[], float] = time.monotonic, **_: Any
     ) -> None:
-        self.default_ttl = ttl
-        self._data: TLRUCache = TLRUCache(maxsize=maxsize, ttu=_expires, timer=timer)
+        self.default_ttl = check_ttl(ttl, self.name)
+        self._data: TLRUCache = TLRUCache(maxsize=check_count(maxsize, "maxsize", self.name), ttu=_expires, timer=timer)
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Optional[Dict[str, Any]]:

@@ -11,7 +11,17 @@ import os
 import sqlite3
 from typing import Any, Dict, Optional, Union
 
-from .base import CacheBackend, decode_value, encode_value, ttl_seconds
+from ..errors import ConfigurationError
+from .base import (
+    CacheBackend,
+    check_count,
+    check_folder,
+    check_seconds,
+    check_ttl,
+    decode_value,
+    encode_value,
+    ttl_seconds,
+)
 
 DEFAULT_PATH = ".llm_cache.sqlite"
 
@@ -40,13 +50,21 @@ class SQLiteCache(CacheBackend):
         **_: Any,
     ) -> None:
         diskcache = _diskcache()
-        self.path = os.fspath(path if path is not None else DEFAULT_PATH)
-        self.default_ttl = ttl
+        self.path = os.fspath(check_folder(path if path is not None else DEFAULT_PATH, self.name))
+        self.default_ttl = check_ttl(ttl, self.name)
         self.failures = (OSError, sqlite3.Error, diskcache.Timeout)
         # timeout: how long SQLite waits on another process's lock before giving up (then: no cache).
-        self._cache = diskcache.Cache(
-            self.path, timeout=timeout, size_limit=size_limit, disk_min_file_size=2**31 - 1
-        )
+        try:
+            self._cache = diskcache.Cache(
+                self.path, timeout=check_seconds(timeout, "timeout", self.name),
+                size_limit=check_count(size_limit, "size_limit", self.name), disk_min_file_size=2**31 - 1,
+            )
+        except self.failures as exc:  # opening needs to create or write cache.db: a read-only place cannot
+            raise ConfigurationError(
+                f"Cannot open the sqlite cache in {self.path!r} ({type(exc).__name__}: {exc}). Its path must be a "
+                "folder this process can write, holding its cache.db (or none yet): choose another folder, fix its "
+                "permissions, or remove a cache.db that is not this cache's database."
+            ) from exc
 
     def get(self, key: str) -> Optional[Dict[str, Any]]:
         raw = self._cache.get(key, retry=True)
