@@ -14,6 +14,8 @@ Status mapping of the library's typed errors (documented in docs/proxy.md):
     upstream ValidationError (400/413/422)             the same status, invalid_request_error
     upstream RateLimitError                            429 rate_limit_error (+ Retry-After)
     upstream ModelLoadingError                         503 model_loading (+ Retry-After)
+    ResourceExhaustedError (a local model out of memory) 503 server_error / resource_exhausted
+    ModelNotFoundError (a local model's files missing) 500 server_error / model_files_missing (fixed message)
     upstream ServerError, InvalidResponseError         502 upstream_error (InvalidResponseError: code
         invalid_upstream_response, a wrong-shaped answer)
     TimeoutError                                       504 timeout
@@ -50,6 +52,7 @@ def error_body(message: str, type_: str, code: Optional[str] = None, param: Opti
 _MAPPING: Tuple[Tuple[type, int, str, Optional[str]], ...] = (
     (errors.MissingAPIKeyError, 500, "server_error", "upstream_key_missing"),
     (errors.MissingDependencyError, 500, "server_error", "missing_dependency"),
+    (errors.ModelNotFoundError, 500, "server_error", "model_files_missing"),
     (errors.UnknownModelError, 404, "invalid_request_error", "model_not_found"),
     (errors.UnsupportedTaskError, 400, "invalid_request_error", "unsupported_task"),
     (errors.ConfigurationError, 400, "invalid_request_error", None),
@@ -59,6 +62,7 @@ _MAPPING: Tuple[Tuple[type, int, str, Optional[str]], ...] = (
     (errors.ValidationError, 400, "invalid_request_error", None),
     (errors.RateLimitError, 429, "rate_limit_error", "rate_limit_exceeded"),
     (errors.ModelLoadingError, 503, "model_loading", "model_loading"),
+    (errors.ResourceExhaustedError, 503, "server_error", "resource_exhausted"),
     (errors.TimeoutError, 504, "timeout", "upstream_timeout"),
     (errors.ConnectionError, 502, "upstream_connection_error", "upstream_unreachable"),
     (errors.StreamError, 502, "upstream_stream_error", None),
@@ -89,6 +93,8 @@ def openai_error(error: errors.LLMInterfaceError, secrets: Iterable[str]) -> Tup
 _FOR_CLIENTS = {
     "upstream_key_missing": "This proxy has no upstream API key for the model; its operator must configure one "
                             "(litellm_params.api_key in the proxy's config). See the proxy's log.",
+    "model_files_missing": "This proxy's local model files for the model are missing; its operator must fix the "
+                           "model path in the proxy's config. See the proxy's log.",
     "missing_dependency": "This proxy lacks a component it needs for this request; its operator must install it. "
                           "See the proxy's log.",
 }
