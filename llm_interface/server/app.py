@@ -21,7 +21,7 @@ import hmac
 import json
 import logging
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, AsyncIterator, Dict, List, Optional
 
 from .. import errors
 from ..async_client import AsyncClient
@@ -149,7 +149,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
     warn_missing_keys(config)
 
     @asynccontextmanager
-    async def lifespan(_app: Any):
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
         # Made in the server's loop: aiohttp binds its session to the loop that uses it first.
         app.state.upstream = AsyncClient(client, max_connections=config.max_upstream_connections)
         if app.state.upstream.backend != "aiohttp":
