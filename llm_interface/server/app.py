@@ -148,21 +148,20 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
     secrets = config.secrets()
     warn_missing_keys(config)
 
+    # Its aiohttp session is made on first use, in the server's loop (the transport binds it to that loop).
+    # Without aiohttp it runs calls in threads, and says so in the log itself.
+    upstream = AsyncClient(client, max_connections=config.max_upstream_connections)
+
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        # Made in the server's loop: aiohttp binds its session to the loop that uses it first.
-        app.state.upstream = AsyncClient(client, max_connections=config.max_upstream_connections)
-        if app.state.upstream.backend != "aiohttp":
-            logger.warning('aiohttp is not installed: upstream calls run in threads; '
-                           'pip install "llm-interface-hf[server]" for async upstream calls.')
         yield
-        await app.state.upstream.aclose()
+        await upstream.aclose()
         client.close()
 
     app = FastAPI(title="llm_interface proxy", version="1", lifespan=lifespan,
                   description="OpenAI-compatible proxy over llm_interface (Hugging Face first).")
     app.add_middleware(BodyLimit, limit=config.max_request_bytes)
-    app.state.client, app.state.config = client, config
+    app.state.client, app.state.config, app.state.upstream = client, config, upstream
 
     def answer_error(status: int, body: Dict[str, Any], headers: Optional[Dict[str, str]] = None) -> Any:
         return JSONResponse(body, status_code=status, headers=headers)
@@ -204,9 +203,6 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
             return model.model_validate(data)
         except PydanticValidationError as error:
             raise RequestValidationError([{**e, "loc": ("body", *e.get("loc", ()))} for e in error.errors()]) from None
-
-    def upstream() -> AsyncClient:
-        return app.state.upstream
 
     async def authorize(request: Request) -> None:
         if config.master_key is None:
@@ -261,10 +257,10 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         route = route_for(body.model)
         options = route.call_options(_params(body))
         if body.stream:
-            stream = upstream().stream_message_async(route.provider, body.messages, options)
+            stream = upstream.stream_message_async(route.provider, body.messages, options)
             include_usage = bool((body.stream_options or {}).get("include_usage"))
             return await streamed(stream, "chat", body.model, include_usage, secrets)
-        return chat_body(await upstream().send_message_async(route.provider, body.messages, options), body.model)
+        return chat_body(await upstream.send_message_async(route.provider, body.messages, options), body.model)
 
     @post("/completions", api.CompletionRequest)
     async def completions(request: Request) -> Any:
@@ -277,9 +273,9 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         if body.stream:
             if len(prompts) != 1:
                 raise ProxyError(400, "Streaming takes exactly one prompt.", param="prompt")
-            stream = upstream().stream_complete_async(route.provider, prompts[0], options)
+            stream = upstream.stream_complete_async(route.provider, prompts[0], options)
             return await streamed(stream, "completion", body.model, False, secrets)
-        answers = await asyncio.gather(*(upstream().complete_async(route.provider, p, options) for p in prompts))
+        answers = await asyncio.gather(*(upstream.complete_async(route.provider, p, options) for p in prompts))
         return completion_body(list(answers), body.model)
 
     @post("/embeddings", api.EmbeddingRequest)
@@ -292,7 +288,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
                              param="input")
         if body.encoding_format not in (None, "float", "base64"):
             raise ProxyError(400, "encoding_format must be 'float' or 'base64'.", param="encoding_format")
-        answer = await upstream().embeddings_async(route.provider, texts, route.call_options(_params(body)))
+        answer = await upstream.embeddings_async(route.provider, texts, route.call_options(_params(body)))
         return embedding_body(answer, body.model, body.encoding_format)
 
     rerank_schema = {"requestBody": {"required": True, "content": {"application/json": {
@@ -304,7 +300,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         body = await read(request, api.RerankRequest)
         route = route_for(body.model)
         documents = [d if isinstance(d, str) else str(d.get("text", "")) for d in body.documents]
-        answer = await upstream().rerank_async(route.provider, body.query, documents, route.call_options(_params(body)))
+        answer = await upstream.rerank_async(route.provider, body.query, documents, route.call_options(_params(body)))
         results = sorted(answer.results, key=lambda r: r.score, reverse=True)
         if body.top_n is not None:
             results = results[: body.top_n]
