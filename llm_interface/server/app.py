@@ -2,9 +2,11 @@
 
 Routes: ``POST /v1/chat/completions`` (SSE streams ending in ``[DONE]``), ``POST /v1/completions``,
 ``POST /v1/embeddings``, ``POST /rerank`` (and ``/v1/rerank``), ``GET /v1/models``, ``GET /health``,
-OpenAPI docs at ``/docs``. Handlers are plain ``def`` functions: FastAPI runs them in its thread pool,
-so the library's blocking calls never stall the event loop, and every request goes through the one
-Client, sharing its connection pool, cache, retry policy and rate limiter.
+OpenAPI docs at ``/docs``; LiteLLM's proxy also serves the OpenAI routes without ``/v1``, and so does
+this one. Handlers are ``async`` and call upstream through one ``AsyncClient`` (aiohttp) over the one
+Client, sharing its cache, retry policy and rate limiter: no thread pool bounds how many upstream calls
+wait at once, so slow upstreams cannot starve fast ones. A streamed answer whose client disconnects
+closes its upstream stream at once (``streams.py``).
 
 Security: a configured master key is required as ``Authorization: Bearer`` (compared in constant
 time); request bodies over ``max_request_bytes`` get 413 before they are parsed; options that would
@@ -14,24 +16,27 @@ upstream key lives only in the route's options and is scrubbed from anything sen
 
 # No "from __future__ import annotations": FastAPI reads the handlers' annotations as real objects.
 
+import asyncio
 import hmac
 import json
 import logging
 import uuid
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, AsyncIterator, Dict, List, Optional
 
 from .. import errors
+from ..async_client import AsyncClient
 from ..client import Client
+from ..credentials import find_api_key
 from ..debug import scrub
-from ..openai_shapes import chat_body, chunks, completion_body, embedding_body
+from ..openai_shapes import chat_body, completion_body, embedding_body
 from ..providers import provider_class
 from ..request import CAMEL_CASE, INTERFACE_OPTIONS, TRANSPORT_OPTIONS
+from . import models as api
+from .body import parse_body
 from .config import ModelRoute, ProxyConfig
-from .errors import ProxyError, error_body, openai_error
+from .errors import ProxyError, error_body, internal_error, openai_error
 
 logger = logging.getLogger("llm_interface.server")
-
-THREADS = 128  # FastAPI's default pool (40) would cap concurrency below the 64 we benchmark and document
 
 # OpenAI request fields the proxy reads itself rather than forwarding as generation params.
 # Routing (where the call goes, with which key) and interface options (retries, cache) are the operator's,
@@ -55,6 +60,19 @@ def build_client(config: ProxyConfig) -> Client:
     for limit in config.rate_limits:
         client.configure_rate_limit(**limit)
     return client
+
+
+def warn_missing_keys(config: ProxyConfig) -> None:
+    """One log line at start-up naming the Hugging Face models with no upstream key anywhere: without
+    it the proxy starts fine and every call to them fails (the clients get a 500)."""
+    keyless = [route.name for route in config.routes.values()
+               if route.provider == "huggingface" and not find_api_key(route.provider, route.options.get("api_key"), {})]
+    if keyless:
+        logger.warning(
+            "No Hugging Face API key for %s: calls to %s will fail with 500 until one is set "
+            "(litellm_params.api_key: os.environ/HF_TOKEN in the config, or HF_TOKEN in the proxy's environment).",
+            ", ".join(keyless), "it" if len(keyless) == 1 else "them",
+        )
 
 
 class BodyLimit:
@@ -117,29 +135,33 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
     try:
         from fastapi import Depends, FastAPI, Request
         from fastapi.exceptions import RequestValidationError
-        from fastapi.responses import JSONResponse, StreamingResponse
+        from fastapi.responses import JSONResponse
+        from pydantic import ValidationError as PydanticValidationError
         from starlette.exceptions import HTTPException as StarletteHTTPException
+
+        from .streams import streamed
     except ImportError as exc:
         raise errors.MissingDependencyError('The proxy needs its extra: pip install "llm-interface-hf[server]"') from exc
     from contextlib import asynccontextmanager
 
-    from . import models as api
-
     client = client or build_client(config)
     secrets = config.secrets()
+    warn_missing_keys(config)
+
+    # Its aiohttp session is made on first use, in the server's loop (the transport binds it to that loop).
+    # Without aiohttp it runs calls in threads, and says so in the log itself.
+    upstream = AsyncClient(client, max_connections=config.max_upstream_connections)
 
     @asynccontextmanager
-    async def lifespan(_app: Any):
-        import anyio.to_thread
-
-        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
         yield
+        await upstream.aclose()
         client.close()
 
     app = FastAPI(title="llm_interface proxy", version="1", lifespan=lifespan,
                   description="OpenAI-compatible proxy over llm_interface (Hugging Face first).")
     app.add_middleware(BodyLimit, limit=config.max_request_bytes)
-    app.state.client, app.state.config = client, config
+    app.state.client, app.state.config, app.state.upstream = client, config, upstream
 
     def answer_error(status: int, body: Dict[str, Any], headers: Optional[Dict[str, str]] = None) -> Any:
         return JSONResponse(body, status_code=status, headers=headers)
@@ -167,6 +189,21 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
     async def _http_error(_request: Any, error: StarletteHTTPException) -> Any:
         return answer_error(error.status_code, error_body(str(error.detail), "invalid_request_error"))
 
+    @app.exception_handler(Exception)
+    async def _bug(_request: Any, error: Exception) -> Any:
+        # Never a traceback or an exception's own words to a client; the log has the details.
+        logger.error("unexpected %s while answering", type(error).__name__, exc_info=error)
+        status, body = internal_error(error)
+        return answer_error(status, body)
+
+    async def read(request: Request, model: Any) -> Any:
+        """The body as ``model``: finite numbers only, trailing commas tolerated (``body.py``)."""
+        data = parse_body(await request.body())
+        try:
+            return model.model_validate(data)
+        except PydanticValidationError as error:
+            raise RequestValidationError([{**e, "loc": ("body", *e.get("loc", ()))} for e in error.errors()]) from None
+
     async def authorize(request: Request) -> None:
         if config.master_key is None:
             return
@@ -189,28 +226,45 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         """Liveness: answers without a key and says nothing about the configuration."""
         return {"status": "ok"}
 
-    @app.get("/v1/models", dependencies=protected, tags=["openai"])
+    def post(path: str, model: Any, **extra: Any) -> Any:
+        """A POST route at ``/v1<path>`` and, as LiteLLM's proxy serves them, at ``<path>`` (hidden from
+        the docs); the body is read by ``read`` and documented from ``model``."""
+        schema = {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+        def register(handler: Any) -> Any:
+            app.post("/v1" + path, dependencies=protected, tags=["openai"], openapi_extra=schema, **extra)(handler)
+            app.post(path, dependencies=protected, tags=["openai"], include_in_schema=False, **extra)(handler)
+            return handler
+
+        return register
+
     async def list_models() -> Dict[str, Any]:
         return {"object": "list", "data": [_model_card(name) for name in config.model_names()]}
 
-    @app.get("/v1/models/{model_id:path}", dependencies=protected, tags=["openai"])
     async def get_model(model_id: str) -> Dict[str, Any]:
         route_for(model_id)
         return _model_card(model_id)
 
-    @app.post("/v1/chat/completions", dependencies=protected, tags=["openai"])
-    def chat_completions(body: api.ChatCompletionRequest) -> Any:
+    for prefix in ("/v1", ""):
+        shown = prefix == "/v1"
+        app.get(prefix + "/models", dependencies=protected, tags=["openai"], include_in_schema=shown)(list_models)
+        app.get(prefix + "/models/{model_id:path}", dependencies=protected, tags=["openai"],
+                include_in_schema=shown)(get_model)
+
+    @post("/chat/completions", api.ChatCompletionRequest)
+    async def chat_completions(request: Request) -> Any:
+        body = await read(request, api.ChatCompletionRequest)
         route = route_for(body.model)
         options = route.call_options(_params(body))
         if body.stream:
-            stream = client.stream_message(route.provider, body.messages, options)
+            stream = upstream.stream_message_async(route.provider, body.messages, options)
             include_usage = bool((body.stream_options or {}).get("include_usage"))
-            return StreamingResponse(_events(stream, "chat", body.model, include_usage, secrets),
-                                     media_type="text/event-stream", headers=_SSE_HEADERS)
-        return chat_body(client.send_message(route.provider, body.messages, options), body.model)
+            return await streamed(stream, "chat", body.model, include_usage, secrets)
+        return chat_body(await upstream.send_message_async(route.provider, body.messages, options), body.model)
 
-    @app.post("/v1/completions", dependencies=protected, tags=["openai"])
-    def completions(body: api.CompletionRequest) -> Any:
+    @post("/completions", api.CompletionRequest)
+    async def completions(request: Request) -> Any:
+        body = await read(request, api.CompletionRequest)
         route = route_for(body.model)
         options = route.call_options(_params(body))
         prompts = [body.prompt] if isinstance(body.prompt, str) else list(body.prompt)
@@ -219,14 +273,14 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         if body.stream:
             if len(prompts) != 1:
                 raise ProxyError(400, "Streaming takes exactly one prompt.", param="prompt")
-            stream = client.stream_complete(route.provider, prompts[0], options)
-            return StreamingResponse(_events(stream, "completion", body.model, False, secrets),
-                                     media_type="text/event-stream", headers=_SSE_HEADERS)
-        answers = [client.complete(route.provider, prompt, options) for prompt in prompts]
-        return completion_body(answers, body.model)
+            stream = upstream.stream_complete_async(route.provider, prompts[0], options)
+            return await streamed(stream, "completion", body.model, False, secrets)
+        answers = await asyncio.gather(*(upstream.complete_async(route.provider, p, options) for p in prompts))
+        return completion_body(list(answers), body.model)
 
-    @app.post("/v1/embeddings", dependencies=protected, tags=["openai"])
-    def embeddings(body: api.EmbeddingRequest) -> Any:
+    @post("/embeddings", api.EmbeddingRequest)
+    async def embeddings(request: Request) -> Any:
+        body = await read(request, api.EmbeddingRequest)
         route = route_for(body.model)
         texts = body.input
         if isinstance(texts, list) and not all(isinstance(t, str) for t in texts):
@@ -234,15 +288,19 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
                              param="input")
         if body.encoding_format not in (None, "float", "base64"):
             raise ProxyError(400, "encoding_format must be 'float' or 'base64'.", param="encoding_format")
-        answer = client.embeddings(route.provider, texts, route.call_options(_params(body)))
+        answer = await upstream.embeddings_async(route.provider, texts, route.call_options(_params(body)))
         return embedding_body(answer, body.model, body.encoding_format)
 
-    @app.post("/rerank", dependencies=protected, tags=["rerank"])
+    rerank_schema = {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": api.RerankRequest.model_json_schema()}}}}
+
+    @app.post("/rerank", dependencies=protected, tags=["rerank"], openapi_extra=rerank_schema)
     @app.post("/v1/rerank", dependencies=protected, tags=["rerank"], include_in_schema=False)
-    def rerank(body: api.RerankRequest) -> Any:
+    async def rerank(request: Request) -> Any:
+        body = await read(request, api.RerankRequest)
         route = route_for(body.model)
         documents = [d if isinstance(d, str) else str(d.get("text", "")) for d in body.documents]
-        answer = client.rerank(route.provider, body.query, documents, route.call_options(_params(body)))
+        answer = await upstream.rerank_async(route.provider, body.query, documents, route.call_options(_params(body)))
         results = sorted(answer.results, key=lambda r: r.score, reverse=True)
         if body.top_n is not None:
             results = results[: body.top_n]
@@ -257,9 +315,6 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         }
 
     return app
-
-
-_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def _model_card(name: str) -> Dict[str, Any]:
@@ -282,26 +337,3 @@ def _params(body: Any) -> Dict[str, Any]:
         if value is not None:
             extra[name] = value
     return extra
-
-
-def _event(payload: Any) -> str:
-    return f"data: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n"
-
-
-def _events(stream: Any, kind: str, model: str, include_usage: bool, secrets: List[str]) -> Iterator[str]:
-    """A stream as OpenAI chunk events (``openai_shapes.chunks``); a failure mid-way becomes an ``error`` event."""
-    try:
-        for payload in chunks(stream, kind, model, include_usage=include_usage):
-            yield _event(payload)
-        yield "data: [DONE]\n\n"
-    except errors.LLMInterfaceError as error:
-        yield _stream_error(error, secrets)
-    finally:
-        stream.close()
-
-
-def _stream_error(error: errors.LLMInterfaceError, secrets: List[str]) -> str:
-    # The status line is long gone: OpenAI clients read an "error" event and raise it.
-    _status, body, _headers = openai_error(error, secrets)
-    logger.warning("stream failed: %s: %s", type(error).__name__, body["error"]["message"])
-    return _event(body)

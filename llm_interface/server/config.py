@@ -14,6 +14,7 @@
       host: 127.0.0.1
       port: 4000
       max_request_bytes: 1048576
+      max_upstream_connections: 1024
       interface_options: {retry_attempts: 2, cache_timeout_seconds: 3600}
       cache: {backend: redis, url: redis://localhost:6379/0}   # Client.configure_cache(**cache)
       rate_limits: [{provider: huggingface, requests_per_minute: 600, redis_url: redis://...}]
@@ -39,13 +40,17 @@ ENV_PREFIX = "os.environ/"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4000
 DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024  # 1 MiB: plenty for chat, small enough to refuse abuse cheaply
+# Upstream connections open at once. Well above any thread pool: slow upstream calls must not starve
+# fast ones (each waiting call costs a socket, not a thread); still a bound, against runaway fan-out.
+DEFAULT_MAX_UPSTREAM_CONNECTIONS = 1024
 
 # LiteLLM prefixes -> our provider names.
 PREFIXES = {"huggingface": "huggingface", "hf": "huggingface", "openai": "openai-compatible",
             "openai-compatible": "openai-compatible", "hosted_vllm": "openai-compatible"}
 # litellm_params keys that are LiteLLM routing knobs, not options of a call.
 _ROUTER_ONLY = frozenset({"model", "rpm", "tpm", "order", "weight", "litellm_credential_name"})
-_OUR_KEYS = frozenset({"host", "port", "max_request_bytes", "interface_options", "cache", "rate_limits", "aliases"})
+_OUR_KEYS = frozenset({"host", "port", "max_request_bytes", "max_upstream_connections", "interface_options", "cache",
+                       "rate_limits", "aliases"})
 
 
 def resolve_env(value: Any, where: str) -> Any:
@@ -81,6 +86,7 @@ class ProxyConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    max_upstream_connections: int = DEFAULT_MAX_UPSTREAM_CONNECTIONS
     interface_options: Dict[str, Any] = field(default_factory=dict)
     cache: Optional[Dict[str, Any]] = None
     rate_limits: Tuple[Dict[str, Any], ...] = ()
@@ -98,6 +104,10 @@ class ProxyConfig:
         """Every secret this config holds, so the server can scrub them from anything it sends."""
         found = [self.master_key] if self.master_key else []
         found += [r.options["api_key"] for r in self.routes.values() if r.options.get("api_key")]
+        for route in self.routes.values():  # a custom key header (X-Api-Key...) is as secret as the key
+            headers = route.options.get("headers")
+            if isinstance(headers, Mapping):
+                found += [str(v) for v in headers.values() if v and len(str(v)) >= 8]
         return found
 
     @classmethod
@@ -135,6 +145,9 @@ class ProxyConfig:
         limit = ours.get("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES)
         if not isinstance(limit, int) or limit < 1:
             raise ConfigurationError(f"max_request_bytes must be a positive int, got {limit!r}.")
+        connections = ours.get("max_upstream_connections", DEFAULT_MAX_UPSTREAM_CONNECTIONS)
+        if not isinstance(connections, int) or isinstance(connections, bool) or connections < 1:
+            raise ConfigurationError(f"max_upstream_connections must be a positive int, got {connections!r}.")
         return cls(
             routes=routes,
             public_aliases=public_aliases,
@@ -142,6 +155,7 @@ class ProxyConfig:
             host=str(ours.get("host", DEFAULT_HOST)),
             port=int(ours.get("port", DEFAULT_PORT)),
             max_request_bytes=limit,
+            max_upstream_connections=connections,
             interface_options=dict(ours.get("interface_options") or {}),
             cache=cache,
             rate_limits=rate_limits,

@@ -5,7 +5,8 @@ Status mapping of the library's typed errors (documented in docs/proxy.md):
     ConfigurationError (bad input: options, messages)  400 invalid_request_error
     UnknownModelError                                  404 invalid_request_error / model_not_found
     UnsupportedTaskError                               400 invalid_request_error / unsupported_task
-    MissingAPIKeyError, MissingDependencyError          500 server_error (the proxy's own set-up)
+    MissingAPIKeyError, MissingDependencyError          500 server_error (the proxy's own set-up; the client
+        gets a fixed message: the library's advice names server paths and Python calls, the operator's business)
     upstream AuthenticationError (401/403)             502 upstream_authentication_error
         (never 401: that status means the client's key for *this proxy* was refused)
     upstream PaymentRequiredError (402)                402 insufficient_quota
@@ -13,10 +14,14 @@ Status mapping of the library's typed errors (documented in docs/proxy.md):
     upstream ValidationError (400/413/422)             the same status, invalid_request_error
     upstream RateLimitError                            429 rate_limit_error (+ Retry-After)
     upstream ModelLoadingError                         503 model_loading (+ Retry-After)
-    upstream ServerError, InvalidResponseError         502 upstream_error
+    ResourceExhaustedError (a local model out of memory) 503 server_error / resource_exhausted
+    ModelNotFoundError (a local model's files missing) 500 server_error / model_files_missing (fixed message)
+    upstream ServerError, InvalidResponseError         502 upstream_error (InvalidResponseError: code
+        invalid_upstream_response, a wrong-shaped answer)
     TimeoutError                                       504 timeout
     ConnectionError                                    502 upstream_connection_error
     StreamError                                        502 upstream_stream_error
+    any other exception (a bug)                        500 server_error / internal_error, no traceback
 
 Messages pass through ``scrub`` so that no configured secret can ever be echoed to a client.
 """
@@ -47,6 +52,7 @@ def error_body(message: str, type_: str, code: Optional[str] = None, param: Opti
 _MAPPING: Tuple[Tuple[type, int, str, Optional[str]], ...] = (
     (errors.MissingAPIKeyError, 500, "server_error", "upstream_key_missing"),
     (errors.MissingDependencyError, 500, "server_error", "missing_dependency"),
+    (errors.ModelNotFoundError, 500, "server_error", "model_files_missing"),
     (errors.UnknownModelError, 404, "invalid_request_error", "model_not_found"),
     (errors.UnsupportedTaskError, 400, "invalid_request_error", "unsupported_task"),
     (errors.ConfigurationError, 400, "invalid_request_error", None),
@@ -56,9 +62,11 @@ _MAPPING: Tuple[Tuple[type, int, str, Optional[str]], ...] = (
     (errors.ValidationError, 400, "invalid_request_error", None),
     (errors.RateLimitError, 429, "rate_limit_error", "rate_limit_exceeded"),
     (errors.ModelLoadingError, 503, "model_loading", "model_loading"),
+    (errors.ResourceExhaustedError, 503, "server_error", "resource_exhausted"),
     (errors.TimeoutError, 504, "timeout", "upstream_timeout"),
     (errors.ConnectionError, 502, "upstream_connection_error", "upstream_unreachable"),
     (errors.StreamError, 502, "upstream_stream_error", None),
+    (errors.InvalidResponseError, 502, "upstream_error", "invalid_upstream_response"),
     (errors.APIError, 502, "upstream_error", None),
 )
 
@@ -76,5 +84,24 @@ def openai_error(error: errors.LLMInterfaceError, secrets: Iterable[str]) -> Tup
     wait = getattr(error, "retry_after", None) or getattr(error, "estimated_time", None)
     if wait:
         headers["Retry-After"] = str(max(1, math.ceil(wait)))
-    message = scrub(str(error), secrets)
+    message = _FOR_CLIENTS.get(code or "") or scrub(str(error), secrets)
     return status, error_body(message, type_, code), headers
+
+
+# Set-up problems only the operator can fix: the library's own message says how in Python terms and
+# names server paths (the token file), so the client gets this and the server log gets the original.
+_FOR_CLIENTS = {
+    "upstream_key_missing": "This proxy has no upstream API key for the model; its operator must configure one "
+                            "(litellm_params.api_key in the proxy's config). See the proxy's log.",
+    "model_files_missing": "This proxy's local model files for the model are missing; its operator must fix the "
+                           "model path in the proxy's config. See the proxy's log.",
+    "missing_dependency": "This proxy lacks a component it needs for this request; its operator must install it. "
+                          "See the proxy's log.",
+}
+
+
+def internal_error(error: BaseException) -> Tuple[int, Dict[str, Any]]:
+    """(status, body) for an exception that is not one of the library's typed errors: a bug, never
+    shown as a traceback or as its own text (which could carry anything)."""
+    return 500, error_body(f"The proxy failed to handle this request ({type(error).__name__}); "
+                           "its operator can find the details in the proxy's log.", "server_error", "internal_error")
