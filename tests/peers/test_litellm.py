@@ -189,3 +189,33 @@ def test_aembedding():  # L4
     response = asyncio.run(aembedding(model="huggingface/microsoft/codebert-base", input=["good morning from litellm"],
                                       input_type="feature-extraction"))
     assert response.data[0].embedding == pytest.approx(recorded["body"])
+
+
+# L5 ``litellm/litellm_core_utils/prompt_templates/factory.py`` ``llama_2_chat_pt``: system as
+# "[INST] <<SYS>>\n{system}\n<</SYS>>\n [/INST]\n", each user turn "[INST] {user} [/INST]\n", bos "<s>".
+LITELLM_LLAMA2 = "<s>[INST] <<SYS>>\nBe kind.\n<</SYS>>\n [/INST]\n[INST] Hi [/INST]\n"
+
+
+@responses.activate
+def test_llama2_raw_prompt_follows_metas_format_not_litellms_factory():  # L5; a deliberate difference
+    responses.add(responses.POST, "https://llama.endpoints.huggingface.cloud/generate", json=GENERATE, status=200)
+    completion(model="huggingface/meta-llama/Llama-2-7b-chat-hf",
+               messages=[{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hi"}],
+               api_base="https://llama.endpoints.huggingface.cloud", raw=True, prompt_template="llama-2")
+    sent = _sent()[1]["inputs"]
+    # Meta's reference (llama/generation.py, the model card): the system block inside the first [INST].
+    # LiteLLM's factory closes an [INST] around the system block alone, which the model was not trained on.
+    assert sent == "<s>[INST] <<SYS>>\nBe kind.\n<</SYS>>\n\nHi [/INST]" and sent != LITELLM_LLAMA2
+
+
+@responses.activate
+def test_sentence_transformers_models_embed_unless_similarity_is_asked():  # L2; a deliberate difference
+    # LiteLLM turns any model named "sentence-transformers/..." into a similarity call (scores, not vectors)
+    # and otherwise asks the Hub for the model's pipeline_tag on every call. Here embedding() gives vectors;
+    # input_type="sentence-similarity" asks for scores.
+    recorded = exchange("InferenceClientVCRTest.test_feature_extraction_with_sentence_transformers#0")["response"]
+    url = HF_INFERENCE + "sentence-transformers/all-MiniLM-L6-v2/pipeline/feature-extraction"
+    responses.add(responses.POST, url, json=[recorded["body"], recorded["body"]], status=200)
+    response = embedding(model="huggingface/sentence-transformers/all-MiniLM-L6-v2", input=["a", "b"])
+    assert _sent()[0] == url and _sent()[1]["inputs"] == ["a", "b"]
+    assert [d.embedding for d in response.data] == [pytest.approx(recorded["body"])] * 2
