@@ -40,8 +40,8 @@ def inline_key(client: Any, provider: ProviderArg) -> str:
             )
         name, key = provider
         client.set_api_key(name, key)
-        return name
-    return provider
+        return str(name)
+    return str(provider)
 
 
 def _known(provider: Any) -> Optional[str]:
@@ -60,11 +60,14 @@ def interface_config(client: Any, provider: str) -> Optional[Dict[str, Any]]:
     table = client.aliases.all().get(name, {})
     chat, embeddings = dict(table.get("chat") or {}), dict(table.get("embeddings") or {})
     base = find_api_base(name, None)
+    url: Optional[str]
+    embedding_url: Optional[str]
     if name == "huggingface":
         url, embedding_url = ROUTER + "/v1/chat/completions", ROUTER + "/hf-inference/models/"
     elif issubclass(cls, NamedOpenAIProvider) or base:
-        url = join_url(base or cls.default_url)  # type: ignore[attr-defined]
-        embedding_url = join_url(base or cls.default_url, "/v1/embeddings") if embeddings else None  # type: ignore[attr-defined]
+        server = str(base or getattr(cls, "default_url", ""))
+        url = join_url(server)
+        embedding_url = join_url(server, "/v1/embeddings") if embeddings else None
     else:
         url = embedding_url = None  # openai-compatible with no server configured
     config: Dict[str, Any] = {

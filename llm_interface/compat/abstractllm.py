@@ -216,6 +216,7 @@ class HuggingFaceLLM:
     def __init__(self, config: Mapping[str, Any], client: Any = None) -> None:
         self._client = client
         self._async: Any = None
+        self._config: Dict[str, Any] = {}
         self.update_config(config, replace=True)
 
     def update_config(self, config: Mapping[str, Any], *, replace: bool = False) -> None:

@@ -50,7 +50,9 @@ def _check_message(message: Any) -> None:
 
 
 def _interface_options(value: Union[None, int, float, Mapping[str, Any]]) -> Options:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):  # JS: a number is cacheTimeoutSeconds
+    if isinstance(value, bool) or value is None:  # JS ignores a boolean here
+        return None
+    if isinstance(value, (int, float)):  # JS: a number is cacheTimeoutSeconds
         return {"cache_timeout_seconds": value}
     return value
 
