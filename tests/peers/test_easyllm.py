@@ -7,9 +7,13 @@ Peer source: philschmid/easyllm at 1f37a9307d68545f41639f392a301baadda7188a,
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from llm_interface.compat.easyllm import prompt_utils
+import pytest
+import responses
+from recordings import body_bytes, exchange, snapshot
+
+from llm_interface.compat.easyllm import huggingface, prompt_utils
 from llm_interface.compat.easyllm.prompt_utils import (
     build_chatml_falcon_prompt,
     build_chatml_hf_prompt,
@@ -98,3 +102,51 @@ def test_chat_message_objects_are_accepted():
             self.role, self.content = role, content
 
     assert build_llama2_prompt([ChatMessage("user", "Hi")]) == "<s>[INST] Hi [/INST]"
+
+
+# The README's idioms (philschmid/easyllm README.md and docs/clients/huggingface.md at 1f37a93), against
+# recorded Hugging Face answers: ``prompt_builder = "llama2"``, ``print(response)``, the streaming loop.
+GENERATE = snapshot("test_flash_llama/test_flash_llama_simple.json")
+CHAT_STREAM = exchange("test_openai_compatibility_with_stream_true#2")["response"]
+
+
+@pytest.fixture
+def hf_key(monkeypatch):
+    monkeypatch.setenv("HUGGINGFACE_TOKEN", "hf_test_fake")
+    monkeypatch.setattr(huggingface, "prompt_builder", None)
+
+
+@responses.activate
+def test_readme_chat_completion_with_the_llama2_builder_by_name(hf_key, capsys):
+    responses.add(responses.POST, "https://router.huggingface.co/hf-inference/models/meta-llama/Llama-2-70b-chat-hf",
+                  json=[GENERATE], status=200)
+    huggingface.prompt_builder = "llama2"
+    response = huggingface.ChatCompletion.create(
+        model="meta-llama/Llama-2-70b-chat-hf",
+        messages=[
+            {"role": "system", "content": "\nYou are a helpful assistant speaking like a pirate. argh!"},
+            {"role": "user", "content": "What is the sun?"},
+        ],
+        temperature=0.9,
+        top_p=0.6,
+        max_tokens=256,
+    )
+    print(response)
+    assert GENERATE["generated_text"][:20] in capsys.readouterr().out
+    sent = json.loads(responses.calls[-1].request.body)["inputs"]
+    assert sent == build_llama2_prompt([{"role": "system", "content": "\nYou are a helpful assistant speaking like a pirate. argh!"},
+                                        {"role": "user", "content": "What is the sun?"}])
+    assert sent.startswith("<s>[INST] <<SYS>>\n\nYou are a helpful")  # EasyLLM keeps the system text as given
+    assert response.choices[0].message.tool_calls is None  # absent fields read as None, as EasyLLM's pydantic models
+
+
+@responses.activate
+def test_readme_streaming_loop(hf_key):
+    responses.add(responses.POST, "https://router.huggingface.co/v1/chat/completions", body=body_bytes(CHAT_STREAM),
+                  status=200, content_type="text/event-stream")
+    text = ""
+    for chunk in huggingface.ChatCompletion.create(model="meta-llama/Meta-Llama-3.1-8B-Instruct",
+                                                   messages=[{"role": "user", "content": "Hi"}], stream=True):
+        text += chunk["choices"][0]["delta"].get("content") or ""
+        assert chunk.choices[0].delta.content is None or isinstance(chunk.choices[0].delta.content, str)
+    assert text
