@@ -50,6 +50,12 @@ ENDPOINTS: Dict[str, Tuple[str, bool]] = {
     "llamacpp": ("http://localhost:8080/v1/chat/completions", True),
 }
 
+# Beyond chat: embeddings where the JS config has OpenAI-style embeddings (and the local servers);
+# /v1/completions where the server still serves it.
+EMBEDDINGS = frozenset({"openai", "deepinfra", "mistralai", "fireworksai", "togetherai", "anyscale", "aimlapi", "gemini",
+                        "ollama", "llamacpp"})
+COMPLETIONS = frozenset({"openai", "togetherai", "fireworksai", "deepinfra", "ollama", "llamacpp"})
+
 # The names people also write (the vendors' own short names).
 SHORT_NAMES = {"together": "togetherai", "fireworks": "fireworksai", "mistral": "mistralai", "llama.cpp": "llamacpp",
                "llama-cpp": "llamacpp", "google": "gemini"}
@@ -74,7 +80,9 @@ class NamedOpenAIProvider(OpenAICompatibleProvider):
 
 def _provider(name: str, url: str, local: bool) -> Type[NamedOpenAIProvider]:
     title = "".join(part.capitalize() for part in name.split("-")) + "Provider"
-    return type(title, (NamedOpenAIProvider,), {"name": name, "default_url": url, "local": local,
+    tasks = frozenset({"chat"} | ({"embeddings"} if name in EMBEDDINGS else set())
+                      | ({"completion"} if name in COMPLETIONS else set()))
+    return type(title, (NamedOpenAIProvider,), {"name": name, "default_url": url, "local": local, "tasks": tasks,
                                                  "__doc__": f"{name}: the OpenAI-compatible API at {url}."})
 
 

@@ -253,3 +253,8 @@ def test_every_named_provider_has_a_key_variable_and_aliases():
     table = LLMInterface.client.get_all_model_names()
     for name in ENDPOINTS:
         assert KEY_ENV_VARS[name] and table[name]["chat"].get("default"), name
+
+
+def test_a_provider_without_embeddings_says_so():  # J4: "LLM interfaceName does not support embeddings"
+    with pytest.raises(errors.UnsupportedTaskError, match="groq"):
+        LLMInterface.embeddings(["groq", "gsk_test_fake"], "Hello")
