@@ -258,3 +258,35 @@ def test_every_named_provider_has_a_key_variable_and_aliases():
 def test_a_provider_without_embeddings_says_so():  # J4: "LLM interfaceName does not support embeddings"
     with pytest.raises(errors.UnsupportedTaskError, match="groq"):
         LLMInterface.embeddings(["groq", "gsk_test_fake"], "Hello")
+
+
+@responses.activate
+def test_the_readme_examples_with_openai(monkeypatch, capsys):  # samestrin/llm-interface README.md
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-fake")
+    for _ in range(3):
+        _chat("https://api.openai.com/v1/chat/completions")
+    import os
+
+    LLMInterface.set_api_key({"openai": os.environ["OPENAI_API_KEY"]})
+    try:
+        response = LLMInterface.send_message("openai", "Explain the importance of low latency LLMs.")
+    except errors.LLMInterfaceError as error:
+        print(error)
+    print(response.results)
+
+    response = LLMInterface.send_message(["openai", os.environ["OPENAI_API_KEY"]],
+                                         "Explain the importance of low latency LLMs.")
+
+    message = {
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": "Explain the importance of low latency LLMs."},
+        ],
+    }
+    response = LLMInterface.send_message("openai", message, {"max_tokens": 150})
+
+    assert capsys.readouterr().out == ANSWER + "\n" and response.results == ANSWER
+    _, body, headers = _sent()
+    assert body["model"] == "gpt-4o-mini" and body["max_tokens"] == 150 and body["messages"][0]["role"] == "system"
+    assert headers["Authorization"] == "Bearer sk-test-fake"
