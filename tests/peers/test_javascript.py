@@ -32,6 +32,7 @@ from llm_interface import (
     errors,
 )
 from llm_interface.compat import javascript
+from llm_interface.credentials import BASE_ENV_VARS, KEY_ENV_VARS
 from llm_interface.providers.openai_family import ENDPOINTS
 
 ROUTER_CHAT = "https://router.huggingface.co/v1/chat/completions"
@@ -39,6 +40,14 @@ CHAT = exchange("test_openai_compatibility_without_base_url#2")["response"]
 CHAT_STREAM = exchange("test_openai_compatibility_with_stream_true#2")["response"]
 ANSWER = CHAT["body"]["choices"][0]["message"]["content"]
 SIMPLE_PROMPT = "Explain the importance of low latency LLMs."  # src/utils/defaults.js simplePrompt (shortened)
+
+
+@pytest.fixture(autouse=True)
+def no_provider_keys(monkeypatch):
+    """None of the developer's provider keys (OPENAI_API_KEY, GROQ_API_KEY, ...) leaks in."""
+    for names in (*KEY_ENV_VARS.values(), *BASE_ENV_VARS.values()):
+        for name in names:
+            monkeypatch.delenv(name, raising=False)
 
 
 def _chat(url=ROUTER_CHAT, recorded=CHAT):
