@@ -12,8 +12,10 @@ Model strings: ``huggingface/<org>/<model>`` (the router, or ``api_base``'s endp
 ``huggingface_key``, then llm_interface's own order (``set_api_key``, HUGGINGFACE_API_KEY, HF_TOKEN, ... the
 token file). ``api_base`` falls back to HUGGINGFACE_API_BASE. Every setting is read when a call is made.
 
-Answers are OpenAI-shaped ``OpenAIObject``s (dict and attribute access); llm_interface's own result is on
-``._response``. Errors are llm_interface's typed errors (``llm_interface.errors``).
+Answers are OpenAI-shaped objects (dict and attribute access; a field the answer lacks reads ``None``, as in
+LiteLLM); llm_interface's own result is on ``._response``. ``acompletion``, ``atext_completion`` and
+``aembedding`` are the async twins. Errors are llm_interface's typed errors (``llm_interface.errors``).
+tests/peers/test_litellm.py pins LiteLLM's behaviour, naming the LiteLLM source of each fact.
 """
 
 from __future__ import annotations
