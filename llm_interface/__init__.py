@@ -52,6 +52,13 @@ _LAZY = {
     "UnsupportedTaskError": "errors",
     "Usage": "types",
     "ValidationError": "errors",
+    # The JS package's exported functions (compat/javascript.py), by their JS and snake_case names.
+    "LLMInterfaceEmbeddings": "compat.javascript",
+    "LLMInterfaceSendMessage": "compat.javascript",
+    "LLMInterfaceStreamMessage": "compat.javascript",
+    "llm_interface_embeddings": "compat.javascript",
+    "llm_interface_send_message": "compat.javascript",
+    "llm_interface_stream_message": "compat.javascript",
 }
 
 
@@ -73,6 +80,14 @@ def __dir__():
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .async_client import AsyncClient, AsyncStream
     from .client import Client
+    from .compat.javascript import (
+        LLMInterfaceEmbeddings,
+        LLMInterfaceSendMessage,
+        LLMInterfaceStreamMessage,
+        llm_interface_embeddings,
+        llm_interface_send_message,
+        llm_interface_stream_message,
+    )
     from .errors import (
         APIError,
         AuthenticationError,
@@ -135,7 +150,10 @@ __all__ = [
     "InvalidRequestError",
     "InvalidResponseError",
     "LLMInterface",
+    "LLMInterfaceEmbeddings",
     "LLMInterfaceError",
+    "LLMInterfaceSendMessage",
+    "LLMInterfaceStreamMessage",
     "Label",
     "Logprobs",
     "MissingAPIKeyError",
@@ -163,4 +181,7 @@ __all__ = [
     "Usage",
     "ValidationError",
     "__version__",
+    "llm_interface_embeddings",
+    "llm_interface_send_message",
+    "llm_interface_stream_message",
 ]

@@ -27,6 +27,39 @@ BASE_ENV_VARS: Dict[str, Tuple[str, ...]] = {
     "openai-compatible": ("OPENAI_COMPATIBLE_API_BASE",),
 }
 
+# The named OpenAI-wire providers (providers/openai_family.py): the JS package's variable first
+# (src/utils/loadApiKeysFromEnv.js), then the vendor's own where it differs. Base URLs: <NAME>_API_BASE.
+_NAMED_KEYS: Dict[str, Tuple[str, ...]] = {
+    "openai": ("OPENAI_API_KEY",),
+    "groq": ("GROQ_API_KEY",),
+    "togetherai": ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY"),
+    "fireworksai": ("FIREWORKSAI_API_KEY", "FIREWORKS_API_KEY"),
+    "deepinfra": ("DEEPINFRA_API_KEY",),
+    "mistralai": ("MISTRALAI_API_KEY", "MISTRAL_API_KEY"),
+    "perplexity": ("PERPLEXITY_API_KEY",),
+    "nvidia": ("NVIDIA_API_KEY",),
+    "deepseek": ("DEEPSEEK_API_KEY",),
+    "anyscale": ("ANYSCALE_API_KEY",),
+    "novitaai": ("NOVITAAI_API_KEY",),
+    "monsterapi": ("MONSTERAPI_API_KEY",),
+    "octoai": ("OCTOAI_API_KEY",),
+    "friendliai": ("FRIENDLIAI_API_KEY",),
+    "forefront": ("FOREFRONT_API_KEY",),
+    "shuttleai": ("SHUTTLEAI_API_KEY",),
+    "thebai": ("THEBAI_API_KEY",),
+    "hyperbeeai": ("HYPERBEEAI_API_KEY",),
+    "aimlapi": ("AIMLAPI_API_KEY",),
+    "ailayer": ("AILAYER_API_KEY",),
+    "neetsai": ("NEETSAI_API_KEY",),
+    "zhipuai": ("ZHIPUAI_API_KEY", "ZHIPUAIL_API_KEY"),  # the second: the JS package's spelling
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "ollama": ("OLLAMA_API_KEY",),
+    "llamacpp": ("LLAMACPP_API_KEY",),
+}
+KEY_ENV_VARS.update(_NAMED_KEYS)
+BASE_ENV_VARS.update({name: (name.upper() + "_API_BASE",) for name in _NAMED_KEYS})
+
 
 _DOTENV_CACHE: Dict[Tuple[str, int, int], Dict[str, str]] = {}
 _TOKEN_CACHE: Dict[Tuple[str, int, int], Optional[str]] = {}

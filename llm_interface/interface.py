@@ -7,8 +7,9 @@ configurations in one process.
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Iterable, List, Mapping, Optional, Union
 
+from . import js_config
 from .cache import CacheBackend
 from .client import Client
 from .prompts import PromptTemplate
@@ -31,12 +32,28 @@ class _DefaultClient:
         return client
 
 
+class _Completions:
+    """``LLMInterface.chat.completions.create(...)``: JS's OpenAI-style alias of ``send_message``."""
+
+    @staticmethod
+    def create(provider: Any, message: Any, options: Optional[Mapping[str, Any]] = None,
+               interface_options: Optional[Mapping[str, Any]] = None) -> Response:
+        return LLMInterface.send_message(provider, message, options, interface_options)
+
+
+class _Chat:
+    completions = _Completions()
+
+
 class LLMInterface:
-    """``LLMInterface.send_message("huggingface", "Hello")``: the JS library's API in snake_case."""
+    """``LLMInterface.send_message("huggingface", "Hello")``: the JS library's API in snake_case.
+
+    ``provider`` may be ``[provider, api_key]`` (JS's inline-key form): the key is used and remembered."""
 
     _client: Optional[Client] = None
     client = _DefaultClient()
     _async: Any = None  # the AsyncClient over ``client``, for the async twins
+    chat = _Chat()
 
     def __init__(self) -> None:
         raise TypeError("LLMInterface is used through its static methods; build a Client for an instance.")
@@ -61,7 +78,7 @@ class LLMInterface:
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Response:
-        return cls.client.send_message(provider, message, options, interface_options)
+        return cls.client.send_message(js_config.inline_key(cls.client, provider), message, options, interface_options)
 
     @classmethod
     def stream_message(
@@ -71,15 +88,16 @@ class LLMInterface:
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Stream:
-        return cls.client.stream_message(provider, message, options, interface_options)
+        return cls.client.stream_message(js_config.inline_key(cls.client, provider), message, options, interface_options)
 
     @classmethod
-    def get_model_by_alias(cls, provider: str, alias: str) -> Optional[str]:
-        return cls.client.get_model_by_alias(provider, alias)
+    def get_model_by_alias(cls, provider: str, alias: str = "default") -> str:
+        """The model an alias names; the name itself when it is no alias (or the provider is unknown), as in JS."""
+        return js_config.model_by_alias(cls.client, provider, alias, "model")
 
     @classmethod
-    def get_embeddings_model_by_alias(cls, provider: str, alias: str) -> Optional[str]:
-        return cls.client.get_embeddings_model_by_alias(provider, alias)
+    def get_embeddings_model_by_alias(cls, provider: str, alias: str = "default") -> str:
+        return js_config.model_by_alias(cls.client, provider, alias, "embeddings")
 
     @classmethod
     def set_model_alias(cls, provider: str, alias: str, model: str) -> None:
@@ -90,12 +108,14 @@ class LLMInterface:
         cls.client.set_embeddings_model_alias(provider, alias, model)
 
     @classmethod
-    def get_all_model_names(cls) -> Dict[str, Dict[str, Dict[str, str]]]:
-        return cls.client.get_all_model_names()
+    def get_all_model_names(cls) -> List[str]:
+        """The providers' names, sorted (JS's ``getAllModelNames``); ``client.get_all_model_names()`` has the aliases."""
+        return js_config.all_provider_names()
 
     @classmethod
     def get_interface_config_value(cls, provider: str, key: str) -> Any:
-        return cls.client.get_interface_config_value(provider, key)
+        """JS's ``getInterfaceConfigValue``: ``url``, ``apiKey``, ``model.default``, ``hasEmbeddings``...; False if none."""
+        return js_config.config_value(cls.client, provider, key)
 
     @classmethod
     def complete(
@@ -125,7 +145,7 @@ class LLMInterface:
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> EmbeddingResponse:
-        return cls.client.embeddings(provider, text_or_list, options, interface_options)
+        return cls.client.embeddings(js_config.inline_key(cls.client, provider), text_or_list, options, interface_options)
 
     @classmethod
     def classify(
@@ -201,7 +221,7 @@ class LLMInterface:
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Response:
-        return await cls.async_client().send_message_async(provider, message, options, interface_options)
+        return await cls.async_client().send_message_async(js_config.inline_key(cls.client, provider), message, options, interface_options)
 
     @classmethod
     def stream_message_async(
@@ -211,7 +231,7 @@ class LLMInterface:
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Any:
-        return cls.async_client().stream_message_async(provider, message, options, interface_options)
+        return cls.async_client().stream_message_async(js_config.inline_key(cls.client, provider), message, options, interface_options)
 
     @classmethod
     async def complete_async(cls, provider: str, prompt: str, options: Optional[Mapping[str, Any]] = None,
@@ -226,7 +246,7 @@ class LLMInterface:
     @classmethod
     async def embeddings_async(cls, provider: str, text_or_list: Any, options: Optional[Mapping[str, Any]] = None,
                                interface_options: Optional[Mapping[str, Any]] = None) -> Any:
-        return await cls.async_client().embeddings_async(provider, text_or_list, options, interface_options)
+        return await cls.async_client().embeddings_async(js_config.inline_key(cls.client, provider), text_or_list, options, interface_options)
 
     @classmethod
     async def classify_async(cls, provider: str, text_or_list: Any, options: Optional[Mapping[str, Any]] = None,

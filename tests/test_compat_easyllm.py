@@ -62,7 +62,8 @@ def test_chat_completion_example():
     assert response["choices"][0]["message"]["content"] == GENERATE["generated_text"]
     assert response.choices[0].message.role == "assistant" and response.object == "chat.completion"
     _, body, headers = _sent()
-    assert body["inputs"] == "<s>[INST] <<SYS>>\nYou are a helpful, respectful and honest assistant.\n<</SYS>>\n\nKnock knock. [/INST]"
+    # EasyLLM keeps the Llama 2 system text as given, leading newline included (easyllm/prompt_utils/llama2.py).
+    assert body["inputs"] == "<s>[INST] <<SYS>>\n\nYou are a helpful, respectful and honest assistant.\n<</SYS>>\n\nKnock knock. [/INST]"
     assert body["parameters"]["temperature"] == 0.9 and body["parameters"]["top_p"] == 0.6
     assert body["parameters"]["max_new_tokens"] == 1024 and body["parameters"]["stop"] == ["</s>"]
     assert headers["Authorization"] == "Bearer hf_from_env"
@@ -198,15 +199,15 @@ def test_a_custom_builder_function():
     assert _sent()[1]["inputs"] == "\nYou are a helpful, respectful and honest assistant. | Knock knock."
 
 
-@pytest.mark.parametrize("name, expected", [
+@pytest.mark.parametrize("name, expected", [  # EasyLLM's strings (tests/peers/test_easyllm.py names the source)
     ("llama2", "<s>[INST] <<SYS>>\nBe kind.\n<</SYS>>\n\nHi [/INST]"),
-    ("vicuna", "Be kind. USER: Hi ASSISTANT:"),
-    ("wizardlm", "Be kind. USER: Hi ASSISTANT:"),
-    ("stablebeluga", "### System:\nBe kind.\n\n### User:\nHi\n\n### Assistant:\n"),
+    ("vicuna", "Be kind.\n\nUSER: Hi\nASSISTANT: "),
+    ("wizardlm", "Be kind. USER: Hi ASSISTANT: "),
+    ("stablebeluga", "### System:\nBe kind.\n\n### User:\nHi\n\n### Assistant:"),
     ("open_assistant", "<|system|>Be kind.</s><|prompter|>Hi</s><|assistant|>"),
-    ("chatml_falcon", "<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"),
-    ("chatml_starchat", "<|system|>\nBe kind.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\n"),
-    ("falcon", "Be kind.\nUser: Hi\nFalcon:"),
+    ("chatml_falcon", "<|system|>\nBe kind.<|endoftext|>\n<|user|>\nHi<|endoftext|>\n<|assistant|>"),
+    ("chatml_starchat", "<|system|>\nBe kind.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>"),
+    ("falcon", "System: Be kind.\nUser: Hi\nFalcon: "),
 ])
 def test_builders_by_name(name, expected):
     builder = getattr(prompt_utils, f"build_{name}_prompt")

@@ -10,11 +10,13 @@ import llm_interface
 EXPECTED = [
     "APIError", "AsyncClient", "AsyncStream", "AuthenticationError", "CacheMissError", "Choice", "Classification", "ClassificationResponse",
     "Client", "ConfigurationError", "ConnectionError", "EmbeddingResponse", "InvalidRequestError",
-    "InvalidResponseError", "LLMInterface", "LLMInterfaceError", "Label", "Logprobs", "MissingAPIKeyError",
+    "InvalidResponseError", "LLMInterface", "LLMInterfaceEmbeddings", "LLMInterfaceError",
+    "LLMInterfaceSendMessage", "LLMInterfaceStreamMessage", "Label", "Logprobs", "MissingAPIKeyError",
     "MissingDependencyError", "ModelLoadingError", "ModelNotFoundError", "NOT_GIVEN", "NotFoundError", "PaymentRequiredError", "PromptTemplate",
     "RateLimitError", "RerankResponse", "RerankResult", "ResourceExhaustedError", "Response", "ServerError", "Session", "Stream", "StreamChunk",
     "StreamError", "TimeoutError", "UnknownModelError", "UnknownProviderError", "UnsupportedTaskError", "Usage",
     "ValidationError", "__version__",
+    "llm_interface_embeddings", "llm_interface_send_message", "llm_interface_stream_message",
 ]
 
 

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-from enum import Enum
 from typing import Any, Dict, Iterator, Mapping, Optional
 
 from .. import errors
 from ..providers import provider_class
 from ..session import Session as _Session
 from ..types import Response
+from .abstractllm_names import MessageRole, ModelCapability, ModelParameter
 from .common import client_of
 
 PROVIDER = "huggingface"
+# The model create_llm("huggingface") uses when none is given: the chat "default" alias (aliases.json).
+# AbstractLLM's own (a local GGUF, or microsoft/DialoGPT-medium) is not served by the Inference API.
+DEFAULT_MODEL = "default"
 
 # AbstractLLM's error names, as aliases of ours.
 AbstractLLMError = errors.LLMInterfaceError
@@ -41,25 +44,16 @@ AuthenticationError = errors.AuthenticationError
 RateLimitError = errors.RateLimitError
 UnsupportedFeatureError = errors.UnsupportedTaskError
 
+
+class UnsupportedProviderError(errors.UnknownProviderError, ValueError):
+    """``create_llm`` with a provider this adapter does not cover: AbstractLLM raises ValueError there."""
+
 # Options that only mean something for a model loaded in this process.
 LOCAL_OPTIONS = ("device", "device_map", "quantization", "model_kwargs", "pipeline_kwargs", "torch_dtype",
                  "n_ctx", "n_threads", "n_gpu_layers")
 # Generation settings a config may hold as defaults for every generate().
 GENERATION = ("temperature", "max_tokens", "top_p", "top_k", "repetition_penalty", "stop", "seed",
               "frequency_penalty", "presence_penalty")
-
-
-class ModelCapability(str, Enum):
-    """What ``get_capabilities()`` reports (a ``str`` enum: the plain names work as keys too)."""
-
-    STREAMING = "streaming"
-    MAX_TOKENS = "max_tokens"
-    SYSTEM_PROMPT = "supports_system_prompt"
-    ASYNC = "supports_async"
-    FUNCTION_CALLING = "supports_function_calling"
-    TOOL_USE = "supports_tool_use"
-    VISION = "supports_vision"
-    JSON_MODE = "supports_json_mode"
 
 
 class GeneratedText(str):
@@ -151,8 +145,8 @@ def options_for(config: Mapping[str, Any]) -> Dict[str, Any]:
     else:
         if config.get("api_key"):
             options["api_key"] = config["api_key"]
-        if config.get("inference_api_url"):
-            options["api_base"] = config["inference_api_url"]
+        if config.get("inference_api_url") or config.get("base_url"):
+            options["api_base"] = config.get("inference_api_url") or config["base_url"]
     for name in GENERATION:
         if config.get(name) is not None:
             options[name] = config[name]
@@ -200,23 +194,50 @@ def create_llm(provider: str, **config: Any) -> "HuggingFaceLLM":
 
     ``client=`` picks the llm_interface Client (default ``LLMInterface.client``: its cache, hooks and keys).
     """
-    if provider_class(provider).name != PROVIDER:
-        raise errors.UnknownProviderError(
+    try:
+        name = provider_class(provider).name
+    except errors.UnknownProviderError:
+        name = None
+    if name != PROVIDER:
+        raise UnsupportedProviderError(
             f"This adapter covers AbstractLLM's 'huggingface' provider, not {provider!r}.", provider=provider
         )
     return HuggingFaceLLM(config, client=config.pop("client", None))
+
+
+def create_session(provider: str, **config: Any) -> "Session":
+    """``create_session("huggingface", model=..., system_prompt=...)``: a Session over ``create_llm``."""
+    return Session(system_prompt=config.get("system_prompt"), provider=create_llm(provider, **config))
 
 
 class HuggingFaceLLM:
     """What ``create_llm`` returns: ``generate``, ``generate_async``, ``get_capabilities``, ``config_manager``."""
 
     def __init__(self, config: Mapping[str, Any], client: Any = None) -> None:
-        self.options = options_for(config)
-        self.local = bool(self.options.get("local"))
-        self.system_prompt: Optional[str] = config.get("system_prompt")
-        self.config_manager = ConfigManager({**config, "use_inference_api": not self.local})
         self._client = client
         self._async: Any = None
+        self._config: Dict[str, Any] = {}
+        self.update_config(config, replace=True)
+
+    def update_config(self, config: Mapping[str, Any], *, replace: bool = False) -> None:
+        """AbstractLLM's ``update_config({ModelParameter.TEMPERATURE: 0.5})``: later calls use the new values."""
+        merged = dict(config) if replace else {**self._config, **config}
+        self.options = options_for(merged)  # checked first: a bad update leaves the LLM as it was
+        self._config = merged
+        self.local = bool(self.options.get("local"))
+        self.system_prompt: Optional[str] = merged.get("system_prompt")
+        self.config_manager = ConfigManager({**merged, "use_inference_api": not self.local})
+
+    def set_config(self, **config: Any) -> None:
+        self.update_config(config)
+
+    def get_config(self) -> Dict[str, Any]:
+        """A copy of the configuration, without the API key (it never leaves the object)."""
+        return {key: value for key, value in self._config.items() if key != "api_key"}
+
+    @property
+    def config(self) -> Dict[str, Any]:
+        return self.get_config()
 
     def __repr__(self) -> str:
         return f"HuggingFaceLLM(model={self.options.get('model') or self.options.get('model_path')!r}, local={self.local})"
@@ -278,6 +299,9 @@ class HuggingFaceLLM:
         }
 
 
+AbstractLLMInterface = HuggingFaceLLM  # what AbstractLLM's create_llm is annotated to return
+
+
 def _texts(stream: Any) -> Iterator[str]:
     with stream:
         for chunk in stream:
@@ -301,3 +325,11 @@ class Session(_Session):
 
     async def generate_async(self, prompt: str, **params: Any) -> GeneratedText:
         return GeneratedText.of(await self.send_async(prompt, self.llm.call_options(params)))
+
+
+__all__ = [
+    "DEFAULT_MODEL", "AbstractLLMError", "AbstractLLMInterface", "AuthenticationError", "HuggingFaceLLM",
+    "InvalidArgumentError", "MessageRole", "ModelCapability", "ModelNotFoundError", "ModelParameter",
+    "ProviderAPIError", "RateLimitError", "ResourceExhaustedError", "Session", "UnsupportedFeatureError",
+    "UnsupportedProviderError", "create_llm", "create_session",
+]

@@ -19,7 +19,7 @@ def client_of(override: Any) -> Any:
 
 def with_response(shaped: Mapping[str, Any], response: Any) -> OpenAIObject:
     """The OpenAI-shaped answer, keeping llm_interface's own result as ``._response`` (retries, cached, timings)."""
-    answer = OpenAIObject(shaped)
+    answer = PeerObject(shaped)
     object.__setattr__(answer, "_response", response)  # an attribute, not a key: the JSON stays OpenAI's
     return answer
 
@@ -40,7 +40,7 @@ class OpenAIStream:
     def __iter__(self) -> Iterator[OpenAIObject]:
         with self._stream:
             for payload in chunks(self._stream, self._kind, self._model):
-                yield OpenAIObject(payload)
+                yield PeerObject(payload)
 
     @property
     def response(self) -> Optional[Response]:
@@ -57,3 +57,35 @@ class OpenAIStream:
 
     def __repr__(self) -> str:
         return f"<OpenAIStream {self._kind} model={self._model!r}>"
+
+
+class PeerObject(OpenAIObject):
+    """An OpenAI-shaped answer as LiteLLM's and openai-python's objects read: a field the answer does not
+    carry (``message.tool_calls``, ``delta.content`` on the last chunk, ``choice.logprobs``) is ``None``, by
+    attribute and by item, so ``chunk.choices[0].delta.content or ""`` works on every chunk. ``.get(name,
+    default)`` and ``in`` keep their dict meaning; names starting with ``_`` are never fields."""
+
+    def __init__(self, data: Any = (), **fields: Any) -> None:
+        items = dict(data, **fields) if fields or not isinstance(data, dict) else data
+        dict.__init__(self, {key: peer_wrap(value) for key, value in items.items()})
+
+    def __missing__(self, key: Any) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = peer_wrap(value)
+
+
+def peer_wrap(value: Any) -> Any:
+    if isinstance(value, PeerObject):
+        return value
+    if isinstance(value, Mapping):
+        return PeerObject(value)
+    if isinstance(value, list):
+        return [peer_wrap(item) for item in value]
+    return value

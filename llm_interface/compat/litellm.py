@@ -12,13 +12,16 @@ Model strings: ``huggingface/<org>/<model>`` (the router, or ``api_base``'s endp
 ``huggingface_key``, then llm_interface's own order (``set_api_key``, HUGGINGFACE_API_KEY, HF_TOKEN, ... the
 token file). ``api_base`` falls back to HUGGINGFACE_API_BASE. Every setting is read when a call is made.
 
-Answers are OpenAI-shaped ``OpenAIObject``s (dict and attribute access); llm_interface's own result is on
-``._response``. Errors are llm_interface's typed errors (``llm_interface.errors``).
+Answers are OpenAI-shaped objects (dict and attribute access; a field the answer lacks reads ``None``, as in
+LiteLLM); llm_interface's own result is on ``._response``. ``acompletion``, ``atext_completion`` and
+``aembedding`` are the async twins. Errors are llm_interface's typed errors (``llm_interface.errors``).
+tests/peers/test_litellm.py pins LiteLLM's behaviour, naming the LiteLLM source of each fact.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple, Union
+import asyncio
+from typing import Any, AsyncIterator, Dict, List, Optional, Tuple, Union
 
 from .. import errors
 from ..openai_shapes import chat_body, completion_body, embedding_body
@@ -76,8 +79,8 @@ def text_completion(
     """A raw text completion (``litellm.text_completion``): ``echo`` and ``logprobs`` as OpenAI's, from TGI details."""
     if echo:
         params["echo"] = True
-    if logprobs is not None:
-        params["logprobs"] = logprobs
+    # LiteLLM always asks TGI for ``details`` and answers with logprobs; 0 asks for them with no alternatives.
+    params["logprobs"] = 0 if logprobs is None else logprobs
     model_id, options = _options(model, custom_llm_provider, api_base, api_key, timeout, headers, params)
     target = client_of(client)
     iopts = _interface_options(num_retries)
@@ -105,10 +108,74 @@ def embedding(
     headers: Optional[Dict[str, str]] = None,
     **params: Any,
 ) -> Any:
-    """Embeddings (``litellm.embedding``): ``response["data"][i]["embedding"]``, in input order."""
+    """Embeddings (``litellm.embedding``): ``response["data"][i]["embedding"]``, in input order.
+
+    ``input_type="sentence-similarity"`` (or ``"similarity"``): ``input[0]`` is compared with the rest and each
+    ``data[i]["embedding"]`` is a score (LiteLLM's shape); ``"feature-extraction"``/``"embed"`` are vectors."""
+    input_type = params.pop("input_type", None)
     model_id, options = _options(model, custom_llm_provider, api_base, api_key, timeout, headers, params)
-    answer = client_of(client).embeddings(PROVIDER, input, options, _interface_options(num_retries))
-    return with_response(embedding_body(answer, model_id, encoding_format), answer)
+    target, iopts = client_of(client), _interface_options(num_retries)
+    if input_type in (None, "feature-extraction", "embed"):
+        answer = target.embeddings(PROVIDER, input, options, iopts)
+        return with_response(embedding_body(answer, model_id, encoding_format), answer)
+    if input_type not in ("sentence-similarity", "similarity"):
+        raise errors.InvalidRequestError(
+            f"input_type={input_type!r} is not an embedding task; use 'feature-extraction' (vectors) or "
+            "'sentence-similarity' (input[0] scored against the rest).", provider=PROVIDER, model=model_id,
+        )
+    sentences = [input] if isinstance(input, str) else list(input)
+    if len(sentences) < 2:
+        raise errors.InvalidRequestError(
+            "sentence-similarity needs two or more sentences: input[0] is compared with each of the others.",
+            provider=PROVIDER, model=model_id,
+        )
+    ranked = target.rerank(PROVIDER, sentences[0], sentences[1:], options, iopts)
+    scores = sorted((result.index, result.score) for result in ranked.results)
+    data = [{"object": "embedding", "index": index, "embedding": score} for index, score in scores]
+    return with_response({"object": "list", "data": data, "model": model_id,
+                          "usage": {"prompt_tokens": 0, "total_tokens": 0}}, ranked)
+
+
+async def acompletion(*args: Any, **kwargs: Any) -> Any:
+    """``litellm.acompletion``: ``completion`` off the event loop; ``stream=True`` gives an async iterator."""
+    answer = await asyncio.to_thread(completion, *args, **kwargs)
+    return _AsyncChunks(answer) if kwargs.get("stream") else answer
+
+
+async def atext_completion(*args: Any, **kwargs: Any) -> Any:
+    """``litellm.atext_completion``: ``text_completion`` off the event loop."""
+    answer = await asyncio.to_thread(text_completion, *args, **kwargs)
+    return _AsyncChunks(answer) if kwargs.get("stream") else answer
+
+
+async def aembedding(*args: Any, **kwargs: Any) -> Any:
+    """``litellm.aembedding``: ``embedding`` off the event loop."""
+    return await asyncio.to_thread(embedding, *args, **kwargs)
+
+
+class _AsyncChunks:
+    """``async for chunk in await acompletion(..., stream=True)``: each chunk read in a worker thread."""
+
+    def __init__(self, stream: OpenAIStream) -> None:
+        self._stream = stream
+        self._chunks = iter(stream)
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self
+
+    async def __anext__(self) -> Any:
+        done = object()
+        chunk = await asyncio.to_thread(next, self._chunks, done)
+        if chunk is done:
+            raise StopAsyncIteration
+        return chunk
+
+    @property
+    def response(self) -> Any:
+        return self._stream.response
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self._stream.close)
 
 
 def register_prompt_template(
@@ -139,6 +206,13 @@ def _options(
     """(the model id as llm_interface names it, the call's options)."""
     model_id, inference_provider = split_model(model, custom_llm_provider)
     options: Dict[str, Any] = dict(params)
+    headers = {**(headers or {}), **(options.pop("extra_headers", None) or {})}
+    # LiteLLM sends wait_for_model in the retired api-inference's body "options"; the router reads the header.
+    if options.pop("wait_for_model", None):
+        headers["x-wait-for-model"] = "true"
+    use_cache = options.pop("use_cache", None)
+    if use_cache is not None:
+        headers["x-use-cache"] = "true" if use_cache else "false"
     options["model"] = model_id
     if inference_provider:
         options["provider"] = inference_provider

@@ -11,14 +11,16 @@ from ..errors import UnknownProviderError
 from .base import Provider
 from .huggingface import HuggingFaceProvider
 from .openai_compatible import OpenAICompatibleProvider
+from .openai_family import NAMED_PROVIDERS, SHORT_NAMES
 
 PROVIDERS: Dict[str, Type[Provider]] = {
     HuggingFaceProvider.name: HuggingFaceProvider,
     OpenAICompatibleProvider.name: OpenAICompatibleProvider,
+    **NAMED_PROVIDERS,  # the JS package's OpenAI-wire providers: groq, togetherai, ollama, ...
 }
 
 # Other names users bring from LiteLLM and the JS library.
-ALIASES = {"hf": "huggingface", "hugging-face": "huggingface", "openai_compatible": "openai-compatible"}
+ALIASES = {"hf": "huggingface", "hugging-face": "huggingface", "openai_compatible": "openai-compatible", **SHORT_NAMES}
 
 
 def provider_class(name: str) -> Type[Provider]:
