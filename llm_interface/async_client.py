@@ -23,7 +23,7 @@ from . import errors
 from .async_transport import AsyncHttpStream, AsyncTransport, has_aiohttp
 from .client import Client, Plan, merge_batches
 from .stream import Stream
-from .transport import POOL_SIZE
+from .wire import POOL_SIZE
 from .types import Response, StreamChunk
 
 logger = logging.getLogger("llm_interface")

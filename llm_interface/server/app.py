@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 from .. import errors
 from ..client import Client
-from ..debug import scrub
+from ..redact import scrub
 from ..openai_shapes import chat_body, chunks, completion_body, embedding_body
 from ..providers import provider_class
 from ..request import CAMEL_CASE, INTERFACE_OPTIONS, TRANSPORT_OPTIONS
