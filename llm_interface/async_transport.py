@@ -136,7 +136,7 @@ class AsyncHttpStream:
         if self._logged:
             debug.log_event(chunk, self._secrets)
         events = self._decoder.feed(chunk)
-        if self._decoder.pending > self._max:
+        if self._decoder.pending > self._max or any(len(data) > self._max for _, data in events):
             self.close()
             raise http_errors.too_large_error(self._ctx, self._call, self._max, self._response.status, self.headers, "stream event")
         if self._retrier is not None and self._retrier.left() == 0.0:

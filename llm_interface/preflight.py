@@ -52,6 +52,9 @@ def checked_headers(headers: Dict[str, str]) -> Dict[str, str]:
             )
         text = str(value).strip()
         secret = redact.is_secret_header(name)
+        if secret and " " in text:  # "Bearer  <key read with its padding>": one space after the scheme
+            scheme, token = text.split(None, 1)
+            text = f"{scheme} {token.strip()}"
         shown = "its value" if secret else repr(text)
         if _BAD_HEADER_CHARS.search(text):
             raise errors.InvalidRequestError(

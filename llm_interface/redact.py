@@ -21,6 +21,7 @@ from typing import Any, AnyStr, Iterable, Mapping, Optional
 
 REDACTED = "[redacted]"  # the one placeholder: logs, exceptions, the proxy's answers
 MIN_SECRET = 4  # shorter values would redact ordinary words
+MIN_REMEMBERED = 8  # a remembered secret hides itself from every later error: it must not be a common word
 _REMEMBERED_MAX = 1024  # distinct secrets kept (oldest forgotten first): a proxy sees many keys
 
 # Header names whose values are secrets, whatever the provider calls them.
@@ -35,9 +36,9 @@ _lock = threading.Lock()
 def remember(*secrets: Optional[str]) -> None:
     """Register secrets a call carries, so that every later error and log line hides them."""
     for secret in secrets:
-        if not secret or len(secret) < MIN_SECRET:
+        secret = str(secret or "").strip()
+        if len(secret) < MIN_REMEMBERED:
             continue
-        secret = str(secret)
         with _lock:
             if secret in _remembered:
                 _remembered.move_to_end(secret)
@@ -45,6 +46,13 @@ def remember(*secrets: Optional[str]) -> None:
             _remembered[secret] = None
             if len(_remembered) > _REMEMBERED_MAX:
                 _remembered.popitem(last=False)
+
+
+def remember_headers(headers: Mapping[str, str]) -> None:
+    """Register the secret header values of a call (a bearer token without its scheme)."""
+    for name, value in headers.items():
+        if value and SECRET_HEADER.search(name):
+            remember(str(value).strip().split(" ", 1)[-1])
 
 
 def remembered() -> list:

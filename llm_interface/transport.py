@@ -118,7 +118,7 @@ class HttpStream:
                 if logged:
                     debug.log_event(chunk, secrets)
                 events = decoder.feed(chunk)
-                if decoder.pending > self._max:
+                if decoder.pending > self._max or any(len(data) > self._max for _, data in events):
                     raise http_errors.too_large_error(
                         self._ctx, self._call, self._max, self._response.status_code, self.headers, "stream event"
                     )

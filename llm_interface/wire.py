@@ -36,7 +36,7 @@ class HttpCall:
     retry_headers: Dict[str, str] = field(default_factory=dict, repr=False)  # added on retries only
 
     def __post_init__(self) -> None:
-        redact.remember(*redact.secrets_of(self.headers))
+        redact.remember_headers(self.headers)
 
 
 @dataclass
@@ -64,7 +64,7 @@ class Context:
 
     def __post_init__(self) -> None:
         if self.secret:
-            redact.remember(self.secret, self.secret.strip())
+            redact.remember(self.secret)
 
 
 RetryHook = Callable[[int, float, errors.LLMInterfaceError], None]
