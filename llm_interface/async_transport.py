@@ -27,7 +27,16 @@ from urllib.request import getproxies_environment
 from . import debug, errors, http_errors, preflight, redact, redirects
 from .retry import Retrier, RetryPolicy
 from .sse import SSEDecoder
-from .wire import DEFAULT_MAX_RESPONSE_BYTES, POOL_SIZE, Context, HttpCall, HttpResult, RetryHook, request_id_of, timeouts
+from .wire import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    POOL_SIZE,
+    Context,
+    HttpCall,
+    HttpResult,
+    RetryHook,
+    request_id_of,
+    timeouts,
+)
 
 wire_log = debug.wire_logger
 

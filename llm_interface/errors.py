@@ -290,6 +290,7 @@ def error_for_status(
         body=body,
     )
     estimated = estimated_time(body)
+    cls: type
     if status in (401, 403):
         cls = AuthenticationError
     elif status == 402:
@@ -324,7 +325,7 @@ def _says_nothing(body: Any) -> bool:
 
 
 def _mentions_loading(message: Optional[str]) -> bool:
-    return bool(message) and "loading" in message.lower()
+    return message is not None and "loading" in message.lower()
 
 
 _STATUS_WORDS = {

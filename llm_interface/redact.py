@@ -115,7 +115,9 @@ def scrub_value(value: Any, secrets: Iterable[Optional[str]] = ()) -> Any:
 
 
 def _scrub_value(value: Any, ordered: list) -> Any:
-    if isinstance(value, (str, bytes)):
+    if isinstance(value, str):
+        return _scrub(value, ordered)
+    if isinstance(value, bytes):
         return _scrub(value, ordered)
     if isinstance(value, dict):
         return {_scrub_value(k, ordered): _scrub_value(v, ordered) for k, v in value.items()}

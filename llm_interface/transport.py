@@ -23,7 +23,16 @@ from requests.adapters import HTTPAdapter
 from . import debug, errors, http_errors, preflight, redact, redirects
 from .retry import Retrier, RetryPolicy
 from .sse import SSEDecoder
-from .wire import DEFAULT_MAX_RESPONSE_BYTES, POOL_SIZE, Context, HttpCall, HttpResult, RetryHook, request_id_of, timeouts
+from .wire import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    POOL_SIZE,
+    Context,
+    HttpCall,
+    HttpResult,
+    RetryHook,
+    request_id_of,
+    timeouts,
+)
 
 __all__ = ["HttpStream", "Transport"]
 

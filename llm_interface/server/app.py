@@ -22,9 +22,9 @@ from typing import Any, Dict, Iterator, List, Optional
 
 from .. import errors
 from ..client import Client
-from ..redact import scrub
 from ..openai_shapes import chat_body, chunks, completion_body, embedding_body
 from ..providers import provider_class
+from ..redact import scrub
 from ..request import CAMEL_CASE, INTERFACE_OPTIONS, TRANSPORT_OPTIONS
 from .config import ModelRoute, ProxyConfig
 from .errors import ProxyError, error_body, openai_error
