@@ -74,7 +74,7 @@ def timeout_error(ctx: Context, call: HttpCall, what: str) -> errors.TimeoutErro
 
 def deadline_error(ctx: Context, call: HttpCall, deadline: Optional[float], request_id: Optional[str] = None) -> errors.TimeoutError:
     return errors.TimeoutError(
-        f"The call to {where(call.url)} passed its deadline of {deadline:g}s; raise the deadline option "
+        f"The call to {where(call.url)} passed its deadline of {deadline:g}s; raise the deadline "
         "(it bounds the whole call: every attempt, every wait and the whole body).",
         provider=ctx.provider, model=ctx.model, request_id=request_id,
     )

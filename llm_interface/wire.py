@@ -93,7 +93,7 @@ def timeouts(value: Any) -> Tuple[float, float]:
         return (float(value[0]), float(value[1]))
     raise errors.InvalidRequestError(
         f"timeout must be a finite number of seconds > 0 and <= {MAX_TIMEOUT:g}, or a (connect, read) pair of "
-        f"them, got {value!r}; for a limit on the whole call use the deadline option."
+        f"them, got {value!r}; to bound the whole call, set a deadline (docs/retry-and-rate-limits.md)."
     )
 
 
