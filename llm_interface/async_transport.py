@@ -116,7 +116,7 @@ class AsyncHttpStream:
         self._retrier = retrier
         self._decoder = SSEDecoder()
         self._logged = wire_log.isEnabledFor(logging.DEBUG)
-        self._secrets = redact.secrets_of(self._call.headers)
+        self._secrets = redact.secrets_of(self._call.headers) if self._logged else []
         self.retries = retries
         self.started = started
         self.headers = response.headers

@@ -120,7 +120,7 @@ class HttpStream:
     def __iter__(self) -> Iterator[Tuple[Optional[str], bytes]]:
         decoder = SSEDecoder()
         logged = wire_log.isEnabledFor(logging.DEBUG)
-        secrets = redact.secrets_of(self._call.headers)
+        secrets = redact.secrets_of(self._call.headers) if logged else []
         retrier = self._retrier
         try:
             for chunk in _arrivals(self._response.raw):
