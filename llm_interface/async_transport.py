@@ -325,7 +325,7 @@ class AsyncTransport:
                 answer_headers = response.headers
                 if wire_log.isEnabledFor(logging.DEBUG):
                     debug.log_answer(call.url, response.status, content, redact.secrets_of(headers))
-                raise http_errors.error_for_answer(response.status, answer_headers, content, ctx)
+                raise http_errors.error_for_answer(response.status, answer_headers, content, ctx, redact.secrets_of(headers))
             except errors.LLMInterfaceError as error:
                 delay = retrier.wait_or_raise(error, answer_headers)
             if delay > 0:

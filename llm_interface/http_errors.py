@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
 
-from . import errors
+from . import errors, redact
 from .wait_headers import server_wait
 from .wire import Context, HttpCall, request_id_of, timeouts
 
@@ -50,9 +50,14 @@ def success_body(status: int, headers: Mapping[str, str], content: bytes, ctx: C
         ) from exc
 
 
-def error_for_answer(status: int, headers: Mapping[str, str], content: bytes, ctx: Context) -> errors.APIError:
-    """The typed error for an error answer (status >= 400), with the wait a 429 asked for."""
-    return errors.error_for_status(
+def error_for_answer(
+    status: int, headers: Mapping[str, str], content: bytes, ctx: Context, secrets: Iterable[str] = ()
+) -> errors.APIError:
+    """The typed error for an error answer (status >= 400), with the wait a 429 asked for. ``secrets``
+    (the call's secret header values) are scrubbed too, even those too short for redact to remember."""
+    hidden = [*secrets, ctx.secret]
+    content = redact.scrub(content, hidden)
+    error = errors.error_for_status(
         status,
         decode_body(content),
         headers,
@@ -61,6 +66,10 @@ def error_for_answer(status: int, headers: Mapping[str, str], content: bytes, ct
         request_id=request_id_of(headers),
         retry_after=server_wait(headers, None) if status == 429 else None,
     )
+    if error.server_message:  # it may come from a header (X-Error-Message)
+        error.server_message = redact.scrub(error.server_message, hidden)
+        error.message = redact.scrub(error.message, hidden)
+    return error
 
 
 def timeout_error(ctx: Context, call: HttpCall, what: str) -> errors.TimeoutError:

@@ -86,3 +86,15 @@ def test_an_error_built_anywhere_is_scrubbed_once_the_secret_is_registered():
     Context("openai-compatible", "m", secret)
     error = errors.InvalidResponseError(f"bad {secret}", server_message=f"said {secret}", body={"k": [f"x{secret}"]})
     assert secret not in str(error) + repr(error) + str(error.server_message) + json.dumps(error.body)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_short_key_echoed_in_an_error_answer_is_scrubbed(loopback, mode):
+    """Keys under 8 characters are not remembered (they could be common words), but an error answer
+    is still scrubbed of the exact values its own call sent, as before."""
+    short = "fake42"
+    loopback.script(Answer(401, {"Content-Type": "application/json", "X-Error-Message": f"bad {short}"},
+                           json.dumps({"error": f"invalid {short}"}).encode()))
+    with pytest.raises(errors.AuthenticationError) as caught:
+        ask(mode, {"api_base": loopback.url, "api_key": short})
+    assert short not in str(caught.value) + repr(caught.value) + json.dumps(caught.value.body)
