@@ -23,8 +23,8 @@ from . import errors
 from .async_transport import AsyncHttpStream, AsyncTransport, has_aiohttp
 from .client import Client, Plan, merge_batches
 from .stream import Stream
-from .transport import POOL_SIZE
 from .types import Response, StreamChunk
+from .wire import POOL_SIZE
 
 logger = logging.getLogger("llm_interface")
 

@@ -1,9 +1,11 @@
 """The async transport: ``transport.py`` mirrored with aiohttp (the ``[async]`` extra).
 
-Every decision is shared with the sync transport: ``timeouts`` for the limits, ``Retrier`` for when
-and how long to wait, ``answer_error`` / ``success_body`` for what an answer means,
-``SSEDecoder`` for streams. Only the I/O differs: aiohttp for the bytes, ``asyncio.sleep`` for
-the waits. Foreign exceptions are translated here, once (DESIGN rule 2).
+Every decision is shared with the sync transport: ``preflight`` for the checks, ``wire.timeouts``
+for the limits, ``retry.Retrier`` for when and how long to wait, ``http_errors`` for what an answer
+or a failure means, ``redirects`` for the redirect rule, ``SSEDecoder`` for streams. Only the I/O
+differs: aiohttp for the bytes, ``asyncio.sleep`` for the waits. aiohttp's exceptions are
+translated once, in ``_mapped`` (DESIGN rule 2). Redirects are followed here (not by aiohttp), so
+that a redirect to another origin drops every secret header, not only Authorization.
 
 One ``aiohttp.ClientSession`` per transport, with a ``TCPConnector(limit=...)`` that bounds the
 open connections. It is created inside the running loop on first use (aiohttp binds a session
@@ -14,35 +16,29 @@ connections are dropped and a new one is made.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import time
-from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Tuple
+from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Tuple
+from urllib.parse import urljoin
 from urllib.request import getproxies_environment
 
-from . import debug, errors
-from .retry import RetryPolicy
+from . import debug, errors, http_errors, preflight, redact, redirects
+from .retry import Retrier, RetryPolicy
 from .sse import SSEDecoder
-from .transport import (
+from .wire import (
+    DEFAULT_MAX_RESPONSE_BYTES,
     POOL_SIZE,
     Context,
     HttpCall,
     HttpResult,
-    Retrier,
     RetryHook,
-    answer_error,
-    connection_error,
-    encoded,
-    read_error,
-    request_failed_error,
     request_id_of,
-    success_body,
-    timeout_error,
     timeouts,
 )
 
-_wire = debug.wire_logger
-READ_CHUNK = 65536
+wire_log = debug.wire_logger
 
 
 def aiohttp_module() -> Any:
@@ -64,15 +60,63 @@ def has_aiohttp() -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _mapped(ctx: Context, call: HttpCall, clamped: bool, deadline: Optional[float]) -> Iterator[None]:
+    """Sending a request: aiohttp's exceptions become typed errors, raised from the original.
+    ``clamped``: the timeouts were cut to the deadline, so a timeout is the deadline's."""
+    aiohttp = aiohttp_module()
+    try:
+        yield
+    except errors.LLMInterfaceError:  # ours already (a deadline, a size cap): it may subclass TimeoutError/OSError
+        raise
+    except asyncio.TimeoutError as exc:  # aiohttp's timeouts subclass it
+        if clamped:
+            raise http_errors.deadline_error(ctx, call, deadline) from exc
+        raise http_errors.timeout_error(ctx, call, "The request") from exc
+    except aiohttp.ClientConnectionError as exc:
+        raise http_errors.connection_error(ctx, call, exc) from exc
+    except (aiohttp.ClientError, ValueError) as exc:  # ValueError: aiohttp refusing a header or URL
+        raise http_errors.request_failed_error(ctx, call, exc) from exc
+
+
+def _is_decode_error(exc: BaseException) -> bool:
+    return "content-encoding" in str(exc).lower() or "decompress" in str(exc).lower()
+
+
+@contextlib.contextmanager
+def _mapped_read(ctx: Context, call: HttpCall, response: Any) -> Iterator[None]:
+    """Reading a 2xx body: a gzip lie is an InvalidResponseError, a stall a timeout, a break a
+    ConnectionError."""
+    aiohttp = aiohttp_module()
+    try:
+        yield
+    except errors.LLMInterfaceError:  # ours already (a deadline, a size cap): it may subclass TimeoutError/OSError
+        raise
+    except asyncio.TimeoutError as exc:
+        raise http_errors.read_error(ctx, call, exc, timed_out=True) from exc
+    except aiohttp.ClientError as exc:
+        if _is_decode_error(exc):
+            raise http_errors.bad_encoding_error(ctx, call, response.status, response.headers) from exc
+        raise http_errors.read_error(ctx, call, exc, timed_out=False) from exc
+
+
 class AsyncHttpStream:
     """An open SSE answer. ``await read_events()`` gives the next events ([] at a keep-alive, None at
-    the end); ``close()`` drops the connection (a half-read answer cannot go back to the pool)."""
+    the end); ``close()`` drops the connection (a half-read answer cannot go back to the pool).
+    One event larger than ``max_event_bytes``, or the deadline passing, ends it with a typed error."""
 
-    def __init__(self, response: Any, ctx: Context, retries: int, started: float) -> None:
+    def __init__(
+        self, response: Any, ctx: Context, retries: int, started: float, call: Optional[HttpCall] = None,
+        max_event_bytes: int = DEFAULT_MAX_RESPONSE_BYTES, retrier: Optional[Retrier] = None,
+    ) -> None:
         self._response = response
         self._ctx = ctx
+        self._call = call or HttpCall("GET", str(response.url))
+        self._max = max_event_bytes
+        self._retrier = retrier
         self._decoder = SSEDecoder()
-        self._logged = _wire.isEnabledFor(logging.DEBUG)
+        self._logged = wire_log.isEnabledFor(logging.DEBUG)
+        self._secrets = redact.secrets_of(self._call.headers) if self._logged else []
         self.retries = retries
         self.started = started
         self.headers = response.headers
@@ -88,7 +132,10 @@ class AsyncHttpStream:
             chunk = await self._response.content.readany()
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             self.close()
-            raise self._broken(exc) from exc
+            if isinstance(exc, aiohttp.ClientError) and _is_decode_error(exc):
+                raise http_errors.bad_encoding_error(self._ctx, self._call, self._response.status, self.headers) from exc
+            reason = "read timed out" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__
+            raise http_errors.broken_stream_error(self._ctx, self.request_id, reason) from exc
         except BaseException:  # cancelled mid-read: the connection is half-read, drop it
             self.close()
             raise
@@ -96,15 +143,15 @@ class AsyncHttpStream:
             self.ended = True
             return self._decoder.close()
         if self._logged:
-            debug.log_event(chunk)
-        return self._decoder.feed(chunk)
-
-    def _broken(self, exc: BaseException) -> errors.StreamError:
-        reason = "read timed out" if isinstance(exc, asyncio.TimeoutError) else type(exc).__name__
-        return errors.StreamError(
-            f"The stream broke before it finished ({reason}); the answer so far is incomplete.",
-            provider=self._ctx.provider, model=self._ctx.model, request_id=self.request_id,
-        )
+            debug.log_event(chunk, self._secrets)
+        events = self._decoder.feed(chunk)
+        if self._decoder.pending > self._max or any(len(data) > self._max for _, data in events):
+            self.close()
+            raise http_errors.too_large_error(self._ctx, self._call, self._max, self._response.status, self.headers, "stream event")
+        if self._retrier is not None and self._retrier.left() == 0.0:
+            self.close()
+            raise http_errors.deadline_error(self._ctx, self._call, self._retrier.policy.deadline, self.request_id)
+        return events
 
     def close(self) -> None:
         if not self.closed:
@@ -123,14 +170,32 @@ async def _close_at_loop_end(session: Any) -> AsyncIterator[None]:
             await session.close()
 
 
-class AsyncTransport:
-    """aiohttp with a bounded connection pool; safe for many concurrent calls in one loop."""
+def _redirected(call_method: str, url: str, status: int, location: str, data: Optional[bytes],
+                headers: Dict[str, str]) -> Tuple[str, str, Optional[bytes], Dict[str, str]]:
+    """(method, url, body, headers) of the request a redirect asks for, by requests' rules: 303 (and
+    301/302 after a POST) become a GET without body; another origin drops every secret header."""
+    target = urljoin(url, location)
+    method = call_method
+    if status == 303 and method != "HEAD" or status in (301, 302) and method == "POST":
+        method, data = "GET", None
+        headers = {k: v for k, v in headers.items() if k.lower() not in ("content-type", "content-length")}
+    if redirects.crosses_origin(url, target):
+        headers = redirects.without_secrets(headers)
+    return method, target, data, headers
 
-    def __init__(self, limit: int = POOL_SIZE) -> None:
+
+class AsyncTransport:
+    """aiohttp with a bounded connection pool; safe for many concurrent calls in one loop.
+    ``max_response_bytes`` caps one answer's body (and one SSE event): past it, InvalidResponseError."""
+
+    def __init__(self, limit: int = POOL_SIZE, max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise errors.InvalidRequestError(f"max_connections must be an int >= 1, got {limit!r}")
+        if not isinstance(max_response_bytes, int) or isinstance(max_response_bytes, bool) or max_response_bytes < 1:
+            raise errors.InvalidRequestError(f"max_response_bytes must be an int >= 1, got {max_response_bytes!r}")
         aiohttp_module()  # fail at construction, naming the extra, rather than at the first call
         self.limit = limit
+        self.max_response_bytes = max_response_bytes
         self._session: Any = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._closer: Any = None
@@ -170,77 +235,121 @@ class AsyncTransport:
         else:
             self.detach()
 
-    async def _attempts(
-        self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook]
-    ) -> Tuple[Any, int]:
+    def _timeout(self, limits: Tuple[float, float]) -> Any:
+        timeout = self._timeouts.get(limits)
+        if timeout is None:
+            timeout = aiohttp_module().ClientTimeout(total=None, sock_connect=limits[0], sock_read=limits[1])
+            if len(self._timeouts) < 64:
+                self._timeouts[limits] = timeout  # a handful of distinct values in practice
+        return timeout
+
+    async def _request(self, session: Any, call: HttpCall, data: Optional[bytes], headers: Dict[str, str], timeout: Any) -> Any:
+        """The final response of a request, its redirects followed by ``_redirected``'s rule."""
+        method, url = call.method, call.url
+        for _ in range(redirects.MAX_REDIRECTS + 1):
+            response = await session.request(method, url, data=data, headers=headers, timeout=timeout, allow_redirects=False)
+            location = response.headers.get("Location")
+            if response.status not in redirects.REDIRECT_STATUSES or not location:
+                return response
+            response.release()
+            method, url, data, headers = _redirected(method, url, response.status, location, data, headers)
+        response.close()
+        raise errors.ConnectionError(
+            f"{http_errors.where(call.url)} redirected more than {redirects.MAX_REDIRECTS} times; check api_base."
+        )
+
+    async def _read(self, response: Any, ctx: Context, call: HttpCall, retrier: Retrier, strict: bool) -> bytes:
+        """The whole body, at most ``max_response_bytes`` (past it: an error when ``strict``, else cut),
+        checking the deadline between arrivals."""
+        limit = self.max_response_bytes
+        if strict and response.content_length is not None and response.content_length > limit:
+            response.close()
+            raise http_errors.too_large_error(ctx, call, limit, response.status, response.headers)
+        parts: List[bytes] = []
+        size = 0
+        try:
+            with _mapped_read(ctx, call, response):
+                while True:
+                    left = retrier.left()
+                    if left is None:
+                        data = await response.content.readany()
+                    else:
+                        try:
+                            data = await asyncio.wait_for(response.content.readany(), left)
+                        except asyncio.TimeoutError:
+                            raise http_errors.deadline_error(
+                                ctx, call, retrier.policy.deadline, request_id_of(response.headers)
+                            ) from None
+                    if not data:
+                        break
+                    parts.append(data)
+                    size += len(data)
+                    if size > limit:
+                        if strict:
+                            raise http_errors.too_large_error(ctx, call, limit, response.status, response.headers)
+                        break
+        except BaseException:  # cancelled or failed: a half-read connection must not go back to the pool
+            response.close()
+            raise
+        if size > limit:
+            response.close()
+        else:
+            response.release()
+        return b"".join(parts)[:limit]
+
+    async def _attempts(self, call: HttpCall, ctx: Context, retrier: Retrier) -> Any:
         """The first 2xx aiohttp response; the typed error once retries are spent."""
-        aiohttp = aiohttp_module()
+        data, headers, retry_headers = preflight.ready(call)
         session = self._session
         if session is None or self._loop is not asyncio.get_running_loop() or session.closed:
             session = await self.session()
-        retrier = Retrier(policy, ctx, on_retry)
-        data, headers = encoded(call)
-        limits = timeouts(call.timeout)  # (connect, read), whatever shape call.timeout has (a list too)
-        timeout = self._timeouts.get(limits)
-        if timeout is None:
-            timeout = aiohttp.ClientTimeout(total=None, sock_connect=limits[0], sock_read=limits[1])
-            if len(self._timeouts) < 64:
-                self._timeouts[limits] = timeout  # a handful of distinct values in practice
+        connect, read = timeouts(call.timeout)  # whatever shape call.timeout has (a list too)
         while True:
-            if _wire.isEnabledFor(logging.DEBUG):
-                debug.log_call(call.method, call.url, headers, data)
-            cause: Optional[BaseException] = None
             answer_headers: Optional[Mapping[str, str]] = None
+            left = retrier.left()
+            if left == 0.0:
+                raise http_errors.deadline_error(ctx, call, retrier.policy.deadline)
+            clamped = left is not None and left < read
+            limits = (connect, read) if left is None else (min(connect, left), min(read, left))
+            if wire_log.isEnabledFor(logging.DEBUG):
+                debug.log_call(call.method, call.url, headers, data)
             try:
-                response = await session.request(call.method, call.url, data=data, headers=headers, timeout=timeout)
-            except asyncio.TimeoutError as exc:  # aiohttp's timeouts subclass it
-                error: errors.LLMInterfaceError = timeout_error(ctx, call, "The request")
-                cause = exc
-            except aiohttp.ClientConnectionError as exc:
-                error = connection_error(ctx, call, exc)
-                cause = exc
-            except aiohttp.ClientError as exc:
-                error = request_failed_error(ctx, call, exc)
-                cause = exc
-            else:
+                with _mapped(ctx, call, clamped, retrier.policy.deadline):
+                    response = await self._request(session, call, data, headers, self._timeout(limits))
                 if response.status < 400:
-                    return response, retrier.retries
+                    return response
                 try:
-                    content = await response.read()
-                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    content = await self._read(response, ctx, call, retrier, strict=False)
+                except errors.LLMInterfaceError:
                     content = b""
-                finally:
-                    response.release()
                 answer_headers = response.headers
-                error = answer_error(call, response.status, answer_headers, content, ctx)
-            delay = retrier.wait_or_raise(error, answer_headers, cause)
+                if wire_log.isEnabledFor(logging.DEBUG):
+                    debug.log_answer(call.url, response.status, content, redact.secrets_of(headers))
+                raise http_errors.error_for_answer(response.status, answer_headers, content, ctx, redact.secrets_of(headers))
+            except errors.LLMInterfaceError as error:
+                delay = retrier.wait_or_raise(error, answer_headers)
             if delay > 0:
                 await asyncio.sleep(delay)
-            headers.update(call.retry_headers)
+            headers.update(retry_headers)
 
     async def send(
         self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook] = None
     ) -> HttpResult:
-        aiohttp = aiohttp_module()
         started = time.perf_counter()
-        response, retries = await self._attempts(call, ctx, policy, on_retry)
-        try:
-            content = await response.read()  # read() hands the connection back to the pool
-        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            response.close()
-            raise read_error(ctx, call, exc, isinstance(exc, asyncio.TimeoutError)) from exc
-        except BaseException:  # cancelled: a half-read connection must not go back to the pool
-            response.close()
-            raise
-        if _wire.isEnabledFor(logging.DEBUG):
-            debug.log_answer(call.url, response.status, content, debug.secrets_of(call.headers))
-        body = success_body(response.status, response.headers, content, ctx)
-        return HttpResult(response.status, response.headers, body, time.perf_counter() - started, retries)
+        retrier = Retrier(policy, ctx, on_retry)
+        response = await self._attempts(call, ctx, retrier)
+        content = await self._read(response, ctx, call, retrier, strict=True)  # read failures are not retried
+        if wire_log.isEnabledFor(logging.DEBUG):
+            debug.log_answer(call.url, response.status, content, redact.secrets_of(call.headers))
+        body = http_errors.success_body(response.status, response.headers, content, ctx)
+        return HttpResult(response.status, response.headers, body, time.perf_counter() - started, retrier.retries)
 
     async def open_stream(
         self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook] = None
     ) -> AsyncHttpStream:
         """Retried only until the answer starts: once bytes flow, a failure is a StreamError."""
         started = time.perf_counter()
-        response, retries = await self._attempts(call, ctx, policy, on_retry)
-        return AsyncHttpStream(response, ctx, retries, started)
+        retrier = Retrier(policy, ctx, on_retry)
+        response = await self._attempts(call, ctx, retrier)
+        return AsyncHttpStream(response, ctx, retrier.retries, started, call, self.max_response_bytes,
+                               retrier if policy.deadline is not None else None)

@@ -25,7 +25,9 @@
 
 Every error carries ``provider``, ``model``, ``status``, ``request_id`` and ``server_message`` (the
 server's own words), and its ``str()`` says how to fix it where we know. API keys never reach an
-error: nothing here receives request headers.
+error: every message, server message and body passes through ``redact.scrub`` in
+``LLMInterfaceError.__init__``, which hides each secret a call registered (``redact.remember``) and
+anything shaped like a key, so code that builds an error from a server's words need not know the key.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ import builtins
 import json
 from typing import Any, Mapping, Optional
 
-from .retry import estimated_time
+from . import redact
+from .wait_headers import estimated_time
 
 
 class LLMInterfaceError(Exception):
@@ -59,14 +62,17 @@ class LLMInterfaceError(Exception):
         server_message: Optional[str] = None,
         body: Any = None,
     ) -> None:
+        # The one place a server's words are scrubbed: a body quoting the request back (an HTML 200, a
+        # 200 {"error": ...}, an SSE error event) must not carry the key into str, repr or .body.
+        message = redact.text(message)
         super().__init__(message)
         self.message = message
         self.provider = provider
         self.model = model
         self.status = status
         self.request_id = request_id
-        self.server_message = server_message
-        self.body = body
+        self.server_message = None if server_message is None else redact.text(server_message)
+        self.body = None if body is None else redact.scrub_value(body)
         self.retries = 0
 
     def __str__(self) -> str:
@@ -284,6 +290,7 @@ def error_for_status(
         body=body,
     )
     estimated = estimated_time(body)
+    cls: type
     if status in (401, 403):
         cls = AuthenticationError
     elif status == 402:
@@ -318,7 +325,7 @@ def _says_nothing(body: Any) -> bool:
 
 
 def _mentions_loading(message: Optional[str]) -> bool:
-    return bool(message) and "loading" in message.lower()
+    return message is not None and "loading" in message.lower()
 
 
 _STATUS_WORDS = {

@@ -60,7 +60,7 @@ def _key_free(value: Any) -> Any:
     from .request import Request
 
     if isinstance(value, Request) and (value.api_key is not None or value.headers):
-        from .debug import redact_headers
+        from .redact import headers as redact_headers
 
         return replace(value, api_key=None, headers=redact_headers(value.headers))
     return value

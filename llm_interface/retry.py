@@ -1,24 +1,31 @@
-"""When to retry, and how long to wait: pure functions, tested as a table of cases.
+"""When to retry, and how long to wait: the policy, the delay and the retry loop's bookkeeping.
 
 Retried: 408, 425, 429, 500, 502, 503, 504, connection errors and timeouts. Never another 4xx:
-401, 402 and 422 fail at once with their typed error.
+401, 402 and 422 fail at once with their typed error; never a ConfigurationError (what cannot
+succeed is not tried again).
 
-The wait, first found wins: ``retry-after-ms``; ``Retry-After`` (seconds or an HTTP date); the IETF
-``RateLimit`` header (``"api";r=0;t=55``: t is seconds until the window resets, used when r=0); a 503
-body's ``estimated_time``; else exponential backoff with full jitter, ``uniform(0, multiplier * 2**attempt)``.
-Every wait is capped at ``max_wait``; the caller also keeps a total budget.
+The wait is the server's (``wait_headers.server_wait``: ``retry-after-ms``, ``Retry-After``,
+``RateLimit``, ``x-ratelimit-reset-*``, a 503's ``estimated_time``), else exponential backoff with
+full jitter, ``uniform(0, multiplier * 2**attempt)``. Every wait is capped at ``max_wait``; all the
+waits of a call at ``budget``; and with a ``deadline`` no wait is made that would end past it.
 """
 
 from __future__ import annotations
 
-import datetime
 import functools
-import math
+import logging
 import random
-import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
+
+from . import errors
+from .wait_headers import estimated_time, server_wait
+from .wire import Context, RetryHook
+
+__all__ = ["RETRY_STATUSES", "RetryPolicy", "Retrier", "estimated_time", "retry_delay", "server_wait"]
+
+logger = logging.getLogger("llm_interface")
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -29,111 +36,16 @@ class RetryPolicy:
     multiplier: float = 0.5  # seconds, base of the backoff
     max_wait: float = 30.0  # cap on one wait
     budget: float = 60.0  # cap on all waits of one call
+    deadline: Optional[float] = None  # seconds for the whole call (attempts, waits, body), None: no limit
 
     @staticmethod
     @functools.lru_cache(maxsize=64)
-    def of(attempts: int, multiplier: float, budget: float) -> "RetryPolicy":
+    def of(attempts: int, multiplier: float, budget: float, deadline: Optional[float] = None) -> "RetryPolicy":
         """One shared (frozen) policy per setting: built once, not on every call's planning."""
-        return RetryPolicy(attempts=attempts, multiplier=multiplier, budget=budget)
+        return RetryPolicy(attempts=attempts, multiplier=multiplier, budget=budget, deadline=deadline)
 
     def should_retry(self, retries_done: int, status: Optional[int]) -> bool:
         return retries_done < self.attempts and (status is None or status in RETRY_STATUSES)
-
-
-def _header(headers: Optional[Mapping[str, str]], name: str) -> Optional[str]:
-    if not headers:
-        return None
-    value = headers.get(name)
-    if value is None:
-        lower = name.lower()
-        for key, candidate in headers.items():
-            if key.lower() == lower:
-                return candidate
-    return value
-
-
-def _seconds(value: str, scale: float = 1.0) -> Optional[float]:
-    """A finite, non-negative number of seconds, or None (garbage, NaN and infinity are ignored)."""
-    try:
-        number = float(value) * scale
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, number) if math.isfinite(number) else None
-
-
-def _parse_retry_after(value: str, now: float) -> Optional[float]:
-    value = value.strip()
-    seconds = _seconds(value)
-    if seconds is not None:
-        return seconds
-    import email.utils  # lazy: HTTP dates are rare, and email.utils costs import time
-
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    if when.tzinfo is None:  # "-0000" dates parse naive; HTTP dates are always GMT (RFC 9110)
-        when = when.replace(tzinfo=datetime.timezone.utc)
-    return max(0.0, when.timestamp() - now)
-
-
-_RATELIMIT_FIELD = re.compile(r"([a-z]+)=([0-9.]+)")
-
-
-def _parse_ratelimit(value: str) -> Optional[float]:
-    """``"api";r=0;t=55`` -> 55 when nothing remains (r=0); None while requests remain.
-
-    The header may list several policies (``"api";r=0;t=55, "burst";r=3;t=1``): the longest reset
-    among the exhausted ones wins, since every exhausted policy must reset before a retry can pass.
-    """
-    waits = []
-    for item in value.lower().split(","):
-        fields = dict(_RATELIMIT_FIELD.findall(item))
-        if "t" not in fields:
-            continue
-        remaining = _seconds(fields["r"]) if "r" in fields else 0.0  # a garbled count: not known to be spent
-        if remaining is None or remaining > 0:
-            continue
-        seconds = _seconds(fields["t"])
-        if seconds is not None:
-            waits.append(seconds)
-    return max(waits) if waits else None
-
-
-def server_wait(
-    headers: Optional[Mapping[str, str]], body: Any = None, *, now: Optional[float] = None
-) -> Optional[float]:
-    """The wait the server asked for, in seconds, or None if it said nothing."""
-    now = time.time() if now is None else now
-    ms = _header(headers, "retry-after-ms")
-    if ms is not None:
-        seconds = _seconds(ms, 0.001)
-        if seconds is not None:
-            return seconds
-    after = _header(headers, "retry-after")
-    if after is not None:
-        parsed = _parse_retry_after(after, now)
-        if parsed is not None:
-            return parsed
-    ratelimit = _header(headers, "ratelimit")
-    if ratelimit is not None:
-        parsed = _parse_ratelimit(ratelimit)
-        if parsed is not None:
-            return parsed
-    return estimated_time(body)
-
-
-def estimated_time(body: Any) -> Optional[float]:
-    """A 503 body's ``estimated_time`` in seconds (a number or numeric text, finite, negative read
-    as 0), else None. The one reading, for the wait and for ``ModelLoadingError.estimated_time``."""
-    if not isinstance(body, dict):
-        return None
-    value = body.get("estimated_time")
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    return _seconds(value)
 
 
 def retry_delay(
@@ -152,3 +64,69 @@ def retry_delay(
     if asked is not None:
         return min(asked, max_wait)
     return min(max_wait, rand() * multiplier * (2 ** min(attempt, 32)))  # the exponent is bounded: no overflow
+
+
+class Retrier:
+    """The retry loop's bookkeeping, shared by the sync and async transports (which only sleep)."""
+
+    __slots__ = ("policy", "ctx", "on_retry", "retries", "waited", "ends_at")
+
+    def __init__(self, policy: RetryPolicy, ctx: Context, on_retry: Optional[RetryHook]) -> None:
+        self.policy = policy
+        self.ctx = ctx
+        self.on_retry = on_retry
+        self.retries = 0
+        self.waited = 0.0
+        # perf_counter() time the call must end by (the policy's deadline), or None.
+        self.ends_at = None if policy.deadline is None else time.perf_counter() + policy.deadline
+
+    def left(self) -> Optional[float]:
+        """Seconds left before the deadline (never below 0), or None without one."""
+        return None if self.ends_at is None else max(0.0, self.ends_at - time.perf_counter())
+
+    def wait_or_raise(self, error: errors.LLMInterfaceError, headers: Optional[Mapping[str, str]]) -> float:
+        """Seconds to wait before the next attempt; raises ``error`` (keeping its cause) when there is none."""
+        delay = self.next_wait(error, headers, error.body if headers is not None else None)
+        if delay is None:
+            raise error
+        return delay
+
+    def next_wait(self, error: errors.LLMInterfaceError, headers: Optional[Mapping[str, str]], body: Any) -> Optional[float]:
+        """Seconds to wait before trying again, or None to give up (then raise ``error``).
+
+        Giving up happens before any sleep: there is never a wait after the last attempt. The total
+        budget (``max_retry_wait``) counts the waits: a retry whose wait would pass it is not made,
+        since sleeping and then failing anyway only delays the error. So is one past the deadline.
+        """
+        error.retries = self.retries
+        retryable = isinstance(error, (errors.APIError, errors.TimeoutError, errors.ConnectionError))
+        if not retryable or not self.policy.should_retry(self.retries, error.status):
+            if self.retries and retryable:
+                error.message += f" (gave up after {self.retries + 1} attempts)"
+            return None
+        delay = retry_delay(
+            error.status, headers, body, self.retries,
+            multiplier=self.policy.multiplier, max_wait=self.policy.max_wait,
+        )
+        if self.waited + delay > self.policy.budget:
+            error.message += (
+                f" (gave up after {self.retries + 1} attempts: the next wait of {delay:.1f}s would pass "
+                f"max_retry_wait={self.policy.budget:g}s)"
+            )
+            return None
+        left = self.left()
+        if left is not None and delay >= left:
+            error.message += (
+                f" (gave up after {self.retries + 1} attempts: the next wait of {delay:.1f}s would pass "
+                f"the deadline of {self.policy.deadline:g}s)"
+            )
+            return None
+        self.retries += 1
+        self.waited += delay
+        logger.warning(
+            "Retry %d/%d for %s %s in %.2fs: %s",
+            self.retries, self.policy.attempts, self.ctx.provider, self.ctx.model or "(server default model)", delay, error,
+        )
+        if self.on_retry is not None:
+            self.on_retry(self.retries, delay, error)
+        return delay

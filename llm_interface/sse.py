@@ -48,6 +48,11 @@ class SSEDecoder:
             self._line(line, events)
         return events
 
+    @property
+    def pending(self) -> int:
+        """Bytes of the event being received (not yet dispatched): what a per-event size cap bounds."""
+        return len(self._buffer) + sum(len(part) for part in self._data)
+
     def close(self) -> List[Event]:
         """Events left when the stream ends; a last event without its blank line still counts."""
         events: List[Event] = []

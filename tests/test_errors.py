@@ -12,7 +12,7 @@ from recordings import body_bytes, error_bodies, exchanges
 
 from llm_interface import errors
 from llm_interface.errors import error_for_status, server_message_of
-from llm_interface.transport import error_from_answer
+from llm_interface.http_errors import error_for_answer
 from llm_interface.wire import Context
 
 E = errors
@@ -50,7 +50,7 @@ def test_every_http_error_body_has_an_expectation():
 def test_error_body_becomes_its_typed_error(case):
     cls, words, estimated = EXPECTED[case["name"]]
     headers = {**(case.get("headers") or {}), "x-request-id": "req-123"}
-    error = error_from_answer(case["status"], headers, body_bytes(case), Context("huggingface", "org/model"))
+    error = error_for_answer(case["status"], headers, body_bytes(case), Context("huggingface", "org/model"))
     assert type(error) is cls
     assert (error.status, error.provider, error.model, error.request_id) == (case["status"], "huggingface", "org/model", "req-123")
     if words is None:
@@ -149,7 +149,7 @@ def test_503_is_loading_only_when_the_server_says_so():
     [({"Retry-After": "12"}, 12.0), ({"retry-after-ms": "1500"}, 1.5), ({"RateLimit": '"api";r=0;t=55'}, 55.0), ({}, None)],
 )
 def test_429_carries_retry_after_from_headers(headers, expected):
-    error = error_from_answer(429, headers, b'{"error": "Rate limit reached"}', Context("huggingface", "m"))
+    error = error_for_answer(429, headers, b'{"error": "Rate limit reached"}', Context("huggingface", "m"))
     assert isinstance(error, E.RateLimitError)
     assert error.retry_after == expected
 
@@ -193,7 +193,7 @@ def test_estimated_time_is_read_once_the_same_for_the_error_and_the_wait(value, 
     from llm_interface.retry import server_wait
 
     body = json.dumps({"error": "Model is loading", "estimated_time": value}).encode()  # nan -> NaN, read back
-    error = error_from_answer(503, {}, body, Context("huggingface", "m"))
+    error = error_for_answer(503, {}, body, Context("huggingface", "m"))
     assert isinstance(error, errors.ModelLoadingError)
     assert error.estimated_time == expected
     assert server_wait({}, error.body) == expected

@@ -10,7 +10,7 @@ from conftest import FAKE_KEY
 from support.skips import require
 
 from llm_interface import AsyncClient, Client, errors
-from llm_interface.debug import redact, redact_headers
+from llm_interface import redact as redaction
 
 
 def options(server, **more):
@@ -38,11 +38,11 @@ def quiet_logger():
     ],
 )
 def test_redact(text, secrets, expected):
-    assert redact(text, secrets) == expected
+    assert redaction.text(text, secrets) == expected
 
 
 def test_redact_headers_hides_every_secret_header():
-    headers = redact_headers({"Authorization": "Bearer abc123", "X-Api-Key": "k", "Content-Type": "application/json"})
+    headers = redaction.headers({"Authorization": "Bearer abc123", "X-Api-Key": "k", "Content-Type": "application/json"})
     assert headers == {"Authorization": "Bearer [redacted]", "X-Api-Key": "[redacted]", "Content-Type": "application/json"}
 
 

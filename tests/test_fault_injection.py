@@ -34,6 +34,8 @@ SEED = 20240611
 RETRYABLE = {
     "429 retry-after": (Status(429, {"error": "Rate limit reached"}, {"Retry-After": "0"}), errors.RateLimitError),
     "429 ratelimit": (Status(429, {"error": "slow down"}, {"RateLimit": '"api";r=0;t=0'}), errors.RateLimitError),
+    "429 x-ratelimit": (Status(429, {"error": "slow down"}, {"x-ratelimit-remaining-requests": "0",
+                                                           "x-ratelimit-reset-requests": "0s"}), errors.RateLimitError),
     "503 loading": (Status(503, {"error": "Model is currently loading", "estimated_time": 0.0}), errors.ModelLoadingError),
     "500": (Status(500, {"error": "boom"}), errors.ServerError),
     "502": (Status(502, "<html>bad gateway</html>"), errors.ServerError),

@@ -39,6 +39,20 @@ DELAY_CASES = [
     ("ratelimit one exhausted of two", 429, {"RateLimit": '"burst";r=3;t=2, "api";r=0;t=9'}, None, 0, 9.0),
     ("ratelimit garbage r: backoff", 429, {"RateLimit": '"api";r=1.2.3;t=9'}, None, 0, 0.5),
     ("ratelimit garbage r beside a valid policy", 429, {"RateLimit": '"burst";r=1.2.3;t=2, "api";r=0;t=9'}, None, 0, 9.0),
+    ("x-ratelimit-reset-requests 1s", 429, {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1s"}, None, 0, 1.0),
+    ("x-ratelimit-reset-tokens 6m0s capped", 429, {"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "6m0s"}, None, 0, 30.0),
+    ("x-ratelimit-reset 20ms", 429, {"x-ratelimit-reset-requests": "20ms"}, None, 0, 0.02),
+    ("x-ratelimit-reset 1m2.5s", 429, {"X-RateLimit-Reset-Tokens": "1m2.5s"}, None, 0, 30.0),
+    ("x-ratelimit-reset 12.5s", 429, {"x-ratelimit-reset-tokens": "12.5s"}, None, 0, 12.5),
+    ("x-ratelimit-reset plain seconds", 429, {"x-ratelimit-reset-requests": "3"}, None, 0, 3.0),
+    ("x-ratelimit longest spent wins", 429, {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "2s",
+                                            "x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "7s"}, None, 0, 7.0),
+    ("x-ratelimit requests remain: tokens rule", 429, {"x-ratelimit-remaining-requests": "10", "x-ratelimit-reset-requests": "9s",
+                                                      "x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "4s"}, None, 0, 4.0),
+    ("x-ratelimit nothing spent: backoff", 429, {"x-ratelimit-remaining-requests": "4", "x-ratelimit-reset-requests": "9s"}, None, 0, 0.5),
+    ("x-ratelimit garbage: backoff", 429, {"x-ratelimit-reset-requests": "soon"}, None, 0, 0.5),
+    ("x-ratelimit unit garbage: backoff", 429, {"x-ratelimit-reset-requests": "5parsecs"}, None, 0, 0.5),
+    ("retry-after beats x-ratelimit", 429, {"Retry-After": "2", "x-ratelimit-reset-requests": "9s"}, None, 0, 2.0),
     ("retry-after beats ratelimit", 429, {"Retry-After": "2", "RateLimit": '"api";r=0;t=20'}, None, 0, 2.0),
     ("503 estimated_time", 503, {}, {"error": "Model is loading", "estimated_time": 20.0}, 0, 20.0),
     ("estimated_time capped", 503, {}, {"error": "loading", "estimated_time": 500}, 0, 30.0),
@@ -150,6 +164,14 @@ def test_ratelimit_header(server, sleeps):
     server.script(Status(429, None, {"RateLimit": '"api";r=0;t=4'}), Reply())
     assert send(make_client(), server).retries == 1
     assert sleeps == [4.0]
+
+
+def test_openai_ratelimit_reset_headers_set_the_wait(server, sleeps):
+    """Issue 16 #11: x-ratelimit-reset-* were ignored (the wait was the backoff's)."""
+    headers = {"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "6.5s", "x-ratelimit-reset-requests": "20ms"}
+    server.script(Status(429, None, headers), Reply())
+    assert send(make_client(), server).retries == 1
+    assert sleeps == [6.5]
 
 
 def test_connection_reset_is_retried(server, sleeps):

@@ -27,9 +27,9 @@ from .. import errors
 from ..async_client import AsyncClient
 from ..client import Client
 from ..credentials import find_api_key
-from ..debug import scrub
 from ..openai_shapes import chat_body, completion_body, embedding_body
 from ..providers import provider_class
+from ..redact import scrub
 from ..request import CAMEL_CASE, INTERFACE_OPTIONS, TRANSPORT_OPTIONS
 from . import models as api
 from .body import parse_body

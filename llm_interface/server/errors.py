@@ -32,7 +32,7 @@ import math
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 from .. import errors
-from ..debug import scrub
+from ..redact import scrub
 
 
 class ProxyError(Exception):
