@@ -172,7 +172,8 @@ def check_credits(account: Optional[Account]) -> Check:
     not_published = (f"the Hub does not publish the credits left or the enabled providers through its API: "
                      f"see {BILLING_PAGE} and {PROVIDERS_PAGE}")
     if account is None:
-        return Check("credits", INFO, not_published)
+        return Check("credits", INFO, not_published, "a 402 (PaymentRequiredError) means the account's included "
+                     f"credits are spent: add credits or pay-as-you-go at {BILLING_PAGE}")
     details: Dict[str, Any] = {"is_pro": account.is_pro, "can_pay": account.can_pay, "period_end": account.period_end,
                                "orgs_that_can_pay": [org for org, can_pay in account.orgs if can_pay]}
     reset = f" (the monthly credits renew on {time.strftime('%Y-%m-%d', time.gmtime(account.period_end))})" \
