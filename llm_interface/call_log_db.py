@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS calls (
 """
 
 
+_INSERTED = COLUMNS[1:]
+_INSERT = f"INSERT INTO calls ({', '.join(_INSERTED)}) VALUES ({', '.join('?' for _ in _INSERTED)})"
+
+
 def default_path() -> Path:
     """``$LLM_INTERFACE_LOG``, else ``$XDG_DATA_HOME/llm_interface/calls.db`` (``~/.local/share/...``)."""
     explicit = os.environ.get(LOG_ENV)
@@ -77,12 +81,23 @@ class Store:
         self.rotations = 0
 
     def append(self, rows: Sequence[Dict[str, Any]]) -> None:
-        names = COLUMNS[1:]
+        """Write ``rows`` in chunks of about an eighth of the cap, rotating as soon as the file is over it: a
+        file passes ``max_bytes`` by at most about one chunk (and one row larger than that)."""
+        chunk: List[tuple] = []
+        size = 0
+        for row in rows:
+            values = tuple(row.get(name) for name in _INSERTED)
+            chunk.append(values)
+            size += sum(len(v) for v in values if isinstance(v, str))
+            if size >= self.max_bytes // 8:
+                self._insert(chunk)
+                chunk, size = [], 0
+        if chunk:
+            self._insert(chunk)
+
+    def _insert(self, chunk: List[tuple]) -> None:
         with self._db:
-            self._db.executemany(
-                f"INSERT INTO calls ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
-                [tuple(row.get(name) for name in names) for row in rows],
-            )
+            self._db.executemany(_INSERT, chunk)
         if os.path.getsize(self.path) > self.max_bytes:
             self._rotate()
 
