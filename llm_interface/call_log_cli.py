@@ -25,13 +25,13 @@ def run_cli(args: Any) -> int:
             print(json.dumps(row, ensure_ascii=False))
         return 0
     if args.action == "show":
-        row = call_log_db.one(path, _call_id(args.value))
-        if row is None:
+        found = call_log_db.one(path, _call_id(args.value))
+        if found is None:
             raise NotFoundError(f"No call {args.value} in {path}; `llm-interface logs list` shows the ids.")
         if args.json:
-            print(json.dumps(row, ensure_ascii=False))
+            print(json.dumps(found, ensure_ascii=False))
         else:
-            for name, value in row.items():
+            for name, value in found.items():
                 shown = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value
                 print(f"{name}: {'' if shown is None else shown}")
         return 0

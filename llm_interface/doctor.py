@@ -155,7 +155,7 @@ def check_account(http: _Http, key: Optional[str]) -> Tuple[Optional[Account], C
     except errors.LLMInterfaceError as error:
         return None, Check(name, SKIP, f"the Hub's whoami did not answer as expected ({_one_line(error)})")
     account = Account.from_whoami(body)
-    details = {"user": account.name, "type": account.kind, "token_name": account.token_name, "role": account.role,
+    details: Dict[str, Any] = {"user": account.name, "type": account.kind, "token_name": account.token_name, "role": account.role,
                "may_call_inference_providers": account.may_call_inference}
     if account.role == "fineGrained":
         details["permissions"] = list(account.permissions)
@@ -286,7 +286,7 @@ def _catalogue(body: Any) -> Dict[str, Tuple[str, ...]]:
     found: Dict[str, Tuple[str, ...]] = {}
     for entry in (body.get("data") if isinstance(body, dict) else None) or ():
         if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            providers = [p.get("provider") for p in entry.get("providers") or () if isinstance(p, dict)
+            providers: List[str] = [p["provider"] for p in entry.get("providers") or () if isinstance(p, dict)
                          and isinstance(p.get("provider"), str) and p.get("status", "live") == "live"]
             found[entry["id"]] = tuple(providers)
     return found

@@ -61,10 +61,10 @@ class Account:
     @classmethod
     def from_whoami(cls, body: Any) -> "Account":
         """Read leniently: an absent or odd field is None, never an exception."""
-        body = body if isinstance(body, Mapping) else {}
-        auth = body.get("auth") if isinstance(body.get("auth"), Mapping) else {}
-        token = auth.get("accessToken") if isinstance(auth.get("accessToken"), Mapping) else {}
-        grained = token.get("fineGrained") if isinstance(token.get("fineGrained"), Mapping) else {}
+        body = _mapping(body)
+        auth = _mapping(body.get("auth"))
+        token = _mapping(auth.get("accessToken"))
+        grained = _mapping(token.get("fineGrained"))
         permissions = [p for p in _list(grained.get("global")) if isinstance(p, str)]
         for scope in _list(grained.get("scoped")):
             if isinstance(scope, Mapping):
@@ -85,6 +85,10 @@ class Account:
             period_end=int(period_end) if isinstance(period_end, (int, float)) and not isinstance(period_end, bool) else None,
             orgs=orgs,
         )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _list(value: Any) -> list:
