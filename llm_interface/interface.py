@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
+from . import batch
 from .cache import CacheBackend
 from .client import Client
 from .prompts import PromptTemplate
@@ -251,8 +252,8 @@ class LLMInterface:
         progress: bool = True,
         raise_on_error: bool = False,
     ) -> List[Any]:
-        return cls.client.send_messages(
-            provider, messages, options, interface_options,
+        return batch.send_messages(
+            cls.client, provider, messages, options, interface_options,
             concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
         )
 
@@ -268,7 +269,7 @@ class LLMInterface:
         progress: bool = True,
         raise_on_error: bool = False,
     ) -> List[Any]:
-        return await cls.async_client().send_messages_async(
-            provider, messages, options, interface_options,
+        return await batch.send_messages_async(
+            cls.async_client(), provider, messages, options, interface_options,
             concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
         )
