@@ -150,9 +150,20 @@ class LLMInterface:
         return cls.client.rerank(provider, query, documents, options, interface_options)
 
     @classmethod
-    def register_prompt_template(cls, model: str, **template: Any) -> PromptTemplate:
-        """See ``Client.register_prompt_template``: roles, initial/final_prompt_value, bos/eos_token, stop."""
-        return cls.client.register_prompt_template(model, **template)
+    def register_prompt_template(
+        cls,
+        model: str,
+        roles: Optional[Mapping[str, Mapping[str, str]]] = None,
+        initial_prompt_value: str = "",
+        final_prompt_value: str = "",
+        bos_token: str = "",
+        eos_token: str = "",
+        stop: Optional[List[str]] = None,
+    ) -> PromptTemplate:
+        """See ``Client.register_prompt_template``."""
+        return cls.client.register_prompt_template(
+            model, roles, initial_prompt_value, final_prompt_value, bos_token, eos_token, stop
+        )
 
     @classmethod
     def configure_cache(
@@ -161,9 +172,11 @@ class LLMInterface:
         path: Optional[str] = None,
         ttl: Optional[float] = None,
         mode: Optional[str] = None,
+        *,
+        scope: Optional[str] = None,
         **kwargs: Any,
     ) -> CacheBackend:
-        return cls.client.configure_cache(backend, path, ttl, mode, **kwargs)
+        return cls.client.configure_cache(backend, path, ttl, mode, scope=scope, **kwargs)
 
     @classmethod
     def flush_cache(cls) -> None:
@@ -176,9 +189,10 @@ class LLMInterface:
         requests_per_minute: Optional[float] = None,
         tokens_per_minute: Optional[float] = None,
         redis_url: Optional[str] = None,
-        **kwargs: Any,
+        *,
+        max_wait: float = 60.0,
     ) -> None:
-        cls.client.configure_rate_limit(provider, requests_per_minute, tokens_per_minute, redis_url, **kwargs)
+        cls.client.configure_rate_limit(provider, requests_per_minute, tokens_per_minute, redis_url, max_wait=max_wait)
 
     # -- async twins and batches (async_client.py, batch.py) ----------------------------------------
 
