@@ -81,7 +81,7 @@ class BaseClient:
             self._keys[name] = value.strip()
 
     @property
-    def api_keys(self) -> Mapping[str, str]:
+    def api_keys(self) -> Dict[str, str]:
         """The keys given to this client, by provider (read by planning; never logged)."""
         return self._keys
 

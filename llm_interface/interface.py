@@ -22,7 +22,7 @@ _lock = threading.Lock()
 class _DefaultClient:
     """Creates the shared Client on first use, so that importing the package costs nothing."""
 
-    def __get__(self, _instance: Any, owner: type) -> Client:
+    def __get__(self, _instance: Any, owner: "type[LLMInterface]") -> Client:
         client = owner._client
         if client is None:
             with _lock:
