@@ -229,19 +229,10 @@ class BaseClient:
             self.cache = make_cache("memory")
         return self.cache
 
-    def plan(
-        self,
-        provider_name: str,
-        task: str,
-        message: Any,
-        options: Optional[Mapping[str, Any]] = None,
-        interface_options: Optional[Mapping[str, Any]] = None,
-        *,
-        stream: bool = False,
-        inputs: Any = None,
-    ) -> Plan:
-        """Everything one call needs, decided before any I/O (see plan.py)."""
-        return build_plan(self, provider_name, task, message, options, interface_options, stream=stream, inputs=inputs)
+    # Everything one call needs, decided before any I/O: ``plan(provider_name, task, message, options=None,
+    # interface_options=None, *, stream=False, inputs=None) -> Plan`` (plan.py). The function itself, not a
+    # wrapper: planning is on every call's path, a cache hit's too.
+    plan = build_plan
 
     def cached(self, plan: Plan) -> Any:
         """The cached answer for ``plan``, or None (see cache_policy.py; replay mode raises on a miss)."""

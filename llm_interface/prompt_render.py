@@ -86,4 +86,4 @@ class PromptRenderer:
         params = request.params
         if stops and not params.get("stop"):
             params = {**params, "stop": list(stops)}
-        return replace(plan, request=replace(request, prompt=prompt, params=params))
+        return plan._replace(request=replace(request, prompt=prompt, params=params))
