@@ -24,7 +24,7 @@ from .base_client import merge_batches
 from .client import Client
 from .fanout import run_in_tasks
 from .plan import Plan
-from .sequence import ACQUIRE, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps_async
+from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps_async
 from .thread_transport import ThreadTransport
 from .transport import POOL_SIZE
 from .types import Response
@@ -80,7 +80,8 @@ class AsyncClient:
                 raise errors.InvalidRequestError(f"max_connections must be an int >= 1, got {max_connections!r}")
             self.transport = ThreadTransport(self.client, self.in_thread)
         self._steps: Dict[str, Callable[[Any], Awaitable[Any]]] = {
-            ACQUIRE: self._acquire, RENDER: self._render, COMPUTE: self._compute, SEND: self._send, OPEN: self._open,
+            ACQUIRE: self._acquire, RENDER: self._render, COMPUTE: self._compute, CHUNKS: self._chunks,
+            SEND: self._send, OPEN: self._open,
         }
 
     @property
@@ -137,6 +138,9 @@ class AsyncClient:
 
     async def _compute(self, plan: Plan) -> Any:
         return await self.in_thread(plan.provider.complete, plan.request)
+
+    async def _chunks(self, plan: Plan) -> Any:
+        return await self.in_thread(plan.provider.stream, plan.request)  # loads the model: not on the loop
 
     async def _send(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument

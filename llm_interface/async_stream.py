@@ -97,13 +97,13 @@ class AsyncStream:
             self._replayed = hit
             self._source, self._state = ChunkFeed(iter(replay_chunks(hit)), None), ChunkState(None, None)
             return
-        plan, http = await run_steps_async(stream_steps(client.recorder, plan), owner.perform)
+        plan, source = await run_steps_async(stream_steps(client.recorder, plan), owner.perform)
         self._plan = plan
-        if http is None:  # an in-process engine: its chunks, computed in a worker thread as they are read
-            self._source = ChunkFeed(plan.provider.stream(plan.request), owner.in_thread)
+        if plan.provider.in_process:  # an engine's chunks, computed in a worker thread as they are read
+            self._source = ChunkFeed(source, owner.in_thread)
             self._state = ChunkState(plan.request.model, plan.provider.name)
         else:
-            self._source, self._state = http, plan.provider.stream_state(plan.request)
+            self._source, self._state = source, plan.provider.stream_state(plan.request)
 
     def __await__(self) -> Any:
         """``stream = await c.stream_message_async(...)`` opens the connection (errors raise here)."""

@@ -19,7 +19,7 @@ from .plan import Plan
 from .prompt_render import PromptRenderer
 from .prompts import HubTemplate
 from .request import Request
-from .sequence import ACQUIRE, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps, stream_steps
+from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps, stream_steps
 from .stream import Stream
 from .transport import Transport
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
@@ -43,7 +43,8 @@ class Client(BaseClient):
         self.transport = transport or Transport()
         self.renderer = PromptRenderer(self.prompt_templates, self._get_json)
         self._steps: Dict[str, Callable[[Any], Any]] = {
-            ACQUIRE: self._acquire, RENDER: self.renderer.render, COMPUTE: _compute, SEND: self._send, OPEN: self._open,
+            ACQUIRE: self._acquire, RENDER: self.renderer.render, COMPUTE: _compute, CHUNKS: _chunks,
+            SEND: self._send, OPEN: self._open,
         }
 
     def close(self) -> None:
@@ -93,10 +94,10 @@ class Client(BaseClient):
         hit = self.cached(plan)
         if hit is not None:
             return Stream.replay(hit)
-        plan, http = run_steps(stream_steps(self.recorder, plan), self._perform)
-        if http is None:  # an in-process engine: its chunks, computed as they are read
-            return Stream(self.recorder, plan, plan.provider.stream(plan.request), None)
-        return Stream(self.recorder, plan, None, http)
+        plan, source = run_steps(stream_steps(self.recorder, plan), self._perform)
+        if plan.provider.in_process:  # an engine's chunks, computed as they are read
+            return Stream(self.recorder, plan, source, None)
+        return Stream(self.recorder, plan, None, source)
 
     # -- the calls ------------------------------------------------------------------------------
 
@@ -219,3 +220,7 @@ class Client(BaseClient):
 
 def _compute(plan: Plan) -> Any:
     return plan.provider.complete(plan.request)
+
+
+def _chunks(plan: Plan) -> Any:
+    return plan.provider.stream(plan.request)

@@ -11,6 +11,7 @@ Step kinds and what the driver must do:
     ACQUIRE  (plan)        the client's rate limiter: wait for a slot        -> None
     RENDER   (plan)        chat rendered into a prompt (may fetch the Hub)   -> the new Plan
     COMPUTE  (plan)        an in-process engine's ``complete``               -> the Response
+    CHUNKS   (plan)        an in-process engine's ``stream`` (loads it)      -> an iterator of chunks
     SEND     (call, plan)  the transport sends, with retries                 -> HttpResult
     OPEN     (call, plan)  the transport opens a stream, with retries        -> an open HTTP stream
 """
@@ -25,7 +26,7 @@ from .plan import Plan
 from .prompt_render import needs_prompt
 from .recorder import Recorder
 
-ACQUIRE, RENDER, COMPUTE, SEND, OPEN = "acquire", "render", "compute", "send", "open"
+ACQUIRE, RENDER, COMPUTE, CHUNKS, SEND, OPEN = "acquire", "render", "compute", "chunks", "send", "open"
 
 Step = Tuple[str, Any]
 Steps = Generator[Step, Any, Any]
@@ -50,12 +51,13 @@ def call_steps(recorder: Recorder, plan: Plan) -> Steps:
 
 
 def stream_steps(recorder: Recorder, plan: Plan) -> Steps:
-    """A streamed call that missed the cache, up to the open connection; returns ``(plan, http_stream)``
-    (the plan as rendered). In-process engines have no connection: their chunks are ``plan.provider.stream``."""
+    """A streamed call that missed the cache, up to the open source; returns ``(plan, source)``: the plan as
+    rendered, and the open HTTP stream, or for an in-process engine the iterator of its chunks."""
     recorder.started(plan)
-    if plan.provider.in_process:
-        return plan, None
     try:
+        if plan.provider.in_process:
+            chunks = yield CHUNKS, plan
+            return plan, chunks
         plan = yield from _prepared(plan)
         call = plan.provider.prepare(plan.request)
         http = yield OPEN, (call, plan)

@@ -106,3 +106,21 @@ def test_a_cached_answer_streams_back_without_recording_again(server):
     assert text == first.results and response.cached
     assert server.count == 1
     assert events == [("request", "Request"), ("response", "Response")]  # the first call's only
+
+
+@pytest.mark.parametrize("driver", ["sync", "threads"])
+def test_an_engine_that_cannot_load_is_a_recorded_error_when_the_stream_opens(driver):
+    """Opening an in-process stream loads the model: a step of the sequence (in a thread for async), so its
+    typed error reaches the error hooks like a server's would."""
+    client, events = recording_client()
+    options = {"model_path": "/nonexistent/test-model.gguf"}
+    with pytest.raises(errors.ModelNotFoundError):
+        if driver == "sync":
+            client.stream_message("huggingface", "hi", options)
+        else:
+            async def main():
+                async with AsyncClient(client, backend="threads") as c:
+                    await c.stream_message_async("huggingface", "hi", options)
+
+            asyncio.run(main())
+    assert events == [("request", "Request"), ("error", "ModelNotFoundError")]
