@@ -21,7 +21,8 @@ from .debug import enable as enable_debug
 from .events import Hooks
 from .plan import Plan, build_plan, merge_interface_options
 from .prompts import PromptTemplate, PromptTemplates
-from .providers import Provider, provider_class
+from .providers import PROVIDERS, Provider, provider_class
+from .providers.huggingface import ROUTER
 from .recorder import Recorder
 from .request import NOT_GIVEN, InterfaceOptions
 from .types import EmbeddingResponse, Usage
@@ -99,8 +100,6 @@ class BaseClient:
 
     def get_all_model_names(self) -> Dict[str, Dict[str, Dict[str, str]]]:
         """Every provider with its chat and embeddings aliases."""
-        from .providers import PROVIDERS
-
         table = self.aliases.all()
         return {name: table.get(name, {"chat": {}, "embeddings": {}}) for name in PROVIDERS}
 
@@ -108,8 +107,6 @@ class BaseClient:
         """A provider's configuration value: ``url``, ``model`` (chat aliases), ``embeddings``, ``tasks``."""
         cls = provider_class(provider)
         aliases = self.get_all_model_names()[cls.name]
-        from .providers.huggingface import ROUTER
-
         config = {
             "url": ROUTER + "/v1/chat/completions" if cls.name == "huggingface" else None,
             "model": aliases.get("chat", {}),
