@@ -27,10 +27,14 @@ class Plan(NamedTuple):
     options: InterfaceOptions
     provider: Provider
     policy: RetryPolicy
-    context: Context
     cache_key: Optional[str]
     started: float
     cache_mode: str = "auto"
+
+    @property
+    def context(self) -> Context:
+        """Who the call is for, for the transport's errors: built on a miss only, a cache hit never needs it."""
+        return Context(self.provider.name, self.request.model, self.request.api_key)
 
 
 class Planner(Protocol):
@@ -38,13 +42,12 @@ class Planner(Protocol):
 
     aliases: Any
     cache_scope: Optional[str]
+    defaults: InterfaceOptions
 
     @property
     def api_keys(self) -> Dict[str, str]: ...
 
     def provider(self, name: str) -> Provider: ...
-
-    def interface_options(self, given: Any) -> InterfaceOptions: ...
 
     def current_cache_mode(self) -> str: ...
 
@@ -88,7 +91,7 @@ def build_plan(
     moved = take_interface_options(params)
     if moved:  # interface options given among the options: the explicit interface_options win
         interface_options = {**moved, **_as_mapping(interface_options)}
-    iopts = owner.interface_options(interface_options)
+    iopts = merge_interface_options(owner.defaults, interface_options)
     keys = owner.api_keys
     explicit_key = settings.pop("api_key", None)
     api_key = find_api_key(provider.name, explicit_key, keys)
@@ -128,7 +131,7 @@ def build_plan(
     policy = RetryPolicy.of(iopts.retry_attempts, iopts.retry_multiplier, iopts.max_retry_wait)
     use_cache = mode == "replay" or (mode != "off" and owner.cache_for(iopts) is not None)
     key = cache_key(request, owner.cache_scope) if use_cache else None
-    return Plan(request, iopts, provider, policy, Context(provider.name, request.model, api_key), key, started, mode)
+    return Plan(request, iopts, provider, policy, key, started, mode)
 
 
 def _copy(draft: Request, model: Optional[str], api_key: Optional[str]) -> Request:
