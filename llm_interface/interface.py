@@ -10,6 +10,7 @@ import threading
 from typing import Any, Iterable, List, Mapping, Optional, Union
 
 from . import js_config
+from . import batch
 from .cache import CacheBackend
 from .client import Client
 from .prompts import PromptTemplate
@@ -22,7 +23,7 @@ _lock = threading.Lock()
 class _DefaultClient:
     """Creates the shared Client on first use, so that importing the package costs nothing."""
 
-    def __get__(self, _instance: Any, owner: type) -> Client:
+    def __get__(self, _instance: Any, owner: "type[LLMInterface]") -> Client:
         client = owner._client
         if client is None:
             with _lock:
@@ -169,9 +170,20 @@ class LLMInterface:
         return cls.client.rerank(provider, query, documents, options, interface_options)
 
     @classmethod
-    def register_prompt_template(cls, model: str, **template: Any) -> PromptTemplate:
-        """See ``Client.register_prompt_template``: roles, initial/final_prompt_value, bos/eos_token, stop."""
-        return cls.client.register_prompt_template(model, **template)
+    def register_prompt_template(
+        cls,
+        model: str,
+        roles: Optional[Mapping[str, Mapping[str, str]]] = None,
+        initial_prompt_value: str = "",
+        final_prompt_value: str = "",
+        bos_token: str = "",
+        eos_token: str = "",
+        stop: Optional[List[str]] = None,
+    ) -> PromptTemplate:
+        """See ``Client.register_prompt_template``."""
+        return cls.client.register_prompt_template(
+            model, roles, initial_prompt_value, final_prompt_value, bos_token, eos_token, stop
+        )
 
     @classmethod
     def configure_cache(
@@ -180,9 +192,11 @@ class LLMInterface:
         path: Optional[str] = None,
         ttl: Optional[float] = None,
         mode: Optional[str] = None,
+        *,
+        scope: Optional[str] = None,
         **kwargs: Any,
     ) -> CacheBackend:
-        return cls.client.configure_cache(backend, path, ttl, mode, **kwargs)
+        return cls.client.configure_cache(backend, path, ttl, mode, scope=scope, **kwargs)
 
     @classmethod
     def flush_cache(cls) -> None:
@@ -195,9 +209,10 @@ class LLMInterface:
         requests_per_minute: Optional[float] = None,
         tokens_per_minute: Optional[float] = None,
         redis_url: Optional[str] = None,
-        **kwargs: Any,
+        *,
+        max_wait: float = 60.0,
     ) -> None:
-        cls.client.configure_rate_limit(provider, requests_per_minute, tokens_per_minute, redis_url, **kwargs)
+        cls.client.configure_rate_limit(provider, requests_per_minute, tokens_per_minute, redis_url, max_wait=max_wait)
 
     # -- async twins and batches (async_client.py, batch.py) ----------------------------------------
 
@@ -271,8 +286,8 @@ class LLMInterface:
         progress: bool = True,
         raise_on_error: bool = False,
     ) -> List[Any]:
-        return cls.client.send_messages(
-            provider, messages, options, interface_options,
+        return batch.send_messages(
+            cls.client, provider, messages, options, interface_options,
             concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
         )
 
@@ -288,7 +303,7 @@ class LLMInterface:
         progress: bool = True,
         raise_on_error: bool = False,
     ) -> List[Any]:
-        return await cls.async_client().send_messages_async(
-            provider, messages, options, interface_options,
+        return await batch.send_messages_async(
+            cls.async_client(), provider, messages, options, interface_options,
             concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
         )

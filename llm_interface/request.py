@@ -96,6 +96,7 @@ class InterfaceOptions:
     attempt_json_repair: bool = False
     cache: Any = NOT_GIVEN  # False: skip the cache for this call
     refresh: bool = False  # True: ignore a cached answer and store the new one
+    deadline: Optional[float] = None  # seconds for the whole call (attempts, retry waits, body); None: no limit
 
     @classmethod
     def from_mapping(cls, data: Optional[Mapping[str, Any]]) -> "InterfaceOptions":
@@ -130,6 +131,14 @@ class InterfaceOptions:
             value = getattr(self, name)
             if not _seconds_ok(value):
                 raise InvalidRequestError(f"{name} must be a number of seconds >= 0, got {value!r}")
+        deadline = self.deadline
+        if deadline is not None and not (_seconds_ok(deadline) and 0 < deadline <= MAX_DEADLINE):
+            raise InvalidRequestError(
+                f"deadline must be seconds > 0 and at most {MAX_DEADLINE:g} (or None for no limit), got {deadline!r}"
+            )
+
+
+MAX_DEADLINE = 1e6  # the transport's own bound on a timeout (about 11 days)
 
 
 def _seconds_ok(value: Any) -> bool:

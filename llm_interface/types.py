@@ -154,7 +154,7 @@ class Response:
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "Response":
+    def from_dict(cls, data: Dict[str, Any], **call: Any) -> "Response":
         return cls(
             results=data.get("results") or "",
             model=data.get("model"),
@@ -174,6 +174,7 @@ class Response:
                 for i, c in enumerate(data.get("choices") or ())
             ),
             request_id=data.get("request_id"),
+            **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 
     def evolve(self, **changes: Any) -> "Response":
@@ -238,13 +239,14 @@ class EmbeddingResponse:
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "EmbeddingResponse":
+    def from_dict(cls, data: Dict[str, Any], **call: Any) -> "EmbeddingResponse":
         return cls(
             [list(v) for v in data.get("embeddings") or ()],
             model=data.get("model"),
             provider=data.get("provider"),
             usage=Usage.from_dict(data.get("usage")),
             request_id=data.get("request_id"),
+            **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 
 
@@ -296,7 +298,7 @@ class ClassificationResponse:
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "ClassificationResponse":
+    def from_dict(cls, data: Dict[str, Any], **call: Any) -> "ClassificationResponse":
         return cls(
             tuple(
                 Classification(tuple(Label(lab["label"], lab["score"]) for lab in labels))
@@ -305,6 +307,7 @@ class ClassificationResponse:
             model=data.get("model"),
             provider=data.get("provider"),
             request_id=data.get("request_id"),
+            **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 
 
@@ -338,10 +341,11 @@ class RerankResponse:
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "RerankResponse":
+    def from_dict(cls, data: Dict[str, Any], **call: Any) -> "RerankResponse":
         return cls(
             tuple(RerankResult(r["index"], r["score"], r.get("text")) for r in data.get("results") or ()),
             model=data.get("model"),
             provider=data.get("provider"),
             request_id=data.get("request_id"),
+            **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )

@@ -298,7 +298,7 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             if wire == "chat":
                 if self.renders_prompt(request):
                     raise errors.ConfigurationError(
-                        "Chat messages for a raw-generation route must be rendered first; use Client.run, "
+                        "Chat messages for a raw-generation route must be rendered first; use Client.answer, "
                         "which applies the prompt template.", provider=self.name, model=request.model,
                     )
                 return self.chat_url(request), self.chat_body(request)
