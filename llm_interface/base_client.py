@@ -92,10 +92,10 @@ class BaseClient:
     def set_embeddings_model_alias(self, provider: str, alias: str, model: str) -> None:
         self.aliases.set(provider_class(provider).name, alias, model, "embeddings")
 
-    def get_model_by_alias(self, provider: str, alias: str) -> Optional[str]:
+    def get_model_by_alias(self, provider: str, alias: str = "default") -> Optional[str]:
         return self.aliases.get(provider_class(provider).name, alias, "chat")
 
-    def get_embeddings_model_by_alias(self, provider: str, alias: str) -> Optional[str]:
+    def get_embeddings_model_by_alias(self, provider: str, alias: str = "default") -> Optional[str]:
         return self.aliases.get(provider_class(provider).name, alias, "embeddings")
 
     def get_all_model_names(self) -> Dict[str, Dict[str, Dict[str, str]]]:

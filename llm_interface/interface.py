@@ -9,8 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Iterable, List, Mapping, Optional, Union
 
-from . import js_config
-from . import batch
+from . import batch, js_config
 from .cache import CacheBackend
 from .client import Client
 from .prompts import PromptTemplate
