@@ -435,7 +435,7 @@ class Client:
         try:
             if plan.provider.in_process:
                 sent = time.perf_counter()
-                response = plan.provider.complete(plan.request)
+                response = plan.provider.compute(plan.request)
                 return self.finish(plan, response, time.perf_counter() - sent, 0, None)
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire(plan.request)

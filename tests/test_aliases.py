@@ -7,7 +7,7 @@ import json
 import pytest
 
 from llm_interface import Client, LLMInterface, errors
-from llm_interface.aliases import AliasTable, looks_like_model_id, project_alias_file, write_alias
+from llm_interface.aliases import AliasTable, project_alias_file, write_alias
 
 SHIPPED_CHAT = {
     "default": "meta-llama/Meta-Llama-3-8B-Instruct",
@@ -112,20 +112,45 @@ def test_resolve():
     assert table.resolve("huggingface", "small") == SHIPPED_CHAT["small"]
     assert table.resolve("huggingface", "org/model") == "org/model"
     assert table.resolve("huggingface", "org/model:together") == "org/model:together"
-    assert table.resolve("huggingface", "whatever", strict=False) == "whatever"
-    with pytest.raises(errors.UnknownModelError) as caught:
-        table.resolve("huggingface", "smol")
-    assert "agent, default, large, small" in str(caught.value)
     with pytest.raises(errors.UnknownModelError):
         table.resolve("openai-compatible", None)
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("meta-llama/Llama-3.1-8B-Instruct", True), ("gpt2:together", True), ("model.gguf", True),
-    ("https://x.endpoints.huggingface.cloud", True), ("small", False), ("gpt2", False),
-])
-def test_looks_like_model_id(name, expected):
-    assert looks_like_model_id(name) is expected
+# Issue 17: a configured alias is an alias; any other name is a model id and goes out as given (the JS
+# library's rule). These Hub ids have no organisation and used to be refused with UnknownModelError.
+BARE_HUB_IDS = ["gpt2", "distilgpt2", "bert-base-uncased", "huggingface/another-model", "smol"]
+
+
+@pytest.mark.parametrize("name", BARE_HUB_IDS)
+@pytest.mark.parametrize("kind", ["chat", "embeddings"])
+def test_a_name_that_is_no_alias_is_a_model_id(name, kind):
+    assert AliasTable().resolve("huggingface", name, kind) == name
+
+
+@pytest.mark.parametrize("name", BARE_HUB_IDS)
+def test_bare_hub_ids_go_to_the_router_as_given(name, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_test_fake")
+    with Client() as client:
+        plan = client.plan("huggingface", "chat", "hi", {"model": name})
+        call = plan.provider.prepare(plan.request)
+    assert plan.request.model == name
+    assert call.url == "https://router.huggingface.co/v1/chat/completions"
+    assert call.json["model"] == name
+
+
+@pytest.mark.parametrize("name", BARE_HUB_IDS)
+def test_bare_hub_ids_go_to_hf_inference_for_embeddings(name, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_test_fake")
+    with Client() as client:
+        plan = client.plan("huggingface", "embeddings", ["a"], {"model": name})
+        call = plan.provider.prepare(plan.request)
+    assert call.url == f"https://router.huggingface.co/hf-inference/models/{name}/pipeline/feature-extraction"
+
+
+def test_an_alias_still_wins_over_a_model_id_of_the_same_name():
+    table = AliasTable()
+    table.set("huggingface", "gpt2", "openai-community/gpt2")
+    assert table.resolve("huggingface", "gpt2") == "openai-community/gpt2"
 
 
 def test_write_alias_expands_home_and_keeps_the_other_aliases(tmp_path, monkeypatch):

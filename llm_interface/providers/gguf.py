@@ -91,7 +91,7 @@ class GGUFEngine(InProcessEngine):
             return llm.create_completion(request.prompt, stream=stream, **arguments)
         return llm.create_chat_completion(messages=llama_messages(request.messages or ()), stream=stream, **arguments)
 
-    def complete(self, request: Request) -> Any:
+    def compute(self, request: Request) -> Any:
         llm = self.model_for(request)
         if request.task == "embeddings":
             with self.engine_errors(request):

@@ -164,7 +164,7 @@ class ChatStreamState(StreamState):
         return self._done
 
     @property
-    def complete(self) -> bool:
+    def ended(self) -> bool:
         """[DONE] seen, or every choice has a finish reason (servers that end without [DONE])."""
         return self._done or (bool(self.finishes) and all(self.finishes.values()))
 
@@ -270,7 +270,7 @@ class ChatStreamState(StreamState):
                 call["function"]["arguments"] = json.dumps(arguments, ensure_ascii=False)
 
     def finish(self, request_id: Optional[str]) -> Response:  # type: ignore[override]
-        if not self.complete:
+        if not self.ended:
             raise errors.StreamError(
                 "The stream ended before the server said the answer was complete (no finish_reason, no [DONE]); "
                 "the text received so far is incomplete.",
@@ -299,6 +299,26 @@ class ChatStreamState(StreamState):
             choices=choices if len(choices) > 1 else (),
             request_id=request_id,
         )
+
+
+def chat_request_body(request: Request, model: Optional[str]) -> Dict[str, Any]:
+    """The JSON a request sends to ``/v1/chat/completions`` (``model``: the name the body carries, if any).
+    Not ``openai_shapes.chat_body``, which is an answer's JSON for the proxy and the adapters."""
+    body: Dict[str, Any] = {"messages": list(request.messages or ())}
+    if model is not None:
+        body["model"] = model
+    body.update(request.params)
+    if request.stream:
+        body["stream"] = True
+    return body
+
+
+def completion_request_body(request: Request, model: Optional[str]) -> Dict[str, Any]:
+    """OpenAI ``/v1/completions``: the chat body with ``prompt`` instead of ``messages``."""
+    body = chat_request_body(request, model)
+    del body["messages"]
+    body["prompt"] = request.prompt
+    return body
 
 
 def parse_chat_completion(body: Any, request: Request, provider: str, request_id: Optional[str]) -> Response:
@@ -347,7 +367,7 @@ class OpenAICompatibleProvider(Provider):
         kind = "embeddings" if request.task == "embeddings" else "chat"
         if request.model is None and not aliases.get(self.name, "default", kind):
             return None  # many single-model servers ignore the field
-        return aliases.resolve(self.name, request.model, kind, strict=False)
+        return aliases.resolve(self.name, request.model, kind)
 
     def base_url(self, request: Request) -> str:
         if not request.api_base:
@@ -367,25 +387,8 @@ class OpenAICompatibleProvider(Provider):
     def chat_url(self, request: Request) -> str:
         return join_url(self.base_url(request))
 
-    def chat_body(self, request: Request) -> Dict[str, Any]:
-        body: Dict[str, Any] = {"messages": list(request.messages or ())}
-        model = self.wire_model(request)
-        if model is not None:
-            body["model"] = model
-        body.update(request.params)
-        if request.stream:
-            body["stream"] = True
-        return body
-
     def wire_model(self, request: Request) -> Optional[str]:
         return request.model
-
-    def completion_body(self, request: Request) -> Dict[str, Any]:
-        """OpenAI ``/v1/completions``: the chat body with ``prompt`` instead of ``messages``."""
-        body = self.chat_body(request)
-        del body["messages"]
-        body["prompt"] = request.prompt
-        return body
 
     def post(self, request: Request, url: str, body: Any) -> HttpCall:
         return HttpCall("POST", url, body, self.auth_headers(request), stream=request.stream, timeout=request.timeout)
@@ -393,11 +396,12 @@ class OpenAICompatibleProvider(Provider):
     def prepare(self, request: Request) -> HttpCall:
         self.supports(request)
         if request.task == "completion":
-            return self.post(request, join_url(self.base_url(request), "/v1/completions"), self.completion_body(request))
+            body = completion_request_body(request, self.wire_model(request))
+            return self.post(request, join_url(self.base_url(request), "/v1/completions"), body)
         if request.task == "embeddings":
             body = openai_embed_body(request, self.wire_model(request))
             return self.post(request, join_url(self.base_url(request), "/v1/embeddings"), body)
-        return self.post(request, self.chat_url(request), self.chat_body(request))
+        return self.post(request, self.chat_url(request), chat_request_body(request, self.wire_model(request)))
 
     def parse(self, request: Request, result: HttpResult) -> Any:
         if request.task == "embeddings":

@@ -205,7 +205,7 @@ class TransformersEngine(InProcessEngine):
             return "stop"
         return "length" if len(new_ids) >= max_new_tokens else "stop"  # else a stop string ended it
 
-    def complete(self, request: Request) -> Any:
+    def compute(self, request: Request) -> Any:
         if request.task == "embeddings":
             return self.embed(request)
         loaded_model = self.model_for(request)
