@@ -96,10 +96,10 @@ class GGUFEngine(InProcessEngine):
         if request.task == "embeddings":
             with self.engine_errors(request):
                 body = llm.create_embedding(texts_of(request), model=request.model)
-            response = parse_openai_embeddings(body, request, self.name, None)
+            vectors = parse_openai_embeddings(body, request, self.name, None)
             if request.params.get("normalize", True):  # as TEI and the transformers engine do by default
-                response = replace(response, embeddings=[unit_length(v) for v in response.embeddings])
-            return response
+                vectors = replace(vectors, embeddings=[unit_length(v) for v in vectors.embeddings])
+            return vectors
         with self.engine_errors(request):
             body = self._call(llm, request, stream=False)
         response: Response = parse_chat_completion(body, request, self.name, None)

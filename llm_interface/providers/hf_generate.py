@@ -325,7 +325,7 @@ class GenerateStreamState(ChatStreamState):
         self.texts.setdefault(0, []).insert(0, prompt)
         return [StreamChunk(prompt, 0), *chunks] if prompt else chunks
 
-    def finish(self, request_id: Optional[str]) -> Response:  # type: ignore[override]
+    def finish(self, request_id: Optional[str]) -> Response:
         response = super().finish(request_id)
         changes: Dict[str, Any] = {}
         if 0 in self._stopped:  # cut at a stop sequence, as parse_generate reports it

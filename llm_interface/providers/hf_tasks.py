@@ -90,7 +90,7 @@ def _vector(item: Any) -> Optional[List[float]]:
     if not isinstance(item, list) or not item:
         return None
     vector = [as_float(x) for x in item]
-    return vector if None not in vector else None  # type: ignore[return-value]
+    return [x for x in vector if x is not None] if None not in vector else None
 
 
 def pool(item: Any) -> Optional[List[float]]:
@@ -102,10 +102,13 @@ def pool(item: Any) -> Optional[List[float]]:
         item = item[0]
     if _depth(item) < 2:
         return _vector(item)
-    rows = [_vector(row) for row in item]
-    if not rows or any(row is None or len(row) != len(rows[0]) for row in rows):  # type: ignore[arg-type]
-        return None
-    return [sum(column) / len(rows) for column in zip(*rows)]  # type: ignore[misc]
+    rows: List[List[float]] = []
+    for row in item:
+        vector = _vector(row)
+        if vector is None or (rows and len(vector) != len(rows[0])):
+            return None
+        rows.append(vector)
+    return [sum(column) / len(rows) for column in zip(*rows)]
 
 
 def _dimensions(vectors: List[List[float]], request: Request) -> List[List[float]]:

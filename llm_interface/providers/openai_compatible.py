@@ -296,7 +296,7 @@ class ChatStreamState(StreamState):
             elif arguments is not None:  # TGI 1.4 sent whole objects
                 call["function"]["arguments"] = json.dumps(arguments, ensure_ascii=False, default=str)
 
-    def finish(self, request_id: Optional[str]) -> Response:  # type: ignore[override]
+    def finish(self, request_id: Optional[str]) -> Response:
         if not self.ended:
             raise errors.StreamError(
                 "The stream ended before the server said the answer was complete (no finish_reason, no [DONE]); "
@@ -351,23 +351,23 @@ def completion_request_body(request: Request, model: Optional[str]) -> Dict[str,
 def parse_chat_completion(body: Any, request: Request, provider: str, request_id: Optional[str]) -> Response:
     """A ``chat.completion`` (or ``/v1/completions``) answer; lenient about every optional field (lenient.py)."""
     raise_in_body_error(body, request, provider, request_id)
-    where = dict(provider=provider, model=request.model, request_id=request_id)
+
+    def bad(what: str, hint: str = "") -> errors.InvalidResponseError:
+        return invalid(what, body, provider=provider, model=request.model, request_id=request_id, hint=hint)
+
     if not isinstance(body, dict) or not isinstance(body.get("choices"), list) or not body["choices"]:
-        raise invalid(
-            "it has no 'choices' list", body, **where,
-            hint="Is api_base an OpenAI-compatible chat endpoint?",
-        )
+        raise bad("it has no 'choices' list", "Is api_base an OpenAI-compatible chat endpoint?")
     stops = stop_list(request.params)
     choices = []
     for position, raw in enumerate(body["choices"]):
         if not isinstance(raw, dict):
-            raise invalid(f"choices[{position}] is {kind(raw)}, not an object", body, **where)
+            raise bad(f"choices[{position}] is {kind(raw)}, not an object")
         message = raw.get("message")
         if message is not None and not isinstance(message, dict):
-            raise invalid(f"choices[{position}].message is {kind(message)}, not an object", body, **where)
+            raise bad(f"choices[{position}].message is {kind(message)}, not an object")
         content = message.get("content") if message else raw.get("text")
         if content is not None and not isinstance(content, (str, list)):
-            raise invalid(f"choices[{position}]'s content is {kind(content)}, not text", body, **where)
+            raise bad(f"choices[{position}]'s content is {kind(content)}, not text")
         text, _ = cut_at_stop(text_of(content), stops)
         index = as_int(raw.get("index"))
         choices.append(

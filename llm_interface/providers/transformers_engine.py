@@ -141,7 +141,7 @@ class TransformersEngine(InProcessEngine):
                 provider=self.name,
             )
         try:
-            import bitsandbytes  # noqa: F401
+            import bitsandbytes  # type: ignore[import-not-found]  # noqa: F401
         except ImportError:
             raise errors.MissingDependencyError(
                 f"quantization={quantization!r} needs bitsandbytes: pip install bitsandbytes", provider=self.name,
