@@ -225,7 +225,11 @@ class ChatStreamState(StreamState):
                               provider=self.provider, model=self.request.model, request_id=None)
             delta = delta or {}
             # Chat chunks carry delta.content; /v1/completions chunks carry text.
-            text = text_of(delta.get("content")) or ("" if delta else text_of(choice.get("text")))
+            content = delta.get("content") if delta else choice.get("text")
+            if content is not None and not isinstance(content, (str, list)):
+                raise invalid(f"choices[{position}]'s content in a stream event is {kind(content)}, not text", obj,
+                              provider=self.provider, model=self.request.model, request_id=None)
+            text = text_of(content)
             if self._stops and text:
                 text = self._hold_back(index, text)
             elif index in self._stopped:
