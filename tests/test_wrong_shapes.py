@@ -50,6 +50,7 @@ UNREADABLE_EVENTS = [
     ("choices of strings", [{"choices": ["x"]}], "choices[0] of a stream event is a string"),
     ("delta a string", [{"choices": [{"delta": "str"}]}], "delta of a stream event is a string"),
     ("content a number", [{"choices": [{"delta": {"content": 5}}]}], "content in a stream event is a number"),
+    ("an event that is a list", [["x"]], "a stream event is a list"),
 ]
 LENIENT_EVENTS = [
     ("tool_calls a string", [{"choices": [{"delta": {"content": "hi", "tool_calls": "x"}}]}], "hi"),

@@ -199,7 +199,8 @@ class ChatStreamState(StreamState):
                 f"The stream sent malformed JSON: {data[:120]!r}", provider=self.provider, model=self.request.model,
             ) from exc
         if not isinstance(obj, dict):
-            raise errors.StreamError(f"The stream sent {type(obj).__name__}, not an object.", provider=self.provider)
+            raise invalid(f"a stream event is {kind(obj)}, not an object", obj,
+                          provider=self.provider, model=self.request.model, request_id=None)
         return self.on_object(event, obj)
 
     def on_object(self, event: Optional[str], obj: Dict[str, Any]) -> List[StreamChunk]:
