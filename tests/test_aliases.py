@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import responses as responses_lib
 
 from llm_interface import Client, LLMInterface, errors
 from llm_interface.aliases import AliasTable, project_alias_file, write_alias
@@ -187,3 +188,15 @@ def test_a_deleted_working_directory_means_no_project_file(tmp_path, monkeypatch
     gone.rmdir()
     assert project_alias_file() is None
     assert AliasTable().get("huggingface", "default") == SHIPPED_CHAT["default"]
+
+
+@responses_lib.activate
+def test_a_name_nobody_serves_is_the_routers_404_with_a_hint():
+    # The refusal used to happen here, before any request; now the server says, and the error helps.
+    responses_lib.add(responses_lib.POST, "https://router.huggingface.co/v1/chat/completions",
+                      json={"error": "Model smol does not exist"}, status=404)
+    with Client(api_keys={"huggingface": "hf_test_fake"}, interface_options={"retry_attempts": 0}) as client:
+        with pytest.raises(errors.NotFoundError) as caught:
+            client.send_message("huggingface", "hi", {"model": "smol"})
+    assert json.loads(responses_lib.calls[0].request.body)["model"] == "smol"
+    assert "Check the model id" in str(caught.value) and caught.value.server_message == "Model smol does not exist"
