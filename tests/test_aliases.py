@@ -200,3 +200,15 @@ def test_a_name_nobody_serves_is_the_routers_404_with_a_hint():
             client.send_message("huggingface", "hi", {"model": "smol"})
     assert json.loads(responses_lib.calls[0].request.body)["model"] == "smol"
     assert "Check the model id" in str(caught.value) and caught.value.server_message == "Model smol does not exist"
+
+
+@responses_lib.activate
+@pytest.mark.parametrize("model,sent", [("huggingface/another-model", "another-model"), ("huggingface/gpt2", "gpt2")])
+def test_litellm_style_names_without_an_organisation_go_out_as_given(model, sent):
+    from llm_interface.compat import litellm
+
+    responses_lib.add(responses_lib.POST, "https://router.huggingface.co/v1/chat/completions",
+                      json={"choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}]})
+    answer = litellm.completion(model, [{"role": "user", "content": "hi"}], api_key="hf_test_fake")
+    assert answer.choices[0].message.content == "ok"
+    assert json.loads(responses_lib.calls[0].request.body)["model"] == sent
