@@ -137,7 +137,7 @@ class AsyncClient:
         return rendered
 
     async def _compute(self, plan: Plan) -> Any:
-        return await self.in_thread(plan.provider.complete, plan.request)
+        return await self.in_thread(plan.provider.compute, plan.request)
 
     async def _chunks(self, plan: Plan) -> Any:
         return await self.in_thread(plan.provider.stream, plan.request)  # loads the model: not on the loop

@@ -220,7 +220,7 @@ class Client(BaseClient):
 
 
 def _compute(plan: Plan) -> Any:
-    return plan.provider.complete(plan.request)
+    return plan.provider.compute(plan.request)
 
 
 def _chunks(plan: Plan) -> Any:

@@ -8,6 +8,7 @@ or leaves one out never breaks a caller. The raw body is kept in ``original`` on
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -40,7 +41,29 @@ class Usage:
 
 
 def _int(value: Any) -> Optional[int]:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A token count from any JSON: an int, or a float with an integral value; else (NaN, "3", true) absent."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _number(value: Any) -> Optional[float]:
+    """A finite float, else None (the cache writes strict JSON, and NaN is none)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _seq(value: Any) -> list:
+    return value if isinstance(value, list) else list(value) if isinstance(value, tuple) else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +90,22 @@ class Logprobs:
 
     @classmethod
     def from_dict(cls, data: Any) -> Optional["Logprobs"]:
+        """OpenAI's text-completion logprobs from any JSON (a server's or the cache's): entries of the wrong
+        type read as absent, never as an exception."""
         if not isinstance(data, dict):
             return None
         top = data.get("top_logprobs")
+        tops = None
+        if isinstance(top, (list, tuple)):
+            tops = tuple(
+                {k: v for k, v in t.items() if isinstance(k, str) and _number(v) is not None} if isinstance(t, dict) else {}
+                for t in top
+            )
         return cls(
-            tuple(data.get("tokens") or ()),
-            tuple(data.get("token_logprobs") or ()),
-            None if top is None else tuple(dict(t) for t in top),
-            tuple(data.get("text_offset") or ()),
+            tuple(t if isinstance(t, str) else "" for t in _seq(data.get("tokens"))),
+            tuple(_number(v) for v in _seq(data.get("token_logprobs"))),
+            tops,
+            tuple(_int(o) or 0 for o in _seq(data.get("text_offset"))),
         )
 
 
