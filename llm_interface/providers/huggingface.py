@@ -43,6 +43,7 @@ from .. import errors
 from ..request import Request
 from ..types import Choice, Response
 from ..wire import HttpCall, HttpResult, request_id_of
+from ..servers import routes as server_routes
 from . import hf_generate, hf_tasks
 from .base import Provider
 from .openai_compatible import ChatStreamState, OpenAICompatibleProvider, join_url, parse_chat_completion, swap_route
@@ -311,6 +312,10 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             if mode == ENDPOINT:
                 return endpoint_route(base, "/embed"), hf_tasks.tei_embed_body(request)
             return base + "/pipeline/feature-extraction", hf_tasks.hf_inference_embed_body(request)
+        if mode == ENDPOINT and task in ("classify", "rerank"):
+            on_server = server_routes.task_route(request, base)  # vLLM, llama.cpp: their own routes
+            if on_server is not None:
+                return on_server
         if task == "classify":
             if mode == ENDPOINT:
                 return endpoint_route(base, "/predict"), hf_tasks.tei_predict_body(request)
@@ -359,6 +364,8 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
                 return hf_tasks.parse_openai_embeddings(body, request, self.name, request_id)
             return hf_tasks.parse_embeddings(body, request, self.name, request_id, server_dims=mode == ENDPOINT)
         if request.task == "classify":
+            if isinstance(body, dict) and "data" in body:  # vLLM /classify
+                return server_routes.parse_vllm_classify(body, request, self.name, request_id)
             return hf_tasks.parse_classification(body, request, self.name, request_id)
         return hf_tasks.parse_rerank(body, request, self.name, request_id)
 
