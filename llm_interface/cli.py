@@ -116,7 +116,6 @@ def _parser():
 
 def _client(args):
     from .client import Client
-
     from .servers.waking import waking_reporter
 
     interface = {"retry_attempts": args.retries} if getattr(args, "retries", None) is not None else None

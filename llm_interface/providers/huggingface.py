@@ -41,9 +41,9 @@ from urllib.parse import urlsplit
 
 from .. import errors
 from ..request import Request
+from ..servers import routes as server_routes
 from ..types import Choice, Response
 from ..wire import HttpCall, HttpResult, request_id_of
-from ..servers import routes as server_routes
 from . import hf_generate, hf_tasks
 from .base import Provider
 from .openai_compatible import ChatStreamState, OpenAICompatibleProvider, join_url, parse_chat_completion, swap_route

@@ -9,13 +9,13 @@ client's transport; the routes and parsers are in routes.py, the detection rule 
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import errors
 from ..credentials import find_api_base
 from ..request import normalize_message
 from ..retry import RetryPolicy
-from ..wire import HttpCall, request_id_of
+from ..wire import HttpCall, HttpResult, request_id_of
 from . import detect, routes
 from .results import Health, Scores, ServerInfo, SparseEmbeddingResponse, TokenCount, Tokens
 
@@ -50,13 +50,13 @@ class _Target:
         self.server = request.settings.get("server")
         self.patient = True  # False: no retries at all (health checks answer at once)
 
-    def _on_retry(self):
+    def _on_retry(self) -> Optional[Callable[[int, float, errors.LLMInterfaceError], None]]:
         hooks, request = self.client.hooks, self.request
         if not hooks:
             return None
         return lambda number, wait, error: hooks.emit("retry", request, number, wait, error)
 
-    def send(self, method: str, path: str, body: Any = None, *, retry: bool = True):
+    def send(self, method: str, path: str, body: Any = None, *, retry: bool = True) -> HttpResult:
         call = HttpCall(method, self.root + path, body, dict(self.headers), timeout=self.request.timeout)
         policy = self.policy if retry else _NO_RETRY
         return self.client.transport.send(call, self.context, policy, self._on_retry() if retry else None)
