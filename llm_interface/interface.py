@@ -6,6 +6,7 @@ configurations in one process.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
@@ -298,6 +299,11 @@ class LLMInterface:
         return servers.tokenize(cls.client, provider, text, options)
 
     @classmethod
+    def detokenize(cls, provider: str, ids: List[int], options: Optional[Mapping[str, Any]] = None) -> str:
+        """The text of token ``ids`` (TEI ``/decode``, vLLM and llama.cpp ``/detokenize``)."""
+        return servers.detokenize(cls.client, provider, ids, options)
+
+    @classmethod
     def count_tokens(cls, provider: str, messages: Any, options: Optional[Mapping[str, Any]] = None) -> TokenCount:
         """How many tokens ``messages`` take: exact from the server or a local tokenizer, else an estimate
         (``TokenCount.exact`` and ``source`` say which)."""
@@ -312,3 +318,21 @@ class LLMInterface:
     def similarity(cls, provider: str, source: str, texts: Any, options: Optional[Mapping[str, Any]] = None) -> Scores:
         """One score per text against ``source`` (TEI ``/similarity``, vLLM ``/score``), in the order given."""
         return servers.similarity(cls.client, provider, source, texts, options)
+
+    @classmethod
+    async def server_info_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None) -> ServerInfo:
+        """``server_info`` in a worker thread: these are one-off GETs, not worth a second code path."""
+        return await asyncio.to_thread(cls.server_info, provider, options)
+
+    @classmethod
+    async def health_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None) -> Health:
+        return await asyncio.to_thread(cls.health, provider, options)
+
+    @classmethod
+    async def tokenize_async(cls, provider: str, text: str, options: Optional[Mapping[str, Any]] = None) -> Tokens:
+        return await asyncio.to_thread(cls.tokenize, provider, text, options)
+
+    @classmethod
+    async def count_tokens_async(cls, provider: str, messages: Any,
+                                 options: Optional[Mapping[str, Any]] = None) -> TokenCount:
+        return await asyncio.to_thread(cls.count_tokens, provider, messages, options)

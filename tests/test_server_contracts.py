@@ -95,3 +95,8 @@ def test_transformers_serve_has_no_tokenizer_route_so_counts_come_from_the_local
     assert count.exact and count.count == reply.usage.prompt_tokens
     estimate = tools.count_tokens(client, "huggingface", HELLO, base(transformers_server))
     assert not estimate.exact and estimate.source.startswith("estimate")
+
+
+def test_llama_server_detokenize_round_trips(client, llama_server):
+    tokens = tools.tokenize(client, "huggingface", "Paris is nice", base(llama_server))
+    assert tools.detokenize(client, "huggingface", list(tokens.ids), base(llama_server)) == "Paris is nice"

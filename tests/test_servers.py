@@ -343,3 +343,41 @@ def test_the_waking_reporter_ignores_other_errors_and_adds_up_the_waits():
     hook(None, 2, 30.0, waking)
     hook(None, 3, 5.0, errors.RateLimitError("slow down", status=429))
     assert lines == ["endpoint waking, 0 s so far; next try in 10 s", "endpoint waking, 10 s so far; next try in 30 s"]
+
+
+# -- detokenize, keys, async twins -----------------------------------------------------------------------
+
+def test_detokenize_on_tei_and_vllm():
+    with FakeServer(TEI) as server:
+        assert LLMInterface.detokenize("huggingface", [1, 2, 3], opts(server)) == "abc"
+        assert server.requests[-1] == ("POST", "/decode", {"ids": [1, 2, 3]})
+    with FakeServer(VLLM) as server:
+        assert LLMInterface.detokenize("huggingface", [5, 6], opts(server)) == "t5 t6"
+        assert server.requests[-1] == ("POST", "/detokenize", {"tokens": [5, 6]})
+    with FakeServer(TGI) as server, pytest.raises(errors.UnsupportedTaskError, match="detokenize"):
+        LLMInterface.detokenize("huggingface", [1], opts(server))
+    with pytest.raises(errors.InvalidRequestError):
+        LLMInterface.detokenize("huggingface", ["a"], {"api_base": "http://127.0.0.1:1"})
+
+
+def test_a_given_key_reaches_the_server_and_an_ambient_one_does_not(monkeypatch):
+    with FakeServer(TGI) as server:
+        LLMInterface.tokenize("huggingface", "a", opts(server, api_key="hf_test_given_key"))
+        assert server.headers[-1].get("Authorization") == "Bearer hf_test_given_key"
+        monkeypatch.setenv("HF_TOKEN", "hf_test_ambient_key")
+        LLMInterface.tokenize("huggingface", "a", opts(server))
+        assert "Authorization" not in server.headers[-1]
+
+
+def test_async_twins_give_the_same_results():
+    import asyncio
+
+    with FakeServer(TGI) as server:
+        async def both():
+            return (await LLMInterface.server_info_async("huggingface", opts(server)),
+                    await LLMInterface.health_async("huggingface", opts(server)),
+                    await LLMInterface.tokenize_async("huggingface", "a b", opts(server)),
+                    await LLMInterface.count_tokens_async("huggingface", "a b", opts(server)))
+
+        info, health, tokens, count = asyncio.run(both())
+    assert info.kind == "tgi" and health.ok and tokens.ids == (100, 101) and count.exact

@@ -40,6 +40,9 @@ TOKENIZE_ROUTES = {
     "tgi": "/tokenize", "tei": "/tokenize", "vllm": "/tokenize", "llamacpp": "/tokenize",
     "llama-cpp-python": "/extras/tokenize",
 }
+DETOKENIZE_ROUTES = {
+    "tei": "/decode", "vllm": "/detokenize", "llamacpp": "/detokenize", "llama-cpp-python": "/extras/detokenize",
+}
 # Servers that apply the chat template themselves when counting a conversation.
 CHAT_TOKENIZE_ROUTES = {"tgi": "/chat_tokenize", "vllm": "/tokenize"}
 RERANK_ROUTES = {"vllm": "/v1/rerank", "llamacpp": "/rerank", "tei": "/rerank"}
@@ -164,6 +167,23 @@ def parse_tokens(kind: str, body: Any) -> Tokens:
         tuple(str(p) for p in pieces) if isinstance(pieces, list) and len(pieces) == len(ids) else None,
         _int(body.get("max_model_len")),
     )
+
+
+def detokenize_route(kind: str, ids: Sequence[int]) -> Route:
+    if kind not in DETOKENIZE_ROUTES:
+        raise unsupported("detokenize", kind, DETOKENIZE_ROUTES)
+    return DETOKENIZE_ROUTES[kind], ({"ids": list(ids)} if kind == "tei" else {"tokens": list(ids)})
+
+
+def parse_text(kind: str, body: Any) -> str:
+    """TEI ``/decode`` ``[text]``, vLLM ``{prompt}``, llama.cpp ``{content}``, llama-cpp-python ``{text}``."""
+    if kind == "tei" and isinstance(body, list) and len(body) == 1 and isinstance(body[0], str):
+        return body[0]
+    field = {"vllm": "prompt", "llamacpp": "content", "llama-cpp-python": "text"}.get(kind)
+    text = body.get(field) if isinstance(body, dict) and field else None
+    if not isinstance(text, str):
+        raise _bad(kind, body, "the decoded text")
+    return text
 
 
 def chat_tokenize_route(kind: str, messages: Sequence[Mapping[str, Any]], model: Optional[str]) -> Optional[Route]:

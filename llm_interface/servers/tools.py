@@ -128,6 +128,15 @@ def tokenize(client: Any, provider: str, text: str, options: Any = None, interfa
     return routes.parse_tokens(kind, target.send("POST", path, body).body)
 
 
+def detokenize(client: Any, provider: str, ids: Sequence[int], options: Any = None, interface_options: Any = None) -> str:
+    if not isinstance(ids, (list, tuple)) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise errors.InvalidRequestError("detokenize needs a non-empty list of token ids (ints).")
+    target = _Target(client, provider, options, interface_options)
+    kind = target.kind()
+    path, body = routes.detokenize_route(kind, ids)
+    return routes.parse_text(kind, target.send("POST", path, body).body)
+
+
 def _messages(messages: Any) -> List[Dict[str, Any]]:
     normalized, prompt, _carried = normalize_message(messages)
     if prompt is not None:

@@ -62,6 +62,7 @@ TEI: Routes = {
     ("POST", "/tokenize"): lambda body: (200, [[
         {**t, "special": False} for t in _tgi_tokens(body["inputs"])
     ]], JSON),
+    ("POST", "/decode"): lambda body: (200, ["".join(chr(96 + i) for i in body["ids"])], JSON),
     ("POST", "/embed_sparse"): lambda body: (200, [
         [{"index": 7, "value": 0.5}, {"index": 2001, "value": float(len(text))}] for text in body["inputs"]
     ], JSON),
@@ -89,6 +90,7 @@ VLLM: Routes = {
     ("GET", "/version"): (200, {"version": "0.11.0"}, JSON),
     ("GET", "/health"): (200, None, {}),
     ("POST", "/tokenize"): _vllm_tokenize,
+    ("POST", "/detokenize"): lambda body: (200, {"prompt": " ".join(f"t{i}" for i in body["tokens"])}, JSON),
     ("POST", "/v1/rerank"): lambda body: (200, {
         "id": "rerank-test", "model": body.get("model", "BAAI/bge-reranker-base"),
         "usage": {"prompt_tokens": 20, "total_tokens": 20},
