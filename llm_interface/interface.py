@@ -6,7 +6,6 @@ configurations in one process.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
@@ -19,6 +18,12 @@ from .stream import Stream
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 
 _lock = threading.Lock()
+
+
+async def _in_thread(function: Any, *args: Any) -> Any:
+    import asyncio  # here, not at the top: importing the facade stays light (test_public_api)
+
+    return await asyncio.to_thread(function, *args)
 
 
 class _DefaultClient:
@@ -322,17 +327,17 @@ class LLMInterface:
     @classmethod
     async def server_info_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None) -> ServerInfo:
         """``server_info`` in a worker thread: these are one-off GETs, not worth a second code path."""
-        return await asyncio.to_thread(cls.server_info, provider, options)
+        return await _in_thread(cls.server_info, provider, options)
 
     @classmethod
     async def health_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None) -> Health:
-        return await asyncio.to_thread(cls.health, provider, options)
+        return await _in_thread(cls.health, provider, options)
 
     @classmethod
     async def tokenize_async(cls, provider: str, text: str, options: Optional[Mapping[str, Any]] = None) -> Tokens:
-        return await asyncio.to_thread(cls.tokenize, provider, text, options)
+        return await _in_thread(cls.tokenize, provider, text, options)
 
     @classmethod
     async def count_tokens_async(cls, provider: str, messages: Any,
                                  options: Optional[Mapping[str, Any]] = None) -> TokenCount:
-        return await asyncio.to_thread(cls.count_tokens, provider, messages, options)
+        return await _in_thread(cls.count_tokens, provider, messages, options)
