@@ -381,3 +381,25 @@ def test_async_twins_give_the_same_results():
 
         info, health, tokens, count = asyncio.run(both())
     assert info.kind == "tgi" and health.ok and tokens.ids == (100, 101) and count.exact
+
+
+def test_the_cli_reports_a_waking_endpoint_on_stderr(capsys):
+    from llm_interface import cli
+
+    answers = iter([(503, {"error": "Service Unavailable"}, {"Retry-After": "0"})])
+    reply = {"id": "x", "object": "chat.completion", "model": "tgi", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "Hi there"}, "finish_reason": "stop"}]}
+    table = {("POST", "/v1/chat/completions"): lambda _body: next(answers, (200, reply, {"Content-Type": "application/json"}))}
+    with FakeServer(table) as server:
+        code = cli.main(["send", "huggingface", "Hello", "--api-base", server.url, "--retries", "2"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Hi there" in out
+    assert "endpoint waking, 0 s so far" in err
+
+
+def test_rerank_on_a_server_that_told_us_nothing_keeps_the_tei_route():
+    table = {("POST", "/rerank"): (200, [{"index": 0, "score": 0.5}], {"Content-Type": "application/json"})}
+    with FakeServer(table) as server:
+        assert LLMInterface.detect_server("huggingface", opts(server)) == "openai"
+        ranked = LLMInterface.rerank("huggingface", "q", ["x"], opts(server))
+        assert server.paths("POST") == ["/rerank"] and ranked.results[0].score == 0.5

@@ -225,7 +225,7 @@ def kind_for(request: Request) -> Optional[str]:
 def task_route(request: Request, base: str) -> Optional[Tuple[str, Dict[str, Any]]]:
     """(url, body) for rerank/classify on vLLM or llama.cpp, or None (TEI's routes apply)."""
     kind = kind_for(request)
-    if kind in (None, "tei"):
+    if kind in (None, "tei", "openai"):  # TEI's routes, also the guess for a server that told us nothing
         return None
     model = None if (request.model or "").startswith(("http://", "https://")) else request.model
     root = root_of(base)
