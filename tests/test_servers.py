@@ -403,3 +403,23 @@ def test_rerank_on_a_server_that_told_us_nothing_keeps_the_tei_route():
         assert LLMInterface.detect_server("huggingface", opts(server)) == "openai"
         ranked = LLMInterface.rerank("huggingface", "q", ["x"], opts(server))
         assert server.paths("POST") == ["/rerank"] and ranked.results[0].score == 0.5
+
+
+def _request_schema(spec, path):
+    document = json.loads((SPECS / spec).read_text())
+    ref = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+@pytest.mark.parametrize("spec, path, body", [
+    ("tgi-openapi.json", "/tokenize", routes.tokenize_route("tgi", "hi")[1]),
+    ("tgi-openapi.json", "/chat_tokenize", routes.chat_tokenize_route("tgi", [{"role": "user", "content": "hi"}], None)[1]),
+    ("tei-openapi.json", "/tokenize", routes.tokenize_route("tei", "hi")[1]),
+    ("tei-openapi.json", "/decode", routes.detokenize_route("tei", [1, 2])[1]),
+    ("tei-openapi.json", "/embed_sparse", routes.sparse_route(["hi"], {"truncate": True, "prompt_name": "query"})[1]),
+    ("tei-openapi.json", "/similarity", routes.similarity_route("tei", "a", ["b"], None)[1]),
+])
+def test_what_we_send_fits_the_request_schema_of_the_spec(spec, path, body):
+    schema = _request_schema(spec, path)
+    assert set(schema.get("required", ())) <= set(body)
+    assert set(body) <= set(schema["properties"])
