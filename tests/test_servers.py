@@ -423,3 +423,45 @@ def test_what_we_send_fits_the_request_schema_of_the_spec(spec, path, body):
     schema = _request_schema(spec, path)
     assert set(schema.get("required", ())) <= set(body)
     assert set(body) <= set(schema["properties"])
+
+
+# -- whatever the JSON holds: a result or InvalidResponseError (DESIGN rule 10) ----------------------------
+
+def _json_values():
+    from hypothesis import strategies as st
+
+    scalars = st.none() | st.booleans() | st.integers(-3, 40) | st.floats(width=32) | st.text(max_size=4)
+    keys = st.sampled_from(["tokens", "count", "data", "index", "score", "probs", "label", "id", "text", "value",
+                            "prompt", "content", "tokenize_response", "model_type", "max_model_len", "token_strs"])
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
+                        max_leaves=12)
+
+
+def test_parsers_never_raise_anything_but_invalid_response():
+    from hypothesis import given, settings
+
+    from llm_interface.request import Request
+
+    request = Request(provider="huggingface", task="classify", inputs=["a", "b"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(_json_values())
+    def check(body):
+        for call in (
+            *(lambda k=k: routes.parse_tokens(k, body) for k in routes.TOKENIZE_ROUTES),
+            *(lambda k=k: routes.parse_chat_count(k, body) for k in routes.CHAT_TOKENIZE_ROUTES),
+            *(lambda k=k: routes.parse_text(k, body) for k in routes.DETOKENIZE_ROUTES),
+            lambda: routes.parse_sparse(body),
+            lambda: routes.parse_scores("vllm", body, 2),
+            lambda: routes.parse_scores("tei", body, 2),
+            lambda: routes.parse_vllm_classify(body, request, "huggingface", None),
+            lambda: routes.parse_info("tgi", {"/info": body, "/props": body, "/v1/models": body, "/version": body}),
+            lambda: detect.kind_from_models(body),
+            lambda: detect.kind_from_info(body),
+        ):
+            try:
+                call()
+            except errors.InvalidResponseError:
+                pass
+
+    check()

@@ -11,6 +11,7 @@ llama_cpp/server/app.py (``/extras/tokenize {input}`` -> ``{tokens}``). No I/O h
 
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import errors
@@ -57,7 +58,9 @@ def unsupported(what: str, kind: str, table: Mapping[str, Any]) -> errors.Unsupp
 
 
 def _int(value: Any) -> Optional[int]:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None  # JSON may hold NaN or Infinity (Python's json reads them)
+    return int(value)
 
 
 def _str(value: Any) -> Optional[str]:
@@ -153,7 +156,7 @@ def parse_tokens(kind: str, body: Any) -> Tokens:
     if kind == "tei":  # one list per input; we send one input
         return _simple_tokens(kind, body[0] if isinstance(body, list) and body and isinstance(body[0], list) else body, body)
     tokens = body.get("tokens") if isinstance(body, dict) else None
-    if kind == "llamacpp" and isinstance(tokens, list) and tokens and isinstance(tokens[0], dict):
+    if kind == "llamacpp" and isinstance(tokens, list) and tokens and all(isinstance(t, dict) for t in tokens):
         # with_pieces: [{id, piece}]
         ids = _ids([t.get("id") for t in tokens])
         if ids is not None:
@@ -250,13 +253,18 @@ def task_route(request: Request, base: str) -> Optional[Tuple[str, Dict[str, Any
     return None
 
 
+def _index(item: Mapping[str, Any]) -> int:
+    """An answer's ``index`` for ordering; a missing or odd one keeps the server's order."""
+    return _int(item.get("index")) or 0
+
+
 def parse_vllm_classify(body: Any, request: Request, provider: str, request_id: Optional[str]) -> ClassificationResponse:
     """``{data: [{index, label, probs}]}``: the winning label is named, the others by class index."""
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list) or not all(isinstance(d, dict) and isinstance(d.get("probs"), list) for d in data):
         raise _bad("vllm", body, "{data: [{index, label, probs}]}")
     classifications: List[Classification] = []
-    for item in sorted(data, key=lambda d: d.get("index", 0)):
+    for item in sorted(data, key=_index):
         probs = [float(p) for p in item["probs"] if isinstance(p, (int, float))]
         best = max(range(len(probs)), key=probs.__getitem__) if probs else None
         labels = [
@@ -306,7 +314,7 @@ def parse_scores(kind: str, body: Any, count: int, model: Optional[str] = None, 
     if kind == "vllm" and isinstance(body, dict) and isinstance(body.get("data"), list):
         items = body["data"]
         if all(isinstance(d, dict) and isinstance(d.get("score"), (int, float)) for d in items):
-            ordered = sorted(items, key=lambda d: d.get("index", 0))
+            ordered = sorted(items, key=_index)
             body = [d["score"] for d in ordered]
     if not isinstance(body, list) or len(body) != count or not all(
         isinstance(s, (int, float)) and not isinstance(s, bool) for s in body
