@@ -116,9 +116,12 @@ def _parser():
 
 def _client(args):
     from .client import Client
+    from .servers.waking import waking_reporter
 
     interface = {"retry_attempts": args.retries} if getattr(args, "retries", None) is not None else None
-    return Client(interface_options=interface)
+    client = Client(interface_options=interface)
+    client.on("retry", waking_reporter(lambda line: print(line, file=sys.stderr)))  # scaled-to-zero endpoints
+    return client
 
 
 def _options(args, **params):

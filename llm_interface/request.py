@@ -45,6 +45,7 @@ TRANSPORT_OPTIONS = frozenset(
         "headers",
         "provider",  # Hugging Face: which Inference Provider serves the model ("hf-inference", "together", ...)
         "scale_up_timeout",  # Hugging Face endpoints scaled to zero: X-Scale-Up-Timeout seconds
+        "server",  # self-hosted: which server is behind api_base (servers/detect.py), when not detected
         "bill_to",  # Hugging Face: X-HF-Bill-To organisation
         "prompt_template",
         "raw",  # Hugging Face: send chat messages to the raw-generation route, rendered with a prompt template

@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Dict, Mapping, Optional
 
 from .. import errors
 from ..request import Request
+from ..servers import routes as server_routes
 from ..types import Choice, ClassificationResponse, Response
 from . import hf_generate, hf_tasks
 from .base import StreamState
@@ -242,6 +243,28 @@ class TEIRerank(TaskHelper):
         return hf_tasks.parse_rerank(body, request, route.provider, request_id)
 
 
+class OnServer(TaskHelper):
+    """rerank/classify on an endpoint: the server's own route when it is known to be vLLM or llama.cpp
+    (``{"server": ...}`` or detected earlier: ``servers.routes``), else TEI's (``fallback``)."""
+
+    def __init__(self, fallback: TaskHelper) -> None:
+        self.fallback = fallback
+        self.task = fallback.task
+
+    def url(self, base: str, request: Request) -> str:
+        own = server_routes.task_route(request, base)
+        return own[0] if own is not None else self.fallback.url(base, request)
+
+    def body(self, request: Request, route: Route) -> Any:
+        own = server_routes.task_route(request, route.base)
+        return own[1] if own is not None else self.fallback.body(request, route)
+
+    def parse(self, body: Any, request: Request, route: Route, request_id: Optional[str], headers: Mapping[str, str]) -> Any:
+        if request.task == "classify" and isinstance(body, dict) and "data" in body:  # vLLM /classify
+            return server_routes.parse_vllm_classify(body, request, route.provider, request_id)
+        return self.fallback.parse(body, request, route, request_id, headers)
+
+
 class SentenceSimilarity(TEIRerank):
     """hf-inference sentence-similarity: scores in document order, sorted by ``parse_rerank``."""
 
@@ -280,12 +303,12 @@ CHAT = Chat()
 
 PROVIDERS: Dict[str, Dict[str, TaskHelper]] = {
     ENDPOINT: {
-        "chat": CHAT, "generate": TGIGenerate(), "embeddings": Embeddings(), "classify": TEIPredict(),
-        "rerank": TEIRerank(),
+        "chat": CHAT, "generate": TGIGenerate(), "embeddings": Embeddings(), "classify": OnServer(TEIPredict()),
+        "rerank": OnServer(TEIRerank()),
     },
     OPENAI_ENDPOINT: {
-        "chat": CHAT, "generate": OpenAICompletions(), "embeddings": OpenAIEmbeddings(), "classify": TEIPredict(),
-        "rerank": TEIRerank(),
+        "chat": CHAT, "generate": OpenAICompletions(), "embeddings": OpenAIEmbeddings(),
+        "classify": OnServer(TEIPredict()), "rerank": OnServer(TEIRerank()),
     },
     HF_INFERENCE: {
         "chat": CHAT, "generate": HFInferenceGenerate(), "embeddings": FeatureExtraction(),
