@@ -318,60 +318,83 @@ class LLMInterface:
     # -- self-hosted servers (servers/): detection, introspection, TEI extras --------------------------
 
     @classmethod
-    def detect_server(cls, provider: str, options: Optional[Mapping[str, Any]] = None) -> str:
+    def detect_server(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> str:
         """The kind of server at ``api_base`` (tgi, tei, vllm, sglang, llamacpp, ...), cached per base URL."""
-        return servers.detect_server(cls.client, provider, options)
+        return servers.detect_server(cls.client, provider, options, interface_options)
 
     @classmethod
-    def server_info(cls, provider: str, options: Optional[Mapping[str, Any]] = None) -> ServerInfo:
+    def server_info(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> ServerInfo:
         """Model id, max input/total tokens, dtype and version, as the server at ``api_base`` reports them."""
-        return servers.server_info(cls.client, provider, options)
+        return servers.server_info(cls.client, provider, options, interface_options)
 
     @classmethod
-    def health(cls, provider: str, options: Optional[Mapping[str, Any]] = None) -> Health:
+    def health(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Health:
         """Whether the server at ``api_base`` is up (``Health.ok``, with ``detail``); never raises for a down server."""
-        return servers.health(cls.client, provider, options)
+        return servers.health(cls.client, provider, options, interface_options)
 
     @classmethod
-    def tokenize(cls, provider: str, text: str, options: Optional[Mapping[str, Any]] = None) -> Tokens:
+    def tokenize(cls, provider: str, text: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Tokens:
         """``text``'s token ids from the server's own tokenizer (TGI, TEI, vLLM, llama.cpp)."""
-        return servers.tokenize(cls.client, provider, text, options)
+        return servers.tokenize(cls.client, provider, text, options, interface_options)
 
     @classmethod
-    def detokenize(cls, provider: str, ids: List[int], options: Optional[Mapping[str, Any]] = None) -> str:
+    def detokenize(cls, provider: str, ids: List[int], options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> str:
         """The text of token ``ids`` (TEI ``/decode``, vLLM and llama.cpp ``/detokenize``)."""
-        return servers.detokenize(cls.client, provider, ids, options)
+        return servers.detokenize(cls.client, provider, ids, options, interface_options)
 
     @classmethod
-    def count_tokens(cls, provider: str, messages: Any, options: Optional[Mapping[str, Any]] = None) -> TokenCount:
+    def count_tokens(cls, provider: str, messages: Any, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> TokenCount:
         """How many tokens ``messages`` take: exact from the server or a local tokenizer, else an estimate
         (``TokenCount.exact`` and ``source`` say which)."""
-        return servers.count_tokens(cls.client, provider, messages, options)
+        return servers.count_tokens(cls.client, provider, messages, options, interface_options)
 
     @classmethod
-    def embed_sparse(cls, provider: str, texts: Any, options: Optional[Mapping[str, Any]] = None) -> SparseEmbeddingResponse:
+    def embed_sparse(cls, provider: str, texts: Any, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> SparseEmbeddingResponse:
         """TEI ``/embed_sparse`` (SPLADE): one sparse vector per text."""
-        return servers.embed_sparse(cls.client, provider, texts, options)
+        return servers.embed_sparse(cls.client, provider, texts, options, interface_options)
 
     @classmethod
-    def similarity(cls, provider: str, source: str, texts: Any, options: Optional[Mapping[str, Any]] = None) -> Scores:
+    def similarity(cls, provider: str, source: str, texts: Any, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Scores:
         """One score per text against ``source`` (TEI ``/similarity``, vLLM ``/score``), in the order given."""
-        return servers.similarity(cls.client, provider, source, texts, options)
+        return servers.similarity(cls.client, provider, source, texts, options, interface_options)
 
     @classmethod
-    async def server_info_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None) -> ServerInfo:
+    async def server_info_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> ServerInfo:
         """``server_info`` in a worker thread: these are one-off GETs, not worth a second code path."""
-        return await _in_thread(cls.server_info, provider, options)
+        return await _in_thread(cls.server_info, provider, options, interface_options)
 
     @classmethod
-    async def health_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None) -> Health:
-        return await _in_thread(cls.health, provider, options)
+    async def health_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Health:
+        return await _in_thread(cls.health, provider, options, interface_options)
 
     @classmethod
-    async def tokenize_async(cls, provider: str, text: str, options: Optional[Mapping[str, Any]] = None) -> Tokens:
-        return await _in_thread(cls.tokenize, provider, text, options)
+    async def tokenize_async(cls, provider: str, text: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Tokens:
+        return await _in_thread(cls.tokenize, provider, text, options, interface_options)
 
     @classmethod
     async def count_tokens_async(cls, provider: str, messages: Any,
-                                 options: Optional[Mapping[str, Any]] = None) -> TokenCount:
-        return await _in_thread(cls.count_tokens, provider, messages, options)
+                                 options: Optional[Mapping[str, Any]] = None,
+                                 interface_options: Optional[Mapping[str, Any]] = None) -> TokenCount:
+        return await _in_thread(cls.count_tokens, provider, messages, options, interface_options)

@@ -50,7 +50,7 @@ from support.fake_hf import hf_world
 from support.loopback import LoopbackServer
 
 from llm_interface import cli
-from llm_interface.providers.huggingface import ROUTER_ENV
+from llm_interface.providers.hf_routes import ROUTER_ENV
 from llm_interface.pytest_plugin import LLMCache
 
 ROOT = Path(__file__).resolve().parent.parent

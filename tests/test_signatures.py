@@ -8,6 +8,7 @@ import inspect
 import pytest
 
 from llm_interface import AsyncClient, Client, LLMInterface
+from llm_interface.servers import tools as server_tools
 
 # Facade-only methods (no Client method of that name to mirror).
 FACADE_ONLY = {"reset", "async_client", "client"}
@@ -32,10 +33,22 @@ def client_method(name):
     return getattr(Client, name[: -len("_async")] if name.endswith("_async") else name)
 
 
-@pytest.mark.parametrize("name", public_methods(LLMInterface))
+# Layers over a client (servers/tools.py: introspection of self-hosted servers), called as f(client, ...):
+# the facade mirrors the function less its ``client``; their ``_async`` forms mirror the sync ones.
+LAYERED = {name for name in public_methods(LLMInterface) if hasattr(server_tools, name.removesuffix("_async"))}
+
+
+@pytest.mark.parametrize("name", sorted(set(public_methods(LLMInterface)) - LAYERED))
 def test_the_facade_mirrors_the_client(name):
     wrapped = getattr(AsyncClient, name) if name.endswith("_async") else getattr(Client, name)
     assert parameters(getattr(LLMInterface, name)) == parameters(wrapped)
+
+
+@pytest.mark.parametrize("name", sorted(LAYERED))
+def test_the_facade_mirrors_the_server_layer(name):
+    layer = parameters(getattr(server_tools, name.removesuffix("_async")))
+    assert layer[0][0] == "client"
+    assert parameters(getattr(LLMInterface, name)) == layer[1:]
 
 
 ASYNC_TWINS = sorted(name for name in vars(AsyncClient) if name.endswith("_async"))

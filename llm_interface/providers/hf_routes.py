@@ -249,7 +249,6 @@ class OnServer(TaskHelper):
 
     def __init__(self, fallback: TaskHelper) -> None:
         self.fallback = fallback
-        self.task = fallback.task
 
     def url(self, base: str, request: Request) -> str:
         own = server_routes.task_route(request, base)
