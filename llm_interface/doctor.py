@@ -27,7 +27,8 @@ from .cache import make_cache
 from .client import Client
 from .credentials import find_api_base, find_api_key, how_to_set_key, key_source
 from .hf_hub import BILLING_PAGE, INFERENCE_PERMISSION, PROVIDERS_PAGE, TOKENS_PAGE, WHOAMI, Account, hub_url
-from .providers.huggingface import HF_HOSTS, ROUTER, ROUTER_ENV
+from .providers.hf_routes import router_base
+from .providers.huggingface import HF_HOSTS
 from .retry import RetryPolicy
 from .wire import Context, HttpCall
 
@@ -262,7 +263,7 @@ def _reach_store(name: str, store: Any, label: str, close: bool) -> Check:
 
 def check_aliases(http: _Http, key: Optional[str], aliases: Mapping[str, Mapping[str, str]]) -> Check:
     name = "aliases"
-    router = (os.environ.get(ROUTER_ENV) or ROUTER).rstrip("/")
+    router = router_base()
     try:
         _, body = http.get(router + "/v1/models", key)
     except errors.LLMInterfaceError as error:

@@ -15,6 +15,9 @@ import logging
 from dataclasses import replace
 from typing import Any, Callable, Dict, List
 
+from .redact import headers as redact_headers
+from .request import Request
+
 logger = logging.getLogger("llm_interface")
 
 EVENTS = ("request", "response", "retry", "error")
@@ -57,10 +60,6 @@ class Hooks:
 
 def _key_free(value: Any) -> Any:
     """A Request without its key (and with secret headers redacted); anything else as it is."""
-    from .request import Request
-
     if isinstance(value, Request) and (value.api_key is not None or value.headers):
-        from .redact import headers as redact_headers
-
         return replace(value, api_key=None, headers=redact_headers(value.headers))
     return value

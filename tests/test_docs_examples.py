@@ -51,7 +51,7 @@ from support.loopback import LoopbackServer
 
 from llm_interface import cli
 from llm_interface.hf_hub import HUB_ENV
-from llm_interface.providers.huggingface import ROUTER_ENV
+from llm_interface.providers.hf_routes import ROUTER_ENV
 from llm_interface.pytest_plugin import LLMCache
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from support.loopback import Answer, LoopbackServer, free_port
 from llm_interface.cli import main
 from llm_interface.credentials import find_api_key, key_source
 from llm_interface.hf_hub import HUB_ENV, Account
-from llm_interface.providers.huggingface import ROUTER_ENV
+from llm_interface.providers.hf_routes import ROUTER_ENV
 
 FIXTURES = Path(__file__).parent / "fixtures" / "doctor"
 KEY = "hf_test_fake_doctor_key_0123456789abcdef"

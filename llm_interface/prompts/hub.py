@@ -76,7 +76,7 @@ def _raise_exception(message: str) -> None:
 
 
 @lru_cache(maxsize=64)
-def _compile(source: str):
+def _compile(source: str) -> Any:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
