@@ -55,6 +55,7 @@ class BaseClient:
         self._providers: Dict[type, Provider] = {}
         self.prompt_templates = PromptTemplates()
         self.recorder = Recorder(self)
+        self.call_log: Any = None  # a call_log.CallLog, set by configure_log
 
     def __repr__(self) -> str:
         # Which providers have keys, never the keys.
@@ -171,6 +172,17 @@ class BaseClient:
         self.rate_limiter.configure(
             provider_class(provider).name, requests_per_minute, tokens_per_minute, redis_url, max_wait=max_wait
         )
+
+    def configure_log(self, path: Any = None, **kwargs: Any) -> Any:
+        """Log every call from now on to an SQLite file (``path``, default ``$LLM_INTERFACE_LOG``, else
+        ``~/.local/share/llm_interface/calls.db``), off the hot path; ``max_bytes``, ``backups``,
+        ``queue_size`` as in docs/call-log.md. Returns the ``CallLog``; ``close()`` it to stop."""
+        from .call_log import CallLog
+
+        if self.call_log is not None:
+            self.call_log.close()
+        self.call_log = CallLog(self, path, **kwargs)
+        return self.call_log
 
     def on(self, event: str, hook: Optional[Callable[..., Any]] = None) -> Any:
         """Call ``hook`` on ``event`` (``request``, ``response``, ``retry``, ``error``; ``on_`` prefix

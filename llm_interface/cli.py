@@ -142,14 +142,11 @@ def _client(args):
 
     interface = {"retry_attempts": args.retries} if getattr(args, "retries", None) is not None else None
     client = Client(interface_options=interface)
-<<<<<<< HEAD
+    client.on("retry", waking_reporter(lambda line: print(line, file=sys.stderr)))  # scaled-to-zero endpoints
     from .call_log_db import LOG_ENV
 
     if os.environ.get(LOG_ENV):  # opt-in, as in the library: the CLI's calls go to the log too
         client.configure_log()
-=======
-    client.on("retry", waking_reporter(lambda line: print(line, file=sys.stderr)))  # scaled-to-zero endpoints
->>>>>>> main
     return client
 
 
