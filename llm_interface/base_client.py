@@ -245,7 +245,10 @@ class BaseClient:
 
     def cached(self, plan: Plan) -> Any:
         """The cached answer for ``plan``, or None (see cache_policy.py; replay mode raises on a miss)."""
-        return cache_policy.lookup(self.cache, plan)
+        hit = cache_policy.lookup(self.cache, plan)
+        if hit is not None and self.hooks:
+            self.hooks.emit("cache_hit", plan.request, hit)
+        return hit
 
     def batch_plans(self, provider: str, task: str, text_or_list: Any, options: Any, interface_options: Any) -> List[Plan]:
         """One plan per server-sized batch of an embeddings/classify input (shared with the async client)."""

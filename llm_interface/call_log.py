@@ -1,7 +1,7 @@
 """A log of every call, in SQLite, written off the hot path: ``client.configure_log(path)``.
 
 It is built on the client's hooks (events.py): the ``request`` hook notes when a call starts, the
-``response`` hook (also a stream's aggregate, once it ends) and the ``error`` hook each put one record on a
+``response`` hook (also a stream's aggregate, once it ends), ``cache_hit`` and ``error`` each put one record on a
 bounded queue and return at once. A writer thread takes the records off the queue, turns them into rows
 (secrets scrubbed with redact.py) and writes them in batches (call_log_db.py). A call never waits for the
 disk: when the queue is full (the disk is stuck), the record is dropped and counted (``dropped``), with a
@@ -57,7 +57,8 @@ class CallLog:
         self._closed = False
         self._lock = threading.Lock()
         self._client = client
-        self._hooks = {"request": self._on_request, "response": self._on_response, "error": self._on_error}
+        self._hooks = {"request": self._on_request, "response": self._on_response, "error": self._on_error,
+                       "cache_hit": self._on_response}
         for event, hook in self._hooks.items():
             client.on(event, hook)
         self._writer = threading.Thread(target=self._write_loop, name="llm_interface-call-log", daemon=True)

@@ -248,3 +248,26 @@ def test_facade_configure_log_and_a_second_configure_replaces_the_first(server, 
     second.close()
     assert [r["answer"] for r in rows(first.path)] == ["echo: to one"]
     assert [r["answer"] for r in rows(second.path)] == ["echo: to two"]
+
+
+def test_cache_hits_are_logged_as_cached_for_calls_streams_and_batches(client, server, tmp_path):
+    path = tmp_path / "calls.db"
+    client.configure_cache("memory")
+    client.configure_log(path)
+    seen = []
+    client.on("cache_hit", lambda request, response: seen.append((request.api_key, response.cached)))
+    options = {"api_base": server.url}
+    first = client.send_message("huggingface", "cache me", options)
+    again = client.send_message("huggingface", "cache me", options)
+    with client.stream_message("huggingface", "cache me", options) as stream:
+        assert stream.text() == first.results
+    client.send_messages("huggingface", ["cache me", "a new one"], options, progress=False)
+    client.close()
+    assert again.cached and server.count == 2  # one call, then only "a new one" reached the server
+    assert seen == [(None, True)] * 3  # the hook sees no key
+    logged = rows(path)
+    assert [r["cached"] for r in logged[:3]] == [0, 1, 1]  # the call, the repeat, the stream replayed
+    batch = {r["answer"]: r["cached"] for r in logged[3:]}  # the batch's two, in either order
+    assert batch == {"echo: cache me": 1, "echo: a new one": 0}
+    hit = logged[1]
+    assert hit["error_type"] is None and hit["latency_ms"] is not None and hit["retries"] == 0
