@@ -54,7 +54,8 @@ ROUTES = [
 def test_the_table_routes_each_mode_and_task(what, fields, mode, helper, url):
     req = request(**fields)
     route = hf_routes.resolve(req)
-    assert route.mode == mode and type(route.helper) is helper
+    # rerank/classify on an endpoint go through OnServer, which falls back to TEI's helper on a TEI server
+    assert route.mode == mode and type(getattr(route.helper, "fallback", route.helper)) is helper
     assert HuggingFaceProvider().prepare(req).url == url
 
 
