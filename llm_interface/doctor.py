@@ -272,6 +272,8 @@ def check_aliases(http: _Http, key: Optional[str], aliases: Mapping[str, Mapping
     chat = dict(aliases.get("chat", {}))
     unserved = {alias: why for alias, why in ((a, _unserved(m, catalogue)) for a, m in sorted(chat.items())) if why}
     details = {"checked": sorted(a for a, m in chat.items() if not _not_on_router(m)), "unserved": unserved,
+               "providers": {a: list(catalogue.get(m.partition(":")[0], ())) for a, m in sorted(chat.items())
+                             if not _not_on_router(m) and a not in unserved},
                "not_checked": sorted(aliases.get("embeddings", {}))}
     if unserved:
         listing = "; ".join(f"{alias} -> {why}" for alias, why in unserved.items())

@@ -164,7 +164,7 @@ def test_credits_are_not_published_and_a_402_is_explained(hf, capsys, monkeypatc
     assert credits["status"] == "info"
     assert "does not publish the credits left or the enabled providers" in credits["summary"]
     assert "402" in credits["fix"] and "monthly credits only" in credits["fix"]
-    assert "2026-01-01" in credits["fix"]  # periodEnd 1767225600
+    assert "2027-01-01" in credits["fix"]  # periodEnd 1798761600
     assert "bill_to='test-org'" in credits["fix"]  # the org that can pay
     assert credits["details"]["can_pay"] is False
 
@@ -202,6 +202,7 @@ def test_aliases_pointing_to_unserved_models_fail(hf, capsys, monkeypatch, tmp_p
     assert code == 1
     unserved = checks["aliases"]["details"]["unserved"]
     assert set(unserved) == {"gone", "wrong"}
+    assert checks["aliases"]["details"]["providers"]["default"] == ["cerebras", "novita"]  # live ones only
     assert "sambanova does not serve it; served by cerebras, novita" in unserved["wrong"]
     assert "llm-interface aliases set huggingface" in checks["aliases"]["fix"]
 
