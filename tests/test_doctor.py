@@ -51,6 +51,7 @@ def hf(monkeypatch):
     with LoopbackServer() as server:
         monkeypatch.setenv(HUB_ENV, server.url)
         monkeypatch.setenv(ROUTER_ENV, server.url)
+        monkeypatch.delenv("REDIS_URL", raising=False)  # a developer's Redis is not this test's
         yield FakeHF(server)
 
 
@@ -211,6 +212,7 @@ def test_offline_it_says_what_it_could_not_check_and_exits_0(capsys, monkeypatch
     dead = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv(HUB_ENV, dead)
     monkeypatch.setenv(ROUTER_ENV, dead)
+    monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.setenv("HF_TOKEN", KEY)
     code, text, checks = doctor(capsys, "--timeout", "2")
     assert code == 0, text
@@ -233,3 +235,20 @@ def test_doctor_is_in_the_cli_help(capsys):
         main(["--help"])
     help_text = capsys.readouterr().out
     assert "doctor" in help_text and "logs" in help_text
+
+
+def test_the_installed_command_runs_as_a_process(hf, tmp_path):
+    """The same report from a separate process (``python -m llm_interface.cli``), as a user's shell runs it."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "HF_TOKEN": KEY, "PYTHONPATH": str(root), "HF_TOKEN_PATH": str(tmp_path / "none")}
+    done = subprocess.run([sys.executable, "-m", "llm_interface.cli", "doctor", "--json"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert KEY not in done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is True
+    assert {c["name"]: c["status"] for c in report["checks"]}["account"] == "ok"
