@@ -15,7 +15,15 @@ from .client import Client
 from .prompts import PromptTemplate
 from .servers import tools as servers
 from .servers.results import (
-    Health, Metrics, PoolingResponse, Scores, ServerInfo, Slot, SparseEmbeddingResponse, TokenCount, Tokens,
+    Health,
+    Metrics,
+    PoolingResponse,
+    Scores,
+    ServerInfo,
+    Slot,
+    SparseEmbeddingResponse,
+    TokenCount,
+    Tokens,
 )
 from .stream import Stream
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response

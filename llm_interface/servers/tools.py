@@ -15,11 +15,19 @@ from .. import errors
 from ..credentials import find_api_base
 from ..request import normalize_message
 from ..retry import RetryPolicy
+from ..types import Response
 from ..wire import HttpCall, HttpResult, request_id_of
 from . import detect, native, recorded, routes
-from ..types import Response
 from .results import (
-    Health, Metrics, PoolingResponse, Scores, ServerInfo, Slot, SparseEmbeddingResponse, TokenCount, Tokens,
+    Health,
+    Metrics,
+    PoolingResponse,
+    Scores,
+    ServerInfo,
+    Slot,
+    SparseEmbeddingResponse,
+    TokenCount,
+    Tokens,
 )
 
 CHARS_PER_TOKEN = 4
