@@ -382,3 +382,37 @@ def test_the_native_parsers_never_raise_anything_but_invalid_response():
                 pass
 
     check()
+
+
+# -- the docs' route table is the code's --------------------------------------------------------------------
+
+def test_the_route_table_in_the_docs_matches_the_code():
+    import re
+
+    from llm_interface.servers import routes
+
+    columns = {"TGI": "tgi", "TEI": "tei", "vLLM": "vllm", "SGLang": "sglang", "llama.cpp (`llama-server`)": "llamacpp",
+               "llama-cpp-python": "llama-cpp-python", "transformers serve": "transformers"}
+    tables = {
+        "`server_info`": routes.INFO_ROUTES, "`health`": routes.HEALTH_ROUTES, "`tokenize`": routes.TOKENIZE_ROUTES,
+        "`count_tokens` exact": routes.CHAT_TOKENIZE_ROUTES, "`rerank`": routes.RERANK_ROUTES,
+        "`classify`": routes.CLASSIFY_ROUTES, "`metrics`": native.METRICS_ROUTES, "`slots`": native.SLOTS_ROUTES,
+        "`generate` (raw, `logprobs`)": native.GENERATE_ROUTES, "`pooling`": native.POOLING_ROUTES,
+    }
+    lines = (Path(__file__).parent.parent / "docs" / "self-hosted.md").read_text().splitlines()
+    header = next(line for line in lines if line.startswith("| feature |"))
+    names = [cell.strip() for cell in header.strip("|").split("|")][1:]
+    assert set(names) == set(columns)
+    rows = {}
+    for line in lines:
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells and cells[0] in tables:
+            rows[cells[0]] = dict(zip(names, cells[1:]))
+    assert set(rows) == set(tables)
+    for feature, table in tables.items():
+        for column, kind in columns.items():
+            cell = rows[feature][column]
+            documented = set(re.findall(r"(/[a-z_0-9/]+)", " ".join(re.findall(r"`([^`]*)`", cell))))
+            expected = table.get(kind)
+            expected = set() if expected is None else {expected} if isinstance(expected, str) else set(expected)
+            assert documented == expected, (feature, column, cell)
