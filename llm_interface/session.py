@@ -218,13 +218,20 @@ class Session:
 
         return await asyncio.to_thread(self._next, message)  # counting may ask the server: off the event loop
 
+    async def _keep_async(self, turns: List[Dict[str, Any]], response: Response) -> None:
+        if not self.counts_exactly():
+            return self._keep(turns, response)
+        import asyncio
+
+        await asyncio.to_thread(self._keep, turns, response)
+
     async def send_async(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> Response:
         """The async ``send`` (over an ``AsyncClient`` sharing this session's client)."""
         turns = await self._next_async(message)
         response = await self._async().send_message_async(
             self.provider, self._call(turns), self._options(options), self.interface_options
         )
-        self._keep(turns, response)
+        await self._keep_async(turns, response)
         return response
 
     async def stream_async(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> AsyncIterator[StreamChunk]:
@@ -236,7 +243,7 @@ class Session:
         async with stream:
             async for chunk in stream:
                 yield chunk
-        self._keep(turns, stream.response)
+        await self._keep_async(turns, stream.response)
 
     # -- saving ---------------------------------------------------------------------------------
 

@@ -326,6 +326,25 @@ def test_a_session_on_tgi_trims_by_the_servers_exact_count():
         assert "/chat_tokenize" in server.paths()
 
 
+def test_an_async_session_counts_the_same_way_off_the_event_loop():
+    import asyncio
+
+    table = {**TGI, ("POST", "/v1/chat/completions"): (200, {
+        "id": "x", "object": "chat.completion", "model": "tgi",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "one two three four five six"},
+                     "finish_reason": "stop"}]}, JSON)}
+    with FakeServer(table) as server, Client(interface_options={"retry_attempts": 0}) as client:
+        chat = Session("huggingface", options={"api_base": server.url}, client=client, token_budget=20)
+
+        async def talk():
+            await chat.send_async("a b c d e f")
+            await chat.send_async("g h i j k l")
+
+        asyncio.run(talk())
+        sent = [body["messages"] for _method, path, body in server.requests if path == "/v1/chat/completions"]
+        assert len(sent[1]) == 3 and [m["content"] for m in chat.history] == ["g h i j k l", "one two three four five six"]
+
+
 def test_a_session_falls_back_to_the_estimate_once_the_server_counts_only_roughly():
     table = {**LLAMACPP, ("POST", "/v1/chat/completions"): (200, {
         "id": "x", "object": "chat.completion", "model": "m",
