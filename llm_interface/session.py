@@ -30,6 +30,7 @@ CHARS_PER_TOKEN = 4
 TOKENS_PER_MESSAGE = 4  # role and separators: what chat templates add around each message
 _NOT_SAVED = frozenset({"api_key", "apiKey", "headers"})
 FORMAT = 1
+SERVER_PROVIDERS = ("huggingface", "openai-compatible")  # api_base may be TGI, vLLM... with a tokenizer route
 
 
 def approx_tokens(message: Mapping[str, Any]) -> int:
@@ -132,7 +133,8 @@ class Session:
         """Whether the token budget may be counted by a tokenizer (local, or the server's) rather than estimated."""
         if self.token_budget is None or self._exact is False:
             return False
-        return self.tokenizer is not None or bool(self.options.get("api_base"))
+        # a server is asked only where self-hosted servers are spoken to: not a hosted API that has no tokenizer route
+        return self.tokenizer is not None or (bool(self.options.get("api_base")) and self.provider in SERVER_PROVIDERS)
 
     def _exact_count(self, turns: List[Dict[str, Any]]) -> Optional[int]:
         """The conversation's exact token count, or None when no tokenizer gives one (then: the estimate)."""
@@ -144,7 +146,7 @@ class Session:
         try:
             count = server_tools.count_tokens(self.client, self.provider, self._with_system(turns), options,
                                               self.interface_options)
-        except (errors.APIError, errors.InvalidResponseError, errors.UnsupportedTaskError):
+        except (errors.APIError, errors.InvalidResponseError, errors.UnsupportedTaskError, errors.MissingAPIKeyError):
             count = None  # the server has no usable tokenizer route: estimate from now on
         if count is None or not count.exact:
             self._exact = False

@@ -130,6 +130,13 @@ def test_llamacpp_completion_of_older_builds_gives_logprobs_from_probabilities()
     assert set(reply.logprobs.top_logprobs[0]) == {"B", "C"}
 
 
+@pytest.mark.parametrize("bad", [True, -1, 1.5, "2"])
+def test_generate_logprobs_must_be_a_count(bad):
+    with FakeServer(SGLANG) as server, pytest.raises(errors.InvalidRequestError, match="logprobs must be an int"):
+        LLMInterface.generate("huggingface", "Hi", opts(server, server="sglang", logprobs=bad))
+    assert server.requests == []
+
+
 def test_generate_where_the_server_has_no_native_route():
     with FakeServer(VLLM) as server, pytest.raises(errors.UnsupportedTaskError, match="llamacpp, sglang"):
         LLMInterface.generate("huggingface", "Hi", opts(server))
@@ -361,6 +368,13 @@ def test_a_session_without_a_server_or_tokenizer_estimates_and_asks_nobody():
     chat = Session("huggingface", token_budget=10)
     assert not chat.counts_exactly()
     chat.add({"role": "user", "content": "x" * 40})
+    assert len(chat.history) == 1
+
+
+def test_a_session_on_a_hosted_api_never_asks_it_for_counts():
+    chat = Session("openai", options={"api_base": "http://127.0.0.1:1/v1"}, token_budget=100)
+    assert not chat.counts_exactly()
+    chat.add({"role": "user", "content": "hello"})  # no network: port 1 would refuse
     assert len(chat.history) == 1
 
 

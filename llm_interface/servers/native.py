@@ -59,11 +59,16 @@ def _count(value: Any) -> Optional[int]:
 def generate_route(kind: str, prompt: str, params: Mapping[str, Any]) -> Route:
     """SGLang ``/generate`` or llama.cpp ``/completion``; ``logprobs`` (an int: how many alternatives per
     token) asks for token log-probabilities on both."""
+    top = params.get("logprobs")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 0):
+        raise errors.InvalidRequestError(
+            f"logprobs must be an int >= 0 (how many alternatives per token), got {top!r}; leave it out for none."
+        )
     if kind == "sglang":
         params = dict(params)
-        top = params.pop("logprobs", None)
+        params.pop("logprobs", None)
         body: Dict[str, Any] = {"text": prompt, "sampling_params": {_SGLANG_NAMES.get(k, k): v for k, v in params.items()}}
-        if top is not None and top is not False:
+        if top:
             body.update(return_logprob=True, top_logprobs_num=int(top), return_text_in_logprobs=True)
         return "/generate", body
     if kind == "llamacpp":
