@@ -155,3 +155,12 @@ def test_a_session_on_the_llama_server_counts_its_budget_with_the_local_tokenize
     chat.send("Hello")
     reply = chat.send("Hello")
     assert reply.usage.prompt_tokens <= exact + 1 and chat.counts_exactly()
+
+
+def test_llama_server_structured_output_in_openais_shape(client, llama_server):
+    # without "server", an api_base ending in /v1 is taken for TGI's and gets TGI's grammar, which
+    # llama-cpp-python refuses (500, "Input should be 'text' or 'json_object'")
+    options = {**base(llama_server), "server": "llama-cpp-python", "model": llama_server.model, "temperature": 0,
+               "max_tokens": 24, "response_format": {"type": "json_object"}}
+    reply = client.send_message("huggingface", HELLO, options)
+    assert reply.results.lstrip().startswith("{")  # the server's JSON grammar held the answer to an object
