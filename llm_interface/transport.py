@@ -292,6 +292,8 @@ class Transport:
         retrier = Retrier(policy, ctx, on_retry)
         response = self._attempts(call, ctx, retrier)
         content = self._read(response, ctx, call, retrier, strict=True)
+        if wire_log.isEnabledFor(logging.DEBUG):
+            debug.log_answer(call.url, response.status_code, content, redact.secrets_of(call.headers))
         text = content.decode("utf-8", "replace")  # Prometheus text is UTF-8 by its spec
         return HttpResult(response.status_code, response.headers, text, time.perf_counter() - started, retrier.retries)
 
