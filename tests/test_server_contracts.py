@@ -164,3 +164,12 @@ def test_llama_server_structured_output_in_openais_shape(client, llama_server):
                "max_tokens": 24, "response_format": {"type": "json_object"}}
     reply = client.send_message("huggingface", HELLO, options)
     assert reply.results.lstrip().startswith("{")  # the server's JSON grammar held the answer to an object
+
+
+def test_transformers_serve_complete_takes_its_openai_completions_route(client, transformers_server):
+    detected = tools.detect_server(client, "huggingface", {"api_base": transformers_server.url})
+    assert detected == "transformers"  # detected once: complete then takes /v1/completions, not TGI's /generate
+    options = {"api_base": transformers_server.url, "model": transformers_server.model, "max_tokens": 4,
+               "temperature": 0}
+    reply = client.complete("huggingface", "Hello", options)
+    assert isinstance(reply.results, str) and reply.results
