@@ -346,6 +346,7 @@ def test_an_async_session_counts_the_same_way_off_the_event_loop():
         async def talk():
             await chat.send_async("a b c d e f")
             await chat.send_async("g h i j k l")
+            await chat._async().aclose()  # the session's AsyncClient: its connections closed on this loop
 
         asyncio.run(talk())
         sent = [body["messages"] for _method, path, body in server.requests if path == "/v1/chat/completions"]
