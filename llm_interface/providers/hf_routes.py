@@ -105,7 +105,8 @@ class Chat(TaskHelper):
     def body(self, request: Request, route: Route) -> Any:
         body = chat_request_body(request, route.wire_model)
         if body.get("response_format") is not None:
-            translate = hf_generate.tgi_grammar if route.mode in ENDPOINT_MODES else hf_generate.openai_response_format
+            tgi = route.mode in ENDPOINT_MODES and server_routes.kind_for(request) not in server_routes.OPENAI_SERVERS
+            translate = hf_generate.tgi_grammar if tgi else hf_generate.openai_response_format
             body["response_format"] = translate(body["response_format"])
             if body["response_format"] is None:
                 del body["response_format"]
@@ -359,6 +360,8 @@ def base_of(mode: str, request: Request) -> str:
 
 def _endpoint_mode(url: str, request: Request) -> str:
     if request.settings.get("openai_format") or url.rstrip("/").endswith(OPENAI_SUFFIXES):
+        return OPENAI_ENDPOINT
+    if server_routes.kind_for(request) in server_routes.OPENAI_SERVERS:  # named or detected: no TGI routes
         return OPENAI_ENDPOINT
     return ENDPOINT
 
