@@ -16,6 +16,7 @@ from .prompts import PromptTemplate
 from .servers import tools as servers
 from .servers.results import Health, Scores, ServerInfo, SparseEmbeddingResponse, TokenCount, Tokens
 from .stream import Stream
+from .text_tasks import FacadeTextTasks
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 
 _lock = threading.Lock()
@@ -53,7 +54,7 @@ class _Chat:
     completions = _Completions()
 
 
-class LLMInterface:
+class LLMInterface(FacadeTextTasks):
     """``LLMInterface.send_message("huggingface", "Hello")``: the JS library's API in snake_case.
 
     ``provider`` may be ``[provider, api_key]`` (JS's inline-key form): the key is used and remembered."""

@@ -143,6 +143,7 @@ def fake_hf(monkeypatch):
     with LoopbackServer(responder=hf_world) as server:
         monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
         monkeypatch.setenv(ROUTER_ENV, server.url)
+        monkeypatch.setenv("HF_ENDPOINT", server.url)  # the Hub's model info (rerank_pipeline.py), too
         monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
         yield server
 

@@ -26,7 +26,7 @@ from .. import errors
 from ..request import Request
 from ..servers import routes as server_routes
 from ..types import Choice, ClassificationResponse, Response
-from . import hf_generate, hf_tasks
+from . import hf_generate, hf_tasks, hf_text_tasks
 from .base import StreamState
 from .openai_compatible import (
     ChatStreamState,
@@ -274,6 +274,39 @@ class SentenceSimilarity(TEIRerank):
         return hf_tasks.similarity_body(request)
 
 
+class PipelineTask(TaskHelper):
+    """A pipeline task of hf_text_tasks (summarization, translation, ...): ``{inputs, parameters}`` at the
+    model's URL (an endpoint's own URL: its container serves the one model's task there)."""
+
+    def __init__(self, spec: hf_text_tasks.TaskSpec, at_root: bool = False) -> None:
+        self.spec, self.at_root = spec, at_root
+
+    def url(self, base: str, request: Request) -> str:
+        return base.rstrip("/") if self.at_root else base + self.spec.suffix
+
+    def body(self, request: Request, route: Route) -> Any:
+        return self.spec.body(request)
+
+    def parse(self, body: Any, request: Request, route: Route, request_id: Optional[str], headers: Mapping[str, str]) -> Any:
+        return self.spec.parse(body, request, route.provider, request_id)
+
+
+class HFInferenceRerank(SentenceSimilarity):
+    """hf-inference rerank: a cross-encoder scores (query, document) pairs on its text-classification
+    pipeline; any other model compares embeddings on sentence-similarity (``hf_text_tasks.is_cross_encoder``)."""
+
+    def url(self, base: str, request: Request) -> str:
+        return base if hf_text_tasks.is_cross_encoder(request) else super().url(base, request)
+
+    def body(self, request: Request, route: Route) -> Any:
+        return hf_text_tasks.cross_encoder_body(request) if hf_text_tasks.is_cross_encoder(request) else super().body(request, route)
+
+    def parse(self, body: Any, request: Request, route: Route, request_id: Optional[str], headers: Mapping[str, str]) -> Any:
+        if hf_text_tasks.is_cross_encoder(request):
+            return hf_text_tasks.parse_cross_encoder(body, request, route.provider, request_id)
+        return super().parse(body, request, route, request_id, headers)
+
+
 @dataclass(frozen=True)
 class ClassifyAsChat(TaskHelper):
     """A chat call on a ``text-classification/`` model (LiteLLM's prefix): the classify helper of the mode,
@@ -304,6 +337,7 @@ PROVIDERS: Dict[str, Dict[str, TaskHelper]] = {
     ENDPOINT: {
         "chat": CHAT, "generate": TGIGenerate(), "embeddings": Embeddings(), "classify": OnServer(TEIPredict()),
         "rerank": OnServer(TEIRerank()),
+        **{task: PipelineTask(spec, at_root=True) for task, spec in hf_text_tasks.SPECS.items()},
     },
     OPENAI_ENDPOINT: {
         "chat": CHAT, "generate": OpenAICompletions(), "embeddings": OpenAIEmbeddings(),
@@ -311,7 +345,8 @@ PROVIDERS: Dict[str, Dict[str, TaskHelper]] = {
     },
     HF_INFERENCE: {
         "chat": CHAT, "generate": HFInferenceGenerate(), "embeddings": FeatureExtraction(),
-        "classify": HFInferenceClassify(), "rerank": SentenceSimilarity(),
+        "classify": HFInferenceClassify(), "rerank": HFInferenceRerank(),
+        **{task: PipelineTask(spec) for task, spec in hf_text_tasks.SPECS.items()},
     },
     ROUTER_MODE: {"chat": CHAT},
 }
@@ -395,8 +430,14 @@ def resolve(request: Request) -> Route:
     if task == "classify" and request.task == "chat":
         helper: TaskHelper = _CLASSIFY_AS_CHAT[mode]
         request = as_classify(request)
-    else:
+    elif task in row:
         helper = row[task]
+    else:
+        raise errors.UnsupportedTaskError(
+            f"{request.task!r} has no route in {mode} mode; serves: {', '.join(sorted(row))}. Drop api_base's /v1 "
+            "(or openai_format) for an Inference Endpoint, or pass no api_base for hf-inference.",
+            provider=request.provider, model=request.model,
+        )
     wire_model = request.model
     if mode in ENDPOINT_MODES and (request.model is None or is_url(request.model)):
         wire_model = TGI_MODEL
