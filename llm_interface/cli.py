@@ -11,6 +11,8 @@ Everything but argparse is imported inside the commands, so ``--help`` stays ins
 import argparse
 import sys
 
+from .cli_tasks import TASK_EXAMPLES, Tools, add_task_commands
+
 EXAMPLES = {
     "send": 'llm-interface send huggingface "Explain the importance of low latency LLMs." --max-tokens 200\n'
             '  echo "Summarise this" | llm-interface send huggingface - --model small --stream',
@@ -20,6 +22,7 @@ EXAMPLES = {
     "aliases": "llm-interface aliases list huggingface\n  llm-interface aliases set huggingface small microsoft/Phi-3-mini-4k-instruct",
     "cache": "llm-interface cache stats --backend files --path .llm_cache\n  llm-interface cache clear --backend files --path .llm_cache",
     "serve": "llm-interface serve --config config.yaml --port 4000",
+    **TASK_EXAMPLES,
 }
 
 
@@ -75,6 +78,8 @@ def _parser():
     rerank.add_argument("query")
     rerank.add_argument("documents", nargs="+", help="documents; '-' reads one per line from standard input")
     rerank.set_defaults(run=_rerank)
+
+    add_task_commands(command, calls, Tools(_client, _options, _print_json))  # cli_tasks.py
 
     aliases = command("aliases", "list model aliases, or set one in the project's alias file")
     alias_actions = aliases.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -1,8 +1,9 @@
 """The text-task calls (summarization, translation, token classification, question answering, fill-mask,
-sentence similarity, table question answering) for ``Client``, ``AsyncClient`` and ``LLMInterface``, as three
-mixins over one table of input checks, so that the three faces cannot drift (tests/test_text_tasks.py holds
-their signatures equal). The names are huggingface_hub's ``InferenceClient`` method names. The routes and
-answers are in providers/hf_text_tasks.py; the user's view in docs/tasks.md.
+sentence similarity, table question answering) and the Responses API (``respond``, ``stream_respond``) for
+``Client``, ``AsyncClient`` and ``LLMInterface``, as three mixins over one set of input checks, so that the three
+faces cannot drift (tests/test_text_tasks.py holds their signatures equal). The task names are huggingface_hub's
+``InferenceClient`` method names. The routes and answers are in providers/hf_text_tasks.py and
+providers/responses_api.py; the user's view in docs/tasks.md and docs/responses-api.md.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional
 
 from . import errors
+from .async_stream import AsyncStream
+from .stream import Stream
 from .task_types import (
     FillMaskResponse,
     QuestionAnsweringResponse,
@@ -19,6 +22,7 @@ from .task_types import (
     TokenClassificationResponse,
     TranslationResponse,
 )
+from .types import Response
 
 Options = Optional[Mapping[str, Any]]
 
@@ -64,11 +68,34 @@ def inputs_for(task: str, *args: Any) -> Any:
     return _text(text, "text", task)
 
 
+def respond_input(value: Any) -> Any:
+    """The Responses API's ``input``: a string, or a non-empty list of items (messages, function outputs)."""
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, (list, tuple)) and value and all(isinstance(item, Mapping) for item in value):
+        return [dict(item) for item in value]
+    raise errors.InvalidRequestError(
+        "respond needs input as a non-empty string or a list of items such as "
+        "[{'role': 'user', 'content': 'Hello'}]."
+    )
+
+
 class TextTaskCalls:
     """``Client``'s text-task methods (it provides ``plan`` and ``answer``)."""
 
     plan: Any
     answer: Any
+    open_stream: Any
+
+    def respond(self, provider: str, input: Any, options: Options = None, interface_options: Options = None) -> Response:
+        """The Responses API (``instructions``, ``tools``, ``reasoning``, ``max_output_tokens``... in options): a
+        Response with the output text, ``reasoning`` and ``tool_calls`` (docs/responses-api.md)."""
+        return self.answer(self.plan(provider, "respond", None, options, interface_options, inputs=respond_input(input)))  # type: ignore[no-any-return]
+
+    def stream_respond(self, provider: str, input: Any, options: Options = None, interface_options: Options = None) -> Stream:
+        """``respond``, streamed: a chunk per event (``chunk.raw["type"]``), text and reasoning deltas filled in."""
+        return self.open_stream(  # type: ignore[no-any-return]
+            self.plan(provider, "respond", None, options, interface_options, stream=True, inputs=respond_input(input)))
 
     def text_task_plan(self, provider: str, task: str, inputs: Any, options: Options, interface_options: Options) -> Any:
         return self.plan(provider, task, None, options, interface_options, inputs=inputs)
@@ -115,6 +142,17 @@ class AsyncTextTaskCalls:
 
     client: Any
     answer: Any
+    open_stream: Any
+
+    async def respond_async(self, provider: str, input: Any, options: Options = None,
+                            interface_options: Options = None) -> Response:
+        plan = self.client.plan(provider, "respond", None, options, interface_options, inputs=respond_input(input))
+        return await self.answer(plan)  # type: ignore[no-any-return]
+
+    def stream_respond_async(self, provider: str, input: Any, options: Options = None,
+                             interface_options: Options = None) -> AsyncStream:
+        return self.open_stream(  # type: ignore[no-any-return]
+            self.client.plan(provider, "respond", None, options, interface_options, stream=True, inputs=respond_input(input)))
 
     async def _task(self, provider: str, task: str, args: tuple, options: Options, interface_options: Options) -> Any:
         return await self.answer(self.client.text_task_plan(provider, task, inputs_for(task, *args), options, interface_options))
@@ -154,6 +192,24 @@ class FacadeTextTasks:
 
     client: Any
     async_client: Any
+
+    @classmethod
+    def respond(cls, provider: str, input: Any, options: Options = None, interface_options: Options = None) -> Response:
+        return cls.client.respond(provider, input, options, interface_options)  # type: ignore[no-any-return]
+
+    @classmethod
+    def stream_respond(cls, provider: str, input: Any, options: Options = None, interface_options: Options = None) -> Stream:
+        return cls.client.stream_respond(provider, input, options, interface_options)  # type: ignore[no-any-return]
+
+    @classmethod
+    async def respond_async(cls, provider: str, input: Any, options: Options = None,
+                            interface_options: Options = None) -> Response:
+        return await cls.async_client().respond_async(provider, input, options, interface_options)  # type: ignore[no-any-return]
+
+    @classmethod
+    def stream_respond_async(cls, provider: str, input: Any, options: Options = None,
+                             interface_options: Options = None) -> AsyncStream:
+        return cls.async_client().stream_respond_async(provider, input, options, interface_options)  # type: ignore[no-any-return]
 
     @classmethod
     def summarization(cls, provider: str, text: str, options: Options = None, interface_options: Options = None) -> SummarizationResponse:

@@ -26,7 +26,7 @@ from .. import errors
 from ..request import Request
 from ..servers import routes as server_routes
 from ..types import Choice, ClassificationResponse, Response
-from . import hf_generate, hf_tasks, hf_text_tasks
+from . import hf_generate, hf_tasks, hf_text_tasks, responses_api
 from .base import StreamState
 from .openai_compatible import (
     ChatStreamState,
@@ -274,6 +274,24 @@ class SentenceSimilarity(TEIRerank):
         return hf_tasks.similarity_body(request)
 
 
+class Responses(TaskHelper):
+    """OpenAI's Responses API: the router's ``/v1/responses`` (beta), or an OpenAI-compatible endpoint's."""
+
+    task = "respond"
+
+    def url(self, base: str, request: Request) -> str:
+        return join_url(base, "/v1/responses")
+
+    def body(self, request: Request, route: Route) -> Any:
+        return responses_api.responses_body(request, route.wire_model)
+
+    def parse(self, body: Any, request: Request, route: Route, request_id: Optional[str], headers: Mapping[str, str]) -> Any:
+        return responses_api.parse_response(body, request, route.provider, request_id)
+
+    def stream_state(self, request: Request, provider: str) -> StreamState:
+        return responses_api.ResponsesStreamState(request, provider)
+
+
 class PipelineTask(TaskHelper):
     """A pipeline task of hf_text_tasks (summarization, translation, ...): ``{inputs, parameters}`` at the
     model's URL (an endpoint's own URL: its container serves the one model's task there)."""
@@ -341,15 +359,17 @@ PROVIDERS: Dict[str, Dict[str, TaskHelper]] = {
     },
     OPENAI_ENDPOINT: {
         "chat": CHAT, "generate": OpenAICompletions(), "embeddings": OpenAIEmbeddings(),
-        "classify": OnServer(TEIPredict()), "rerank": OnServer(TEIRerank()),
+        "classify": OnServer(TEIPredict()), "rerank": OnServer(TEIRerank()), "respond": Responses(),
     },
     HF_INFERENCE: {
         "chat": CHAT, "generate": HFInferenceGenerate(), "embeddings": FeatureExtraction(),
         "classify": HFInferenceClassify(), "rerank": HFInferenceRerank(),
         **{task: PipelineTask(spec) for task, spec in hf_text_tasks.SPECS.items()},
     },
-    ROUTER_MODE: {"chat": CHAT},
+    ROUTER_MODE: {"chat": CHAT, "respond": Responses()},
 }
+# The tasks the router itself serves, for every provider (``model:provider``); all others go to a provider's row.
+ROUTED_TASKS = frozenset(PROVIDERS[ROUTER_MODE])
 # Our own mode names, and the router's own policy: no provider's row.
 _NOT_PROVIDERS = frozenset({ENDPOINT, OPENAI_ENDPOINT, ROUTER_MODE, "auto"})
 # ClassifyAsChat per mode, built once.
@@ -408,7 +428,7 @@ def mode_of(request: Request, task: str) -> str:
         named = None
     elif task in PROVIDERS.get(named, ()):
         return named
-    if task == "chat":
+    if task in ROUTED_TASKS:
         return ROUTER_MODE
     model = request.model or ""
     if named or ":" in model:

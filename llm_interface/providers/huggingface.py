@@ -123,7 +123,7 @@ def local_engine(request: Request) -> Optional[str]:
 
 class HuggingFaceProvider(OpenAICompatibleProvider):
     name = "huggingface"
-    tasks = frozenset({"chat", "completion", "embeddings", "classify", "rerank"}) | hf_text_tasks.TASKS
+    tasks = frozenset({"chat", "completion", "embeddings", "classify", "rerank", "respond"}) | hf_text_tasks.TASKS
 
     def engine_for(self, request: Request) -> Provider:
         """Local mode (``local_engine``): the transformers or llama.cpp engine computes the answer in process."""
@@ -199,7 +199,7 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
         model = aliases.resolve(self.name, model, kind)
         inference_provider = request.settings.get("provider")
         if (
-            wire_task(request) == "chat" and inference_provider and inference_provider not in _POLICIES
+            wire_task(request) in ("chat", "respond") and inference_provider and inference_provider not in _POLICIES
             and ":" not in model
         ):
             model = f"{model}:{inference_provider}"
