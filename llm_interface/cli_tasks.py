@@ -32,7 +32,7 @@ class Tools(NamedTuple):
 
 
 def add_task_commands(command: Callable[..., Any], calls: Any, tools: Tools) -> None:
-    def text_command(name: str, help_text: str, method: str, show: Callable[[Any], None]) -> None:
+    def text_command(name: str, help_text: str, method: str, show: Callable[[Any], Any]) -> None:
         parser = command(name, help_text, [calls])
         parser.add_argument("text", help="the text; '-' reads standard input")
         parser.set_defaults(run=lambda args: _run(args, tools, method, (_stdin_or(args.text),), show))
@@ -87,7 +87,7 @@ def _table(path: str) -> Any:
         raise InvalidRequestError(f"The table must be a JSON file of {{column: [cells]}}; {path!r}: {exc}") from None
 
 
-def _run(args: Any, tools: Tools, method: str, inputs: tuple, show: Callable[[Any], None]) -> int:
+def _run(args: Any, tools: Tools, method: str, inputs: tuple, show: Callable[[Any], Any]) -> int:
     with tools.client(args) as client:
         result = getattr(client, method)(args.provider, *inputs, tools.options(args))
     tools.print_json(result.to_dict()) if args.json else show(result)

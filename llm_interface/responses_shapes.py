@@ -84,7 +84,7 @@ class _Events:
         self.items.append({"kind": kind, "id": item_id, "text": ""})
         self.open[kind] = index
         item = _reasoning_item(item_id, "") if kind == "reasoning" else _message_item(item_id, "", "in_progress")
-        part = {"type": "reasoning_text" if kind == "reasoning" else "output_text", "text": ""}
+        part: Dict[str, Any] = {"type": "reasoning_text" if kind == "reasoning" else "output_text", "text": ""}
         if kind == "message":
             part["annotations"] = []
         item["content"] = []

@@ -90,11 +90,11 @@ class TextTaskCalls:
     def respond(self, provider: str, input: Any, options: Options = None, interface_options: Options = None) -> Response:
         """The Responses API (``instructions``, ``tools``, ``reasoning``, ``max_output_tokens``... in options): a
         Response with the output text, ``reasoning`` and ``tool_calls`` (docs/responses-api.md)."""
-        return self.answer(self.plan(provider, "respond", None, options, interface_options, inputs=respond_input(input)))  # type: ignore[no-any-return]
+        return self.answer(self.plan(provider, "respond", None, options, interface_options, inputs=respond_input(input)))
 
     def stream_respond(self, provider: str, input: Any, options: Options = None, interface_options: Options = None) -> Stream:
         """``respond``, streamed: a chunk per event (``chunk.raw["type"]``), text and reasoning deltas filled in."""
-        return self.open_stream(  # type: ignore[no-any-return]
+        return self.open_stream(
             self.plan(provider, "respond", None, options, interface_options, stream=True, inputs=respond_input(input)))
 
     def text_task_plan(self, provider: str, task: str, inputs: Any, options: Options, interface_options: Options) -> Any:
@@ -147,11 +147,11 @@ class AsyncTextTaskCalls:
     async def respond_async(self, provider: str, input: Any, options: Options = None,
                             interface_options: Options = None) -> Response:
         plan = self.client.plan(provider, "respond", None, options, interface_options, inputs=respond_input(input))
-        return await self.answer(plan)  # type: ignore[no-any-return]
+        return await self.answer(plan)
 
     def stream_respond_async(self, provider: str, input: Any, options: Options = None,
                              interface_options: Options = None) -> AsyncStream:
-        return self.open_stream(  # type: ignore[no-any-return]
+        return self.open_stream(
             self.client.plan(provider, "respond", None, options, interface_options, stream=True, inputs=respond_input(input)))
 
     async def _task(self, provider: str, task: str, args: tuple, options: Options, interface_options: Options) -> Any:
@@ -195,91 +195,91 @@ class FacadeTextTasks:
 
     @classmethod
     def respond(cls, provider: str, input: Any, options: Options = None, interface_options: Options = None) -> Response:
-        return cls.client.respond(provider, input, options, interface_options)  # type: ignore[no-any-return]
+        return cls.client.respond(provider, input, options, interface_options)
 
     @classmethod
     def stream_respond(cls, provider: str, input: Any, options: Options = None, interface_options: Options = None) -> Stream:
-        return cls.client.stream_respond(provider, input, options, interface_options)  # type: ignore[no-any-return]
+        return cls.client.stream_respond(provider, input, options, interface_options)
 
     @classmethod
     async def respond_async(cls, provider: str, input: Any, options: Options = None,
                             interface_options: Options = None) -> Response:
-        return await cls.async_client().respond_async(provider, input, options, interface_options)  # type: ignore[no-any-return]
+        return await cls.async_client().respond_async(provider, input, options, interface_options)
 
     @classmethod
     def stream_respond_async(cls, provider: str, input: Any, options: Options = None,
                              interface_options: Options = None) -> AsyncStream:
-        return cls.async_client().stream_respond_async(provider, input, options, interface_options)  # type: ignore[no-any-return]
+        return cls.async_client().stream_respond_async(provider, input, options, interface_options)
 
     @classmethod
     def summarization(cls, provider: str, text: str, options: Options = None, interface_options: Options = None) -> SummarizationResponse:
-        return cls.client.summarization(provider, text, options, interface_options)  # type: ignore[no-any-return]
+        return cls.client.summarization(provider, text, options, interface_options)
 
     @classmethod
     def translation(cls, provider: str, text: str, options: Options = None, interface_options: Options = None) -> TranslationResponse:
-        return cls.client.translation(provider, text, options, interface_options)  # type: ignore[no-any-return]
+        return cls.client.translation(provider, text, options, interface_options)
 
     @classmethod
     def token_classification(cls, provider: str, text: str, options: Options = None,
                              interface_options: Options = None) -> TokenClassificationResponse:
-        return cls.client.token_classification(provider, text, options, interface_options)  # type: ignore[no-any-return]
+        return cls.client.token_classification(provider, text, options, interface_options)
 
     @classmethod
     def question_answering(cls, provider: str, question: str, context: str, options: Options = None,
                            interface_options: Options = None) -> QuestionAnsweringResponse:
-        return cls.client.question_answering(provider, question, context, options, interface_options)  # type: ignore[no-any-return]
+        return cls.client.question_answering(provider, question, context, options, interface_options)
 
     @classmethod
     def fill_mask(cls, provider: str, text: str, options: Options = None, interface_options: Options = None) -> FillMaskResponse:
-        return cls.client.fill_mask(provider, text, options, interface_options)  # type: ignore[no-any-return]
+        return cls.client.fill_mask(provider, text, options, interface_options)
 
     @classmethod
     def sentence_similarity(cls, provider: str, sentence: str, other_sentences: List[str], options: Options = None,
                             interface_options: Options = None) -> SentenceSimilarityResponse:
-        return cls.client.sentence_similarity(provider, sentence, other_sentences, options, interface_options)  # type: ignore[no-any-return]
+        return cls.client.sentence_similarity(provider, sentence, other_sentences, options, interface_options)
 
     @classmethod
     def table_question_answering(cls, provider: str, table: Mapping[str, List[str]], query: str, options: Options = None,
                                  interface_options: Options = None) -> TableQuestionAnsweringResponse:
-        return cls.client.table_question_answering(provider, table, query, options, interface_options)  # type: ignore[no-any-return]
+        return cls.client.table_question_answering(provider, table, query, options, interface_options)
 
     @classmethod
     async def summarization_async(cls, provider: str, text: str, options: Options = None,
                                   interface_options: Options = None) -> SummarizationResponse:
-        return await cls.async_client().summarization_async(provider, text, options, interface_options)  # type: ignore[no-any-return]
+        return await cls.async_client().summarization_async(provider, text, options, interface_options)
 
     @classmethod
     async def translation_async(cls, provider: str, text: str, options: Options = None,
                                 interface_options: Options = None) -> TranslationResponse:
-        return await cls.async_client().translation_async(provider, text, options, interface_options)  # type: ignore[no-any-return]
+        return await cls.async_client().translation_async(provider, text, options, interface_options)
 
     @classmethod
     async def token_classification_async(cls, provider: str, text: str, options: Options = None,
                                          interface_options: Options = None) -> TokenClassificationResponse:
-        return await cls.async_client().token_classification_async(provider, text, options, interface_options)  # type: ignore[no-any-return]
+        return await cls.async_client().token_classification_async(provider, text, options, interface_options)
 
     @classmethod
     async def question_answering_async(cls, provider: str, question: str, context: str, options: Options = None,
                                        interface_options: Options = None) -> QuestionAnsweringResponse:
-        return await cls.async_client().question_answering_async(  # type: ignore[no-any-return]
+        return await cls.async_client().question_answering_async(
             provider, question, context, options, interface_options)
 
     @classmethod
     async def fill_mask_async(cls, provider: str, text: str, options: Options = None,
                               interface_options: Options = None) -> FillMaskResponse:
-        return await cls.async_client().fill_mask_async(provider, text, options, interface_options)  # type: ignore[no-any-return]
+        return await cls.async_client().fill_mask_async(provider, text, options, interface_options)
 
     @classmethod
     async def sentence_similarity_async(cls, provider: str, sentence: str, other_sentences: List[str],
                                         options: Options = None, interface_options: Options = None) -> SentenceSimilarityResponse:
-        return await cls.async_client().sentence_similarity_async(  # type: ignore[no-any-return]
+        return await cls.async_client().sentence_similarity_async(
             provider, sentence, other_sentences, options, interface_options)
 
     @classmethod
     async def table_question_answering_async(cls, provider: str, table: Mapping[str, List[str]], query: str,
                                              options: Options = None,
                                              interface_options: Options = None) -> TableQuestionAnsweringResponse:
-        return await cls.async_client().table_question_answering_async(  # type: ignore[no-any-return]
+        return await cls.async_client().table_question_answering_async(
             provider, table, query, options, interface_options)
 
 
