@@ -9,7 +9,9 @@ Modes, the first that applies (huggingface.py's docstring has the user's view):
   ROUTER           chat on the Inference Providers router (``provider="together"`` becomes ``model:together``)
   HF_INFERENCE     every other task without a named provider: Hugging Face's own inference serves it
 Tasks as the wire sees them: "chat" (Messages API), "generate" (raw generation: ``complete`` and chat rendered
-with a prompt template), "embeddings", "classify" (also chat on a ``text-classification/`` model), "rerank".
+with a prompt template), "embeddings", "classify" (also chat on a ``text-classification/`` model), "rerank",
+"respond" (the Responses API, on the router and OpenAI endpoints), and the pipeline tasks of hf_text_tasks
+("summarization", "translation", ... on hf-inference and endpoints, one ``PipelineTask`` helper each).
 
 To serve a task on one more Inference Provider: write a ``TaskHelper`` (``url``, ``body``, ``parse``, and
 ``stream_state`` if it streams) and add one line to its row in ``PROVIDERS``. A row named after the provider
