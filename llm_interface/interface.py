@@ -26,6 +26,7 @@ from .servers.results import (
     Tokens,
 )
 from .stream import Stream
+from .text_tasks import FacadeTextTasks
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 
 _lock = threading.Lock()
@@ -63,7 +64,7 @@ class _Chat:
     completions = _Completions()
 
 
-class LLMInterface:
+class LLMInterface(FacadeTextTasks):
     """``LLMInterface.send_message("huggingface", "Hello")``: the JS library's API in snake_case.
 
     ``provider`` may be ``[provider, api_key]`` (JS's inline-key form): the key is used and remembered."""
