@@ -210,7 +210,7 @@ class RateLimiter:
                 args += [per_minute, cost]
             granted, wait = script(keys=[REDIS_PREFIX + k for k in keys], args=args)
         except (redis.RedisError, OSError) as exc:
-            breaker.failed(exc, "The rate limit's Redis", "calls use this process's budget")
+            breaker.record_failure(exc, "The rate limit's Redis", "calls use this process's budget")
             return None, False
-        breaker.succeeded()
+        breaker.record_success()
         return float(wait), bool(int(granted))
