@@ -55,6 +55,7 @@ class BaseClient:
         self._providers: Dict[type, Provider] = {}
         self.prompt_templates = PromptTemplates()
         self.recorder = Recorder(self)
+        self.call_log: Any = None  # a call_log.CallLog, set by configure_log
 
     def __repr__(self) -> str:
         # Which providers have keys, never the keys.
@@ -172,6 +173,17 @@ class BaseClient:
             provider_class(provider).name, requests_per_minute, tokens_per_minute, redis_url, max_wait=max_wait
         )
 
+    def configure_log(self, path: Any = None, **kwargs: Any) -> Any:
+        """Log every call from now on to an SQLite file (``path``, default ``$LLM_INTERFACE_LOG``, else
+        ``~/.local/share/llm_interface/calls.db``), off the hot path; ``max_bytes``, ``backups``,
+        ``queue_size`` as in docs/call-log.md. Returns the ``CallLog``; ``close()`` it to stop."""
+        from .call_log import CallLog
+
+        if self.call_log is not None:
+            self.call_log.close()
+        self.call_log = CallLog(self, path, **kwargs)
+        return self.call_log
+
     def on(self, event: str, hook: Optional[Callable[..., Any]] = None) -> Any:
         """Call ``hook`` on ``event`` (``request``, ``response``, ``retry``, ``error``; ``on_`` prefix
         accepted). Without ``hook``, a decorator: ``@client.on("response")``. See ``events.py``."""
@@ -233,7 +245,10 @@ class BaseClient:
 
     def cached(self, plan: Plan) -> Any:
         """The cached answer for ``plan``, or None (see cache_policy.py; replay mode raises on a miss)."""
-        return cache_policy.lookup(self.cache, plan)
+        hit = cache_policy.lookup(self.cache, plan)
+        if hit is not None and self.hooks:
+            self.hooks.emit("cache_hit", plan.request, hit)
+        return hit
 
     def batch_plans(self, provider: str, task: str, text_or_list: Any, options: Any, interface_options: Any) -> List[Plan]:
         """One plan per server-sized batch of an embeddings/classify input (shared with the async client)."""

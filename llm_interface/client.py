@@ -49,6 +49,8 @@ class Client(BaseClient):
         }
 
     def close(self) -> None:
+        if self.call_log is not None:
+            self.call_log.close()  # what is queued is written first
         self.transport.close()
         if self.cache is not None:
             self.cache.close()
@@ -84,7 +86,11 @@ class Client(BaseClient):
     def answer(self, plan: Plan) -> Any:
         """Run a planned, non-streaming call: the cache, else the network (and the answer into the cache)."""
         hit = cache_policy.lookup(self.cache, plan)  # ``self.cached``, one call less on a hit's path
-        return hit if hit is not None else self.send_uncached(plan)
+        if hit is None:
+            return self.send_uncached(plan)
+        if self.hooks:
+            self.hooks.emit("cache_hit", plan.request, hit)
+        return hit
 
     def send_uncached(self, plan: Plan) -> Any:
         """The network half of ``answer``, for callers that have already looked in the cache (batches)."""

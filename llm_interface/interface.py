@@ -210,6 +210,11 @@ class LLMInterface:
         cls.client.flush_cache()
 
     @classmethod
+    def configure_log(cls, path: Any = None, **kwargs: Any) -> Any:
+        """Log every call of the default client to SQLite (docs/call-log.md)."""
+        return cls.client.configure_log(path, **kwargs)
+
+    @classmethod
     def configure_rate_limit(
         cls,
         provider: str,
