@@ -54,10 +54,16 @@ def floors_of(text: str) -> Dict[str, List[str]]:
     section = text.split("## The floors", 1)[1]
     block = section.split("```text", 1)[1].split("```", 1)[0]
     floors: Dict[str, List[str]] = {}
+    last = None
     for line in block.splitlines():
         match = re.match(r"^(\w+)\s{2,}(.+)$", line)
         if match and match.group(1) in FLOORS:
-            floors[match.group(1)] = [entry.strip() for entry in match.group(2).split(",") if entry.strip()]
+            last, listed = match.group(1), match.group(2)
+        elif last and line.startswith(" ") and line.strip():  # an indented line goes on with the floor above
+            listed = line
+        else:
+            continue
+        floors.setdefault(last, []).extend(entry.strip() for entry in listed.split(",") if entry.strip())
     return floors
 
 
