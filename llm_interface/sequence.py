@@ -10,7 +10,7 @@ sequence, which records it and re-raises.
 Step kinds and what the driver must do:
     ACQUIRE  (plan)        the client's rate limiter: wait for a slot        -> None
     RENDER   (plan)        chat rendered into a prompt (may fetch the Hub)   -> the new Plan
-    COMPUTE  (plan)        an in-process engine's ``complete``               -> the Response
+    COMPUTE  (plan)        an in-process engine's ``compute``                -> the Response
     CHUNKS   (plan)        an in-process engine's ``stream`` (loads it)      -> an iterator of chunks
     SEND     (call, plan)  the transport sends, with retries                 -> HttpResult
     OPEN     (call, plan)  the transport opens a stream, with retries        -> an open HTTP stream

@@ -171,8 +171,9 @@ def check(plans, report) -> Counter:
                 assert result.retries == retries, f"call {call}: {result.retries} retries, expected {retries}"
             tally[error_type.__name__] += 1
         assert report["attempts_seen"][call] == len(plan["actions"]), f"call {call}: wrong number of requests"
-        # No hang: each attempt is bounded by the timeout (plus scheduling slack on a loaded 2-core machine).
-        assert outcome["elapsed"] < len(plan["actions"]) * (TIMEOUT + 0.2) + 1.0, f"call {call} took {outcome['elapsed']:.2f}s"
+        # No hang, held by behaviour rather than a stopwatch: a stall hangs up after TIMEOUT * 3 without an
+        # answer, so a timeout that did not fire ends the call as a ConnectionError, not the TimeoutError the
+        # type check above asks for; a call that never ends trips the test's own timeout.
     return tally
 
 

@@ -24,7 +24,7 @@ import asyncio
 from typing import Any, AsyncIterator, Dict, List, Optional, Tuple, Union
 
 from .. import errors
-from ..openai_shapes import chat_body, completion_body, embedding_body
+from ..openai_shapes import chat_completion_json, embeddings_json, text_completion_json
 from ..providers.huggingface import CLASSIFICATION_PREFIX, split_litellm_model
 from .common import OpenAIStream, client_of, with_response
 
@@ -58,7 +58,7 @@ def completion(
     if stream:
         return OpenAIStream(target.stream_message(PROVIDER, messages, options, iopts), "chat", model_id)
     response = target.send_message(PROVIDER, messages, options, iopts)
-    return with_response(chat_body(response, model_id), response)
+    return with_response(chat_completion_json(response, model_id), response)
 
 
 def text_completion(
@@ -92,7 +92,7 @@ def text_completion(
             raise errors.InvalidRequestError("stream=True takes exactly one prompt.")
         return OpenAIStream(target.stream_complete(PROVIDER, prompts[0], options, iopts), "completion", model_id)
     answers = [target.complete(PROVIDER, text, options, iopts) for text in prompts]
-    return with_response(completion_body(answers, model_id), answers[0] if len(answers) == 1 else answers)
+    return with_response(text_completion_json(answers, model_id), answers[0] if len(answers) == 1 else answers)
 
 
 def embedding(
@@ -117,7 +117,7 @@ def embedding(
     target, iopts = client_of(client), _interface_options(num_retries)
     if input_type in (None, "feature-extraction", "embed"):
         answer = target.embeddings(PROVIDER, input, options, iopts)
-        return with_response(embedding_body(answer, model_id, encoding_format), answer)
+        return with_response(embeddings_json(answer, model_id, encoding_format), answer)
     if input_type not in ("sentence-similarity", "similarity"):
         raise errors.InvalidRequestError(
             f"input_type={input_type!r} is not an embedding task; use 'feature-extraction' (vectors) or "
