@@ -148,11 +148,32 @@ def test_embeddings_with_an_inline_key():  # J4
                   "sentence-transformers/all-mpnet-base-v2/pipeline/feature-extraction", json=recorded["body"], status=200)
     assert LLMInterface.get_interface_config_value("huggingface", "hasEmbeddings") is True
     response = LLMInterface.embeddings(["huggingface", "hf_test_emb"], SIMPLE_PROMPT)
-    # JS: Array.isArray(response.results). Ours is one vector per input, so a string gives [vector]
-    # (docs/migration.md lists this shape difference).
+    # Our facade's embeddings is one vector per input, so a string gives [vector]: the deliberate
+    # difference docs/migration.md lists (the JS functions below give JS's bare vector).
     assert isinstance(response.results, list) and response.results[0] == pytest.approx(recorded["body"])
     assert _sent()[2]["Authorization"] == "Bearer hf_test_emb"
-    LLMInterfaceEmbeddings("huggingface", "hf_test_emb", SIMPLE_PROMPT)
+
+
+@responses.activate
+@pytest.mark.parametrize("call", ["LLMInterfaceEmbeddings", "LLMInterfaceEmbeddingsWithConfig"])
+def test_the_js_embeddings_functions_give_the_bare_vector_for_one_string(call):
+    """J4: HF's ``results`` is ``response.data`` (providers/huggingface.json, baseInterface.js
+    ``embeddings``): for one string the vector itself (``Array.isArray``, numbers inside); for a
+    list, one vector per input."""
+    recorded = exchange("InferenceClientVCRTest.test_feature_extraction_with_sentence_transformers#0")["response"]
+    vector = recorded["body"]
+    url = ("https://router.huggingface.co/hf-inference/models/"
+           "sentence-transformers/all-mpnet-base-v2/pipeline/feature-extraction")
+    responses.add(responses.POST, url, json=vector, status=200)
+    responses.add(responses.POST, url, json=[vector, vector], status=200)
+    function = getattr(javascript, call)
+    args = ("huggingface", "hf_test_emb") if call == "LLMInterfaceEmbeddings" else (["huggingface", "hf_test_emb"],)
+    one = function(*args, SIMPLE_PROMPT)
+    assert isinstance(one.results, list) and all(isinstance(x, float) for x in one.results)
+    assert one.results == pytest.approx(vector)
+    assert one.embeddings[0] == pytest.approx(vector) and len(one) == 1  # the Python shape stays reachable
+    two = function(*args, [SIMPLE_PROMPT, "again"])
+    assert len(two.results) == 2 and two.results[1] == pytest.approx(vector)
 
 
 def test_get_interface_config_value():  # J3 (test/main/llminterface.config.test.js's cases, for providers we have)
