@@ -320,3 +320,42 @@ def test_the_readme_examples_with_openai(monkeypatch, capsys):  # samestrin/llm-
     _, body, headers = _sent()
     assert body["model"] == "gpt-4o-mini" and body["max_tokens"] == 150 and body["messages"][0]["role"] == "system"
     assert headers["Authorization"] == "Bearer sk-test-fake"
+
+
+@responses.activate
+def test_the_huggingface_page_example_and_printing_a_response(capsys):
+    """samestrin/llm-interface docs/providers/huggingface.md (2014c9450def83ccbb5114711cc6c8c8abeceb0e), "Example
+    Usage": setApiKey, sendMessage('huggingface', prompt), console.log(response.results), errors caught and printed.
+    Then the idioms users copy: printing the response itself, and ``results`` read as a plain string."""
+    _chat()
+    LLMInterface.set_api_key({"huggingface": "hf_test_page_key"})
+    try:
+        response = LLMInterface.send_message("huggingface", "Explain the importance of low latency LLMs.")
+        print(response.results)
+    except errors.LLMInterfaceError as error:  # console.error(error)
+        print(error)
+        raise
+    print(response)
+    out = capsys.readouterr().out
+    assert out == ANSWER + "\n" + ANSWER + "\n"  # print(response) shows the text, as results does
+    assert isinstance(response.results, str) and response.results.strip() == response.results
+    url, body, headers = _sent()
+    assert url == ROUTER_CHAT and body["model"] == "meta-llama/Meta-Llama-3-8B-Instruct"  # the page's `default` alias
+    assert headers["Authorization"] == "Bearer hf_test_page_key"
+
+
+@responses.activate
+def test_the_embeddings_page_alias_idiom():
+    """samestrin/llm-interface docs/embeddings.md (20d35f1fe304871abf10944c7034f9992a014b30):
+    ``LLMInterface.embeddings(provider, text, {model: "small"})``; then the alias changed at run time."""
+    recorded = exchange("InferenceClientVCRTest.test_feature_extraction_with_sentence_transformers#0")["response"]
+    base = "https://router.huggingface.co/hf-inference/models/"
+    for model in ("sentence-transformers/all-MiniLM-L6-v2", "BAAI/bge-small-en-v1.5"):
+        responses.add(responses.POST, base + model + "/pipeline/feature-extraction", json=recorded["body"], status=200)
+    LLMInterface.set_api_key({"huggingface": "hf_test_emb_alias"})
+    LLMInterface.embeddings("huggingface", "Explain the importance of low latency LLMs", {"model": "small"})
+    assert _sent()[0] == base + "sentence-transformers/all-MiniLM-L6-v2/pipeline/feature-extraction"
+    LLMInterface.set_embeddings_model_alias("huggingface", "default", "BAAI/bge-small-en-v1.5")
+    response = javascript.LLMInterfaceEmbeddingsWithConfig("huggingface", "Explain the importance of low latency LLMs")
+    assert _sent()[0] == base + "BAAI/bge-small-en-v1.5/pipeline/feature-extraction"
+    assert response.results == pytest.approx(recorded["body"])
