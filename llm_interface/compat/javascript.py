@@ -45,7 +45,7 @@ class JSEmbeddingResponse(EmbeddingResponse):
     (``embeddings``, ``len()`` and indexing stay one vector per input)."""
 
     @property
-    def results(self) -> Any:  # type: ignore[override]  # JS's shape: the vector itself
+    def results(self) -> Any:  # JS's shape: the vector itself
         vectors: List[List[float]] = self.embeddings
         return vectors[0] if len(vectors) == 1 else vectors
 
