@@ -43,7 +43,11 @@ def call_steps(recorder: Recorder, plan: Plan) -> Steps:
         plan = yield from _prepared(plan)
         call = plan.provider.prepare(plan.request)
         result = yield SEND, (call, plan)
-        response = plan.provider.parse(plan.request, result)
+        try:
+            response = plan.provider.parse(plan.request, result)
+        except errors.LLMInterfaceError as error:  # an unreadable 200 after retries: it says how many were made
+            error.retries = result.retries
+            raise
         return recorder.succeeded(plan, response, result.elapsed, result.retries, result.body)
     except errors.LLMInterfaceError as error:
         recorder.failed_with(plan, error)

@@ -314,3 +314,13 @@ def test_the_rate_limiter_is_asked_before_each_network_call(server, limiter_clas
 
     asyncio.run(main())
     assert limiter.seen == [(how, "test-model"), (how, "test-model")]
+
+
+def test_async_client_takes_the_same_first_argument_as_client():
+    """``AsyncClient({"huggingface": key})`` used to treat the dict as a Client (a raw AttributeError)."""
+    keys = AsyncClient({"huggingface": FAKE_KEY}, backend="threads")
+    assert keys.client.api_keys["huggingface"] == FAKE_KEY
+    with pytest.raises(errors.InvalidRequestError, match="Client to share"):
+        AsyncClient("huggingface")
+    with pytest.raises(errors.InvalidRequestError, match="once"):
+        AsyncClient({"huggingface": FAKE_KEY}, api_keys={"huggingface": FAKE_KEY})

@@ -91,9 +91,19 @@ def test_redis_outage_degrades_to_no_cache(server, caplog):
         with caplog.at_level(logging.WARNING, logger="llm_interface"):
             first = client.send_message("huggingface", "hi", {"api_base": server.url})
             second = client.send_message("huggingface", "hi", {"api_base": server.url})
-        client.flush_cache()  # no raise either
     assert first.results == second.results == "echo: hi" and not second.cached
     assert "redis cache is unavailable" in caplog.text
+
+
+def test_flush_cache_on_a_dead_redis_raises_instead_of_reporting_success():
+    """Clearing was asked for itself: a store that could not do it is a typed error, not a warning
+    and a silent return (issue 16, "a command never reports success it did not have")."""
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    with Client({"huggingface": SECRET}) as client:
+        client.configure_cache("redis", url=dead)
+        with pytest.raises(errors.CacheUnavailableError, match="nothing was cleared") as caught:
+            client.flush_cache()
+    assert "redis" in str(caught.value) and SECRET not in str(caught.value)
 
 
 def test_redis_going_away_mid_run(redis_server, server, caplog):

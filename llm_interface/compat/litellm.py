@@ -56,7 +56,7 @@ def completion(
         options["raw"] = True
     iopts = _interface_options(num_retries)
     if stream:
-        return OpenAIStream(target.stream_message(PROVIDER, messages, options, iopts), "chat", model_id)
+        return OpenAIStream(target.stream_message(PROVIDER, messages, options, iopts), "chat", reported_model(model))
     response = target.send_message(PROVIDER, messages, options, iopts)
     return with_response(chat_completion_json(response, model_id), response)
 
@@ -90,7 +90,8 @@ def text_completion(
     if stream:
         if len(prompts) != 1:
             raise errors.InvalidRequestError("stream=True takes exactly one prompt.")
-        return OpenAIStream(target.stream_complete(PROVIDER, prompts[0], options, iopts), "completion", model_id)
+        return OpenAIStream(target.stream_complete(PROVIDER, prompts[0], options, iopts), "completion",
+                            reported_model(model))
     answers = [target.complete(PROVIDER, text, options, iopts) for text in prompts]
     return with_response(text_completion_json(answers, model_id), answers[0] if len(answers) == 1 else answers)
 
@@ -226,6 +227,14 @@ def _options(
     if headers:
         options["headers"] = headers
     return model_id, options
+
+
+def reported_model(model: str) -> str:
+    """The ``model`` LiteLLM's stream chunks carry: the string given, less ``huggingface/`` (its
+    ``get_llm_provider`` strips the provider and ``CustomStreamWrapper.chunk_creator`` sets
+    ``model_response.model = self.model`` on every chunk), so an Inference Provider stays in front:
+    ``huggingface/together/deepseek-ai/DeepSeek-R1`` -> ``together/deepseek-ai/DeepSeek-R1``."""
+    return model[len(PREFIX):] if model.startswith(PREFIX) else model
 
 
 def split_model(model: str, custom_llm_provider: Optional[str] = None) -> Tuple[str, Optional[str]]:

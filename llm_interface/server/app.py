@@ -52,7 +52,7 @@ _CONSUMED = frozenset({"model", "messages", "prompt", "input", "stream", "stream
 
 def build_client(config: ProxyConfig) -> Client:
     """The one Client the server shares: defaults, aliases, cache and rate limits from the config."""
-    client = Client(interface_options=config.interface_options or None)
+    client = Client(interface_options=config.interface_options or None, max_response_bytes=config.max_response_bytes)
     for provider, kinds in config.aliases.items():
         name = provider_class(provider).name
         for kind, table in (kinds or {}).items():
