@@ -24,7 +24,7 @@ from .base_client import merge_batches
 from .client import Client
 from .fanout import run_in_tasks
 from .plan import Plan
-from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps_async
+from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, RESOLVE, SEND, call_steps, run_steps_async
 from .thread_transport import ThreadTransport
 from .types import Response
 from .wire import POOL_SIZE
@@ -81,7 +81,7 @@ class AsyncClient:
             self.transport = ThreadTransport(self.client, self.in_thread)
         self._steps: Dict[str, Callable[[Any], Awaitable[Any]]] = {
             ACQUIRE: self._acquire, RENDER: self._render, COMPUTE: self._compute, CHUNKS: self._chunks,
-            SEND: self._send, OPEN: self._open,
+            SEND: self._send, OPEN: self._open, RESOLVE: self._resolve,
         }
 
     @property
@@ -135,6 +135,11 @@ class AsyncClient:
         """The Hub template fetch is sync I/O: rendering runs in a thread."""
         rendered: Plan = await self.in_thread(self.client.renderer.render, plan)
         return rendered
+
+    async def _resolve(self, plan: Plan) -> Plan:
+        """The Hub mapping fetch is sync I/O (once per model and process): it runs in a thread."""
+        resolved: Plan = await self.in_thread(self.client.resolver.resolve, plan)
+        return resolved
 
     async def _compute(self, plan: Plan) -> Any:
         return await self.in_thread(plan.provider.compute, plan.request)

@@ -16,11 +16,12 @@ from .aliases import AliasTable
 from .base_client import BaseClient, merge_batches
 from .cache import CacheBackend
 from .fanout import run_in_threads
+from .hf_resolution import ProviderResolver
 from .plan import Plan
 from .prompt_render import PromptRenderer
 from .prompts import HubTemplate
 from .request import Request
-from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps, stream_steps
+from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, RESOLVE, SEND, call_steps, run_steps, stream_steps
 from .stream import Stream
 from .transport import Transport
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
@@ -43,9 +44,10 @@ class Client(BaseClient):
         super().__init__(api_keys, aliases=aliases, cache=cache, interface_options=interface_options, debug=debug)
         self.transport = transport or Transport()
         self.renderer = PromptRenderer(self.prompt_templates, self._get_json)
+        self.resolver = ProviderResolver(self._get_json, lambda: self.cache)
         self._steps: Dict[str, Callable[[Any], Any]] = {
             ACQUIRE: self._acquire, RENDER: self.renderer.render, COMPUTE: _compute, CHUNKS: _chunks,
-            SEND: self._send, OPEN: self._open,
+            SEND: self._send, OPEN: self._open, RESOLVE: self.resolver.resolve,
         }
 
     def close(self) -> None:

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from .. import errors
 from ..request import Request
 from ..wire import HttpCall, HttpResult, request_id_of
-from . import hf_tasks
+from . import hf_hub_mapping, hf_tasks
 from .base import Provider, StreamState
 from .hf_routes import (
     CLASSIFICATION_PREFIX,
@@ -158,6 +158,9 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
                 f"scale_up_timeout must be seconds > 0 (e.g. 600), got {timeout!r}.", provider=self.name
             )
         resolve(request)  # a task nobody serves in this mode fails here, before any key is looked for
+
+    def needs_provider_mapping(self, request: Request) -> bool:
+        return hf_hub_mapping.needs_mapping(request)
 
     def renders_prompt(self, request: Request) -> bool:
         """Chat messages sent to a raw-generation route, to be rendered with a prompt template first."""
