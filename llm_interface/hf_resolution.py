@@ -9,6 +9,7 @@ The mapping holds no secret: the cache key is the Hub URL and the model id. Choo
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
@@ -71,7 +72,8 @@ class ProviderResolver:
 
     @staticmethod
     def _cache_key(key: Tuple[str, str]) -> str:
-        return f"hf-provider-mapping:{key[0]}:{key[1]}"
+        # Backends take hex digests only (a key is never a path); the Hub URL and the model id, no secret.
+        return hashlib.sha256(f"hf-provider-mapping\n{key[0]}\n{key[1]}".encode()).hexdigest()
 
     def _from_cache(self, key: Tuple[str, str]) -> Optional[Tuple[ProviderMapping, ...]]:
         cache = self._cache()
