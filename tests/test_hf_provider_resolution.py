@@ -55,11 +55,11 @@ def test_auto_picks_the_first_live_provider_with_a_route_and_sends_its_own_id(wo
     assert answer.embeddings == [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]
     (hub,) = world.hub_requests()
     assert hub.method == "GET" and unquote(hub.path) == f"/api/models/{MODEL}?expand[]=inferenceProviderMapping"
-    assert hub.headers["Authorization"] == f"Bearer {KEY}"
+    assert hub.headers["authorization"] == f"Bearer {KEY}"
     (sent,) = world.routed()
     assert sent.path == "/deepinfra/v1/openai/embeddings"
     assert sent.body == {"input": ["a", "b"], "model": "Qwen/Qwen3-Embedding-0.6B-di"}
-    assert sent.headers["Authorization"] == f"Bearer {KEY}"
+    assert sent.headers["authorization"] == f"Bearer {KEY}"
 
 
 def test_the_mapping_costs_one_hub_request_per_process(world):
