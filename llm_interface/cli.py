@@ -1,4 +1,4 @@
-"""The ``llm-interface`` command: send, embed, classify, rerank, aliases, cache, serve.
+"""The ``llm-interface`` command: send, embed, classify, rerank, aliases, cache, models, serve.
 
 Exit codes: 0 ok; 1 the provider or the network failed (a typed error, printed as one line on stderr);
 2 bad usage (argparse's own errors, and ``ConfigurationError``s: a bad option, an unknown provider or
@@ -20,6 +20,8 @@ EXAMPLES = {
     "aliases": "llm-interface aliases list huggingface\n  llm-interface aliases set huggingface small microsoft/Phi-3-mini-4k-instruct",
     "cache": "llm-interface cache stats --backend files --path .llm_cache\n  llm-interface cache clear --backend files --path .llm_cache",
     "serve": "llm-interface serve --config config.yaml --port 4000",
+    "models": "llm-interface models --provider together\n  llm-interface models deepseek-ai/DeepSeek-R1 --json\n"
+              "  llm-interface models --task embeddings",
 }
 
 
@@ -100,6 +102,13 @@ def _parser():
     cache.add_argument("--url", help="redis://... for the redis backend")
     cache.add_argument("--json", action="store_true")
     cache.set_defaults(run=_cache)
+
+    models = command("models", "list the Inference Providers catalogue: providers, prices, context, tools")
+    models.add_argument("model", nargs="?", help="one model id: all its providers")
+    models.add_argument("--task", help="chat (the router's catalogue, default), embeddings, completion, classify")
+    models.add_argument("--provider", help="only models this Inference Provider serves, e.g. together")
+    models.add_argument("--json", action="store_true")
+    models.set_defaults(run=_models)
 
     serve = command("serve", "run the OpenAI-compatible proxy (needs the [server] extra)")
     serve.add_argument("--config", required=True, help="a config.yaml in LiteLLM's format (see docs/proxy.md)")
@@ -280,6 +289,23 @@ def _cache(args):
     else:
         for key, value in stats.items():
             print(f"{key}\t{value}")
+    return 0
+
+
+def _models(args):
+    from .catalogue import catalogue_rows
+    from .client import Client
+
+    with Client() as client:
+        if args.model:
+            found = [client.get_model_info("huggingface", args.model)]
+        else:
+            found = client.list_models("huggingface", args.task, args.provider)
+    if args.json:
+        _print_json([model.to_dict() for model in found])
+    else:
+        for line in catalogue_rows(found, args.provider):
+            print(line)
     return 0
 
 

@@ -15,6 +15,7 @@ from . import cache_policy
 from .aliases import AliasTable
 from .base_client import BaseClient, merge_batches
 from .cache import CacheBackend
+from .catalogue import Catalogue, CatalogueModel, catalogue_key
 from .fanout import run_in_threads
 from .hf_resolution import ProviderResolver
 from .plan import Plan
@@ -45,6 +46,7 @@ class Client(BaseClient):
         self.transport = transport or Transport()
         self.renderer = PromptRenderer(self.prompt_templates, self._get_json)
         self.resolver = ProviderResolver(self._get_json, lambda: self.cache)
+        self.catalogue = Catalogue(self._get_json)
         self._steps: Dict[str, Callable[[Any], Any]] = {
             ACQUIRE: self._acquire, RENDER: self.renderer.render, COMPUTE: _compute, CHUNKS: _chunks,
             SEND: self._send, OPEN: self._open, RESOLVE: self.resolver.resolve,
@@ -205,6 +207,19 @@ class Client(BaseClient):
             self, provider, messages, options, interface_options,
             concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
         )
+
+    # -- the Inference Providers catalogue (catalogue.py) --------------------------------------
+
+    def list_models(
+        self, provider: str = "huggingface", task: Optional[str] = None, inference_provider: Optional[str] = None
+    ) -> List[CatalogueModel]:
+        """The router's catalogue (chat models: providers, prices, context, tools), or for another ``task``
+        ("embeddings", "completion", "classify") the Hub's served models; ``inference_provider`` filters."""
+        return self.catalogue.models(catalogue_key(self, provider), task=task, provider=inference_provider)
+
+    def get_model_info(self, provider: str, model: str) -> CatalogueModel:
+        """One model's catalogue entry: every provider serving it, with status, price and capabilities."""
+        return self.catalogue.model(model, catalogue_key(self, provider))
 
     # -- prompt templates (chat messages for raw-generation routes) -----------------------------
 

@@ -315,6 +315,20 @@ class LLMInterface:
             concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
         )
 
+    # -- the Inference Providers catalogue (catalogue.py) ---------------------------------------------
+
+    @classmethod
+    def list_models(
+        cls, provider: str = "huggingface", task: Optional[str] = None, inference_provider: Optional[str] = None
+    ) -> List[Any]:
+        """The router's catalogue: every model with its providers, prices, context length and capabilities."""
+        return cls.client.list_models(provider, task, inference_provider)
+
+    @classmethod
+    def get_model_info(cls, provider: str, model: str) -> Any:
+        """One model's catalogue entry (``CatalogueModel``)."""
+        return cls.client.get_model_info(provider, model)
+
     # -- self-hosted servers (servers/): detection, introspection, TEI extras --------------------------
 
     @classmethod

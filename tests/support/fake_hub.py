@@ -6,7 +6,7 @@ preflight and cost tests: ``LLM_INTERFACE_HF_HUB`` and ``LLM_INTERFACE_HF_ROUTER
 
 ``GET /api/models/{id}?expand[]=inferenceProviderMapping`` answers ``{"id", "inferenceProviderMapping"}`` from
 ``mappings`` (404 for an unknown model, as the Hub); ``GET /v1/models`` and ``/v1/models/{id}`` answer the
-catalogue; any other path answers from ``answers`` (a body, or a callable of the recorded request), else 404.
+catalogue; ``GET /api/models?...`` answers ``listing``; any other path answers from ``answers`` (a body, or a callable of the recorded request), else 404.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class FakeHub:
         self.mappings = mappings or {}
         self.answers = answers or {}
         self.catalogue = catalogue or []
+        self.listing: List[Dict[str, Any]] = []  # GET /api/models?...: the Hub's model list
         self.seen: List[Recorded] = []
 
     def hub_requests(self) -> List[Recorded]:
@@ -40,6 +41,8 @@ class FakeHub:
     def __call__(self, request: Recorded) -> Any:
         self.seen.append(request)
         path = request.path
+        if path.startswith("/api/models?"):
+            return json_answer(self.listing)
         if path.startswith("/api/models/"):
             model = path[len("/api/models/"):].split("?")[0]
             if model not in self.mappings:
