@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from . import errors
+from . import errors, router_preflight
 from .async_stream import AsyncStream
 from .async_transport import AsyncTransport, has_aiohttp
 from .base_client import merge_batches
@@ -149,11 +149,30 @@ class AsyncClient:
 
     async def _send(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return await self.transport.send(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        await self._preflight(plan)
+        try:
+            return await self.transport.send(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        except errors.ValidationError as error:  # the router's model_not_supported, with the alternatives
+            better = await self.in_thread(router_preflight.explained, self.client.catalogue, plan.request, error)
+            if better is not error:
+                raise better from error
+            raise
 
     async def _open(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return await self.transport.open_stream(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        await self._preflight(plan)
+        try:
+            return await self.transport.open_stream(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        except errors.ValidationError as error:
+            better = await self.in_thread(router_preflight.explained, self.client.catalogue, plan.request, error)
+            if better is not error:
+                raise better from error
+            raise
+
+    async def _preflight(self, plan: Plan) -> None:
+        """``{"preflight": True}``: the catalogue check (sync I/O, cached) in a thread."""
+        if plan.request.settings.get("preflight"):
+            await self.in_thread(router_preflight.before_sending, self.client.catalogue, plan.request)
 
     # -- running planned calls ------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import cache_policy
+from . import cache_policy, errors, router_preflight
 from .aliases import AliasTable
 from .base_client import BaseClient, merge_batches
 from .cache import CacheBackend
@@ -74,11 +74,26 @@ class Client(BaseClient):
 
     def _send(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return self.transport.send(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        router_preflight.before_sending(self.catalogue, plan.request)
+        try:
+            return self.transport.send(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        except errors.ValidationError as error:  # the router's model_not_supported, with the alternatives
+            self._explain(plan, error)
+            raise
 
     def _open(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return self.transport.open_stream(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        router_preflight.before_sending(self.catalogue, plan.request)
+        try:
+            return self.transport.open_stream(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        except errors.ValidationError as error:
+            self._explain(plan, error)
+            raise
+
+    def _explain(self, plan: Plan, error: errors.ValidationError) -> None:
+        better = router_preflight.explained(self.catalogue, plan.request, error)
+        if better is not error:
+            raise better from error
 
     def _get_json(self, url: str, headers: Mapping[str, str], context: Context, timeout: Any) -> Any:
         return self.transport.get_json(url, headers, context, timeout=timeout)
