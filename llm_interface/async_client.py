@@ -170,9 +170,9 @@ class AsyncClient:
             raise
 
     async def _preflight(self, plan: Plan) -> None:
-        """``{"preflight": True}``: the catalogue check (sync I/O, cached) in a thread."""
-        if plan.request.settings.get("preflight"):
-            await self.in_thread(router_preflight.before_sending, self.client.catalogue, plan.request)
+        """``{"preflight": True}`` and the budget: the catalogue checks (sync I/O, cached) in a thread."""
+        if plan.request.settings.get("preflight") or self.client.budget is not None:
+            await self.in_thread(self.client.check_before_sending, plan)
 
     # -- running planned calls ------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from .aliases import AliasTable
 from .base_client import BaseClient, merge_batches
 from .cache import CacheBackend
 from .catalogue import Catalogue, CatalogueModel, catalogue_key
+from .cost import Budget, cost_of
 from .fanout import run_in_threads
 from .hf_resolution import ProviderResolver
 from .plan import Plan
@@ -47,6 +48,7 @@ class Client(BaseClient):
         self.renderer = PromptRenderer(self.prompt_templates, self._get_json)
         self.resolver = ProviderResolver(self._get_json, lambda: self.cache)
         self.catalogue = Catalogue(self._get_json)
+        self.budget: Optional[Budget] = None
         self._steps: Dict[str, Callable[[Any], Any]] = {
             ACQUIRE: self._acquire, RENDER: self.renderer.render, COMPUTE: _compute, CHUNKS: _chunks,
             SEND: self._send, OPEN: self._open, RESOLVE: self.resolver.resolve,
@@ -74,7 +76,7 @@ class Client(BaseClient):
 
     def _send(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        router_preflight.before_sending(self.catalogue, plan.request)
+        self.check_before_sending(plan)
         try:
             return self.transport.send(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
         except errors.ValidationError as error:  # the router's model_not_supported, with the alternatives
@@ -83,12 +85,32 @@ class Client(BaseClient):
 
     def _open(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        router_preflight.before_sending(self.catalogue, plan.request)
+        self.check_before_sending(plan)
         try:
             return self.transport.open_stream(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
         except errors.ValidationError as error:
             self._explain(plan, error)
             raise
+
+    def check_before_sending(self, plan: Plan) -> None:
+        """The opt-in preflight and the budget (both read the catalogue: sync I/O, held ``CATALOGUE_TTL``)."""
+        router_preflight.before_sending(self.catalogue, plan.request)
+        if self.budget is not None:  # a limit, or tracking only (usd=None): either way the prices are needed
+            if router_preflight.applies(plan.request):
+                self.catalogue.full(plan.request.api_key)  # prices for the estimate, and for the answer's cost
+            self.budget.check(self.catalogue, plan.request)
+
+    def account(self, plan: Plan, response: Any) -> Optional[float]:
+        cost = cost_of(self.catalogue, plan.request, response)
+        if self.budget is not None:
+            self.budget.add(cost)
+        return cost
+
+    def configure_budget(self, usd: Optional[float] = None) -> Budget:
+        """Refuse (BudgetExceededError) a call that would take this client's spending past ``usd`` dollars, as
+        priced by the router's catalogue (cost.py); ``usd=None`` only tracks. ``budget.spent`` is the running total."""
+        self.budget = Budget(usd)
+        return self.budget
 
     def _explain(self, plan: Plan, error: errors.ValidationError) -> None:
         better = router_preflight.explained(self.catalogue, plan.request, error)

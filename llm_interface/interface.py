@@ -318,6 +318,11 @@ class LLMInterface:
     # -- the Inference Providers catalogue (catalogue.py) ---------------------------------------------
 
     @classmethod
+    def configure_budget(cls, usd: Optional[float] = None) -> Any:
+        """Refuse a call that would take spending past ``usd`` dollars (BudgetExceededError); None only tracks."""
+        return cls.client.configure_budget(usd)
+
+    @classmethod
     def list_models(
         cls, provider: str = "huggingface", task: Optional[str] = None, inference_provider: Optional[str] = None
     ) -> List[Any]:

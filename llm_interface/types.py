@@ -139,6 +139,7 @@ class Response:
     request_id: Optional[str] = None
     original: Any = field(default=None, repr=False, compare=False)
     attempt_json_repair: bool = field(default=False, repr=False, compare=False)
+    cost: Optional[float] = None  # USD, from the router catalogue's prices and the usage (cost.py); None: unknown
 
     def __str__(self) -> str:
         return self.results
@@ -182,6 +183,7 @@ class Response:
                 for c in self.choices
             ],
             "request_id": self.request_id,
+            "cost": self.cost,
         }
 
     @classmethod
@@ -205,6 +207,7 @@ class Response:
                 for i, c in enumerate(data.get("choices") or ())
             ),
             request_id=data.get("request_id"),
+            cost=_number(data.get("cost")),
             **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 
