@@ -14,7 +14,9 @@ _LAZY = {
     "AsyncClient": "async_client",
     "AsyncStream": "async_client",
     "AuthenticationError": "errors",
+    "BudgetExceededError": "errors",
     "CacheMissError": "errors",
+    "CatalogueModel": "catalogue",
     "Choice": "types",
     "Classification": "types",
     "ClassificationResponse": "types",
@@ -32,7 +34,9 @@ _LAZY = {
     "MissingDependencyError": "errors",
     "ModelLoadingError": "errors",
     "ModelNotFoundError": "errors",
+    "ModelNotSupportedError": "errors",
     "NOT_GIVEN": "request",
+    "NoProviderError": "errors",
     "NotFoundError": "errors",
     "PaymentRequiredError": "errors",
     "PromptTemplate": "prompts",
@@ -91,6 +95,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .errors import (
         APIError,
         AuthenticationError,
+        BudgetExceededError,
         CacheMissError,
         ConfigurationError,
         ConnectionError,
@@ -101,6 +106,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         MissingDependencyError,
         ModelLoadingError,
         ModelNotFoundError,
+        ModelNotSupportedError,
+        NoProviderError,
         NotFoundError,
         PaymentRequiredError,
         RateLimitError,
@@ -113,6 +120,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnsupportedTaskError,
         ValidationError,
     )
+    from .catalogue import CatalogueModel
     from .interface import LLMInterface
     from .prompts import PromptTemplate
     from .request import NOT_GIVEN
@@ -139,7 +147,9 @@ __all__ = [
     "AsyncClient",
     "AsyncStream",
     "AuthenticationError",
+    "BudgetExceededError",
     "CacheMissError",
+    "CatalogueModel",
     "Choice",
     "Classification",
     "ClassificationResponse",
@@ -160,7 +170,9 @@ __all__ = [
     "MissingDependencyError",
     "ModelLoadingError",
     "ModelNotFoundError",
+    "ModelNotSupportedError",
     "NOT_GIVEN",
+    "NoProviderError",
     "NotFoundError",
     "PaymentRequiredError",
     "PromptTemplate",

@@ -22,8 +22,7 @@ from urllib.parse import quote
 
 from . import errors
 from .credentials import find_api_key
-from .providers import provider_class
-from .providers import hf_hub_mapping
+from .providers import hf_hub_mapping, provider_class
 from .providers.hf_routes import router_base
 from .providers.lenient import as_float, as_int, as_str
 from .wire import Context
@@ -118,7 +117,7 @@ def parse_model(item: Any) -> Optional[CatalogueModel]:
     """One catalogue entry; None for an entry without an id (skipped, as every lenient parse here)."""
     if not isinstance(item, dict) or not as_str(item.get("id")):
         return None
-    arch = item.get("architecture") if isinstance(item.get("architecture"), dict) else {}
+    arch: Dict[str, Any] = item["architecture"] if isinstance(item.get("architecture"), dict) else {}
     listed = item.get("providers")
     offers = [parse_offer(p) for p in listed] if isinstance(listed, list) else []
     return CatalogueModel(

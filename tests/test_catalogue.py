@@ -8,17 +8,17 @@ DeepSeek-V4-Pro with novita, together, fireworks-ai, featherless-ai, deepinfra),
 from __future__ import annotations
 
 import json
-from urllib.parse import unquote
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
+from support.fake_hub import FakeHub
+from support.loopback import LoopbackServer
 
 from llm_interface import Client, LLMInterface, cli, errors
 from llm_interface.catalogue import parse_catalogue
 from llm_interface.providers.hf_hub_mapping import HUB_ENV
 from llm_interface.providers.hf_routes import ROUTER_ENV
-from support.fake_hub import FakeHub
-from support.loopback import LoopbackServer
 
 DOCUMENTED = json.loads((Path(__file__).parent / "fixtures" / "hub" / "router-models.json").read_text())
 MODEL = "deepseek-ai/DeepSeek-V4-Pro"

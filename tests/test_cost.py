@@ -13,12 +13,12 @@ import json
 from pathlib import Path
 
 import pytest
+from support.fake_hub import FakeHub
+from support.loopback import LoopbackServer
 
 from llm_interface import AsyncClient, Client, LLMInterface, Session, errors
 from llm_interface.cost import total_cost
 from llm_interface.providers.hf_routes import ROUTER_ENV
-from support.fake_hub import FakeHub
-from support.loopback import LoopbackServer
 
 KEY = "hf_test_fake_cost_key"
 DOCUMENTED = json.loads((Path(__file__).parent / "fixtures" / "hub" / "router-models.json").read_text())

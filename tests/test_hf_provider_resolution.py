@@ -13,13 +13,13 @@ import asyncio
 from urllib.parse import unquote
 
 import pytest
+from support.fake_hub import FakeHub, json_answer
+from support.loopback import LoopbackServer
 
 from llm_interface import AsyncClient, Client, errors
 from llm_interface.hf_resolution import forget
 from llm_interface.providers.hf_hub_mapping import DEFAULT_PROVIDER_ENV, HUB_ENV, parse_mapping
 from llm_interface.providers.hf_routes import ROUTER_ENV
-from support.fake_hub import FakeHub, json_answer
-from support.loopback import LoopbackServer
 
 KEY = "hf_test_fake_resolution_key"
 MODEL = "Qwen/Qwen3-Embedding-0.6B"

@@ -18,12 +18,12 @@ import json
 from pathlib import Path
 
 import pytest
+from support.fake_hub import FakeHub
+from support.loopback import Answer, LoopbackServer
 
 from llm_interface import AsyncClient, Client
 from llm_interface.providers.hf_hub_mapping import DEFAULT_PROVIDER_ENV, HUB_ENV
 from llm_interface.providers.hf_routes import ROUTER_ENV
-from support.fake_hub import FakeHub
-from support.loopback import Answer, LoopbackServer
 
 KEY = "hf_test_fake_rows_key"
 SNAPSHOTS = Path(__file__).parent / "fixtures" / "hf-reference" / "tgi-snapshots" / "test_completion_prompts"

@@ -8,11 +8,11 @@ import sys
 import llm_interface
 
 EXPECTED = [
-    "APIError", "AsyncClient", "AsyncStream", "AuthenticationError", "CacheMissError", "Choice", "Classification", "ClassificationResponse",
+    "APIError", "AsyncClient", "AsyncStream", "AuthenticationError", "BudgetExceededError", "CacheMissError", "CatalogueModel", "Choice", "Classification", "ClassificationResponse",
     "Client", "ConfigurationError", "ConnectionError", "EmbeddingResponse", "InvalidRequestError",
     "InvalidResponseError", "LLMInterface", "LLMInterfaceEmbeddings", "LLMInterfaceError",
     "LLMInterfaceSendMessage", "LLMInterfaceStreamMessage", "Label", "Logprobs", "MissingAPIKeyError",
-    "MissingDependencyError", "ModelLoadingError", "ModelNotFoundError", "NOT_GIVEN", "NotFoundError", "PaymentRequiredError", "PromptTemplate",
+    "MissingDependencyError", "ModelLoadingError", "ModelNotFoundError", "ModelNotSupportedError", "NOT_GIVEN", "NoProviderError", "NotFoundError", "PaymentRequiredError", "PromptTemplate",
     "RateLimitError", "RerankResponse", "RerankResult", "ResourceExhaustedError", "Response", "ServerError", "Session", "Stream", "StreamChunk",
     "StreamError", "TimeoutError", "UnknownModelError", "UnknownProviderError", "UnsupportedTaskError", "Usage",
     "ValidationError", "__version__",

@@ -13,12 +13,12 @@ import json
 from pathlib import Path
 
 import pytest
-
-from llm_interface import AsyncClient, Client, errors
-from llm_interface.providers.hf_routes import ROUTER_ENV
 from recordings import error_bodies
 from support.fake_hub import FakeHub, json_answer
 from support.loopback import LoopbackServer
+
+from llm_interface import AsyncClient, Client, errors
+from llm_interface.providers.hf_routes import ROUTER_ENV
 
 KEY = "hf_test_fake_preflight_key"
 DOCUMENTED = json.loads((Path(__file__).parent / "fixtures" / "hub" / "router-models.json").read_text())
