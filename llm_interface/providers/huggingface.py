@@ -18,8 +18,10 @@ The mode, first rule that applies:
   2. ``api_base`` (option, HUGGINGFACE_API_BASE)  -> endpoint (TGI, TEI, Dedicated Endpoint, any Messages API)
   3. ``provider="hf-inference"``                  -> Hugging Face's own inference
   4. otherwise                                    -> the router (``provider="together"`` becomes ``model:together``)
-For tasks other than chat the router has no route: they go to ``hf-inference`` (rule 4 becomes rule 3), and a
-third-party provider asked for them is an ``UnsupportedTaskError``.
+For embeddings, completion and classification, rule 4 is ``provider="auto"``: the Client reads the model's
+``inferenceProviderMapping`` from the Hub and binds the call to the first live provider with a row for the task
+(hf_hub_mapping.py; third-party rows in inference_providers.py); a named provider is checked against it, and one
+without a row for the task is an ``UnsupportedTaskError``. Rerank stays on ``hf-inference``.
 
 Routes per task (endpoint / hf-inference):
   chat        /v1/chat/completions  / .../v1/chat/completions  (raw generation when the prompt is rendered, below)

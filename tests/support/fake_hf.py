@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any, Dict
 
 from recordings import exchange
@@ -31,6 +32,10 @@ GENERATION_PARAMETERS = {"max_new_tokens", "details", "return_full_text", "decod
 def hf_world(request: Recorded) -> Answer:
     body = request.body if isinstance(request.body, dict) else {}
     path = request.path.rstrip("/")
+    if path == "/v1/models" or path.startswith("/v1/models/"):  # the router's catalogue (hub-docs' example)
+        catalogue = json.loads((Path(__file__).parent.parent / "fixtures" / "hub" / "router-models.json").read_text())
+        found = [m for m in catalogue["data"] if path == "/v1/models" or path == f"/v1/models/{m['id']}"]
+        return _json(catalogue if path == "/v1/models" else (found[0] if found else {"error": "not found"}))
     if path.endswith("/chat/completions") and body.get("tools"):
         return _recorded(TOOL_CALL)
     if path.endswith("/chat/completions") and body.get("response_format") and not body.get("stream"):
