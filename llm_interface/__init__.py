@@ -83,6 +83,7 @@ def __dir__():
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .async_client import AsyncClient, AsyncStream
+    from .catalogue import CatalogueModel
     from .client import Client
     from .compat.javascript import (
         LLMInterfaceEmbeddings,
@@ -120,7 +121,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnsupportedTaskError,
         ValidationError,
     )
-    from .catalogue import CatalogueModel
     from .interface import LLMInterface
     from .prompts import PromptTemplate
     from .request import NOT_GIVEN

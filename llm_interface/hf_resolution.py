@@ -52,7 +52,7 @@ class ProviderResolver:
         found = self._from_cache(key)
         if found is None:
             headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-            body = self._get_json(mapping_rules.mapping_url(model), headers, Context("huggingface", model), 10)
+            body = self._get_json(mapping_rules.mapping_url(model), headers, Context("huggingface", model, api_key), 10)
             found = mapping_rules.parse_mapping(body, model)
             self._to_cache(key, found)
         with _LOCK:

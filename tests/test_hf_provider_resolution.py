@@ -118,6 +118,13 @@ def test_an_unknown_model_on_the_hub_is_not_found(world):
         Client({"huggingface": KEY}).embeddings("huggingface", "a", {"model": "nobody/nothing"})
 
 
+def test_a_hub_error_quoting_the_token_never_shows_it(world):
+    world.mappings["gated/model"] = json_answer({"error": f"Invalid credentials in Authorization header: Bearer {KEY}"}, 401)
+    with pytest.raises(errors.AuthenticationError) as caught:
+        Client({"huggingface": KEY}).embeddings("huggingface", "a", {"model": "gated/model"})
+    assert KEY not in str(caught.value) and KEY not in repr(caught.value.body)
+
+
 def test_chat_keeps_the_routers_own_auto_routing(world):
     world.answers["/v1/chat/completions"] = {"choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}]}
     Client({"huggingface": KEY}).send_message("huggingface", "Hello", {"model": MODEL})

@@ -7,12 +7,12 @@ policies"; hf-reference/README.md), the ``provider`` option becomes the same suf
 from __future__ import annotations
 
 import pytest
+from support.fake_hub import FakeHub
+from support.loopback import LoopbackServer
 
 from llm_interface import Client
 from llm_interface.providers.hf_hub_mapping import DEFAULT_PROVIDER_ENV, HUB_ENV
 from llm_interface.providers.hf_routes import ROUTER_ENV
-from support.fake_hub import FakeHub
-from support.loopback import LoopbackServer
 
 KEY = "hf_test_fake_policy_key"
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"

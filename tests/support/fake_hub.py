@@ -47,6 +47,8 @@ class FakeHub:
             model = path[len("/api/models/"):].split("?")[0]
             if model not in self.mappings:
                 return json_answer({"error": f"Repository Not Found for url: {path}"}, 404)
+            if isinstance(self.mappings[model], Answer):  # an error answer of the Hub's
+                return self.mappings[model]
             return json_answer({"_id": "67c35b9bb236f0d365bf29d3", "id": model,
                                 "inferenceProviderMapping": self.mappings[model]})
         if path == "/v1/models":
