@@ -52,9 +52,8 @@ def split_model(request: Request) -> Tuple[str, Optional[str]]:
     """(Hub id, the provider the request names or None for the router's choice)."""
     model = request.model or ""
     named = request.settings.get("provider")
-    if ":" in model:
-        model, suffix = model.rsplit(":", 1)
-        named = named or suffix
+    if ":" in model:  # a suffix on the model wins over the provider option (huggingface.py)
+        model, named = model.rsplit(":", 1)
     if named in (None, "auto", *POLICIES):
         named = None
     return model, named

@@ -17,7 +17,8 @@ from support.fake_hub import FakeHub
 from support.loopback import LoopbackServer
 
 from llm_interface import AsyncClient, Client, LLMInterface, Session, errors
-from llm_interface.cost import total_cost
+from llm_interface.catalogue import ProviderOffer
+from llm_interface.cost import priced, total_cost
 from llm_interface.providers.hf_routes import ROUTER_ENV
 
 KEY = "hf_test_fake_cost_key"
@@ -135,3 +136,14 @@ def test_the_async_twin_and_the_facade_keep_the_same_budget(world):
 
     assert asyncio.run(main()).cost == pytest.approx(TOGETHER)
     assert LLMInterface.client.budget.spent == pytest.approx(TOGETHER)
+
+
+@pytest.mark.parametrize("offer,prompt,completion,expected", [
+    (ProviderOffer("a", input_price=2.0, output_price=4.0), 1_000_000, 500_000, 4.0),
+    (ProviderOffer("a", input_price=2.0, output_price=None), 10, 10, None),   # half a price is no price
+    (ProviderOffer("a", is_free=True), 10, 10, 0.0),
+    (ProviderOffer("a", input_price=1.0, output_price=1.0), None, 10, None),  # no usage
+    (None, 10, 10, None),
+])
+def test_priced_table(offer, prompt, completion, expected):
+    assert priced(offer, prompt, completion) == expected

@@ -18,8 +18,9 @@ from support.loopback import LoopbackServer
 
 from llm_interface import AsyncClient, Client, errors
 from llm_interface.hf_resolution import forget
-from llm_interface.providers.hf_hub_mapping import DEFAULT_PROVIDER_ENV, HUB_ENV, parse_mapping
+from llm_interface.providers.hf_hub_mapping import DEFAULT_PROVIDER_ENV, HUB_ENV, choose, parse_mapping
 from llm_interface.providers.hf_routes import ROUTER_ENV
+from llm_interface.request import Request
 
 KEY = "hf_test_fake_resolution_key"
 MODEL = "Qwen/Qwen3-Embedding-0.6B"
@@ -182,3 +183,28 @@ def test_odd_hub_answers_give_a_mapping_or_a_typed_error(body):
         assert parse_mapping(body, MODEL) == ()
     except errors.InvalidResponseError:
         assert not isinstance(body, dict)
+
+
+def test_a_suffix_wins_over_the_provider_option(world):
+    world.answers["/scaleway/v1/embeddings"] = DEEPINFRA_ANSWER
+    Client({"huggingface": KEY}).embeddings("huggingface", ["a", "b"], {"model": f"{MODEL}:scaleway", "provider": "together"})
+    assert world.routed()[0].path == "/scaleway/v1/embeddings"
+
+
+@pytest.mark.parametrize("named,status,chosen", [
+    ("auto", "error", "deepinfra"),       # auto skips a provider whose health check failed
+    ("groq", "live", None),               # named, but we have no route for it
+    ("scaleway", "error", "scaleway"),    # named: used even when not live (a warning is logged)
+])
+def test_choose_table(named, status, chosen):
+    mappings = parse_mapping({"inferenceProviderMapping": [
+        {"provider": "groq", "providerId": "g", "task": "feature-extraction", "status": "live"},
+        {"provider": "scaleway", "providerId": "s", "task": "feature-extraction", "status": status},
+        {"provider": "deepinfra", "providerId": "d", "task": "feature-extraction", "status": "live"},
+    ]}, MODEL)
+    request = Request("huggingface", "embeddings", model=MODEL, inputs=["a"], settings={"provider": named})
+    if chosen is None:
+        with pytest.raises(errors.NoProviderError):
+            choose(mappings, request)
+    else:
+        assert choose(mappings, request).provider == chosen

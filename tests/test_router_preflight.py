@@ -18,7 +18,9 @@ from support.fake_hub import FakeHub, json_answer
 from support.loopback import LoopbackServer
 
 from llm_interface import AsyncClient, Client, errors
+from llm_interface.catalogue import ProviderOffer
 from llm_interface.providers.hf_routes import ROUTER_ENV
+from llm_interface.router_preflight import misfits
 
 KEY = "hf_test_fake_preflight_key"
 DOCUMENTED = json.loads((Path(__file__).parent / "fixtures" / "hub" / "router-models.json").read_text())
@@ -122,3 +124,14 @@ def test_hf_inference_and_endpoints_are_not_the_routers_business(world):
     with pytest.raises(errors.ValidationError) as caught:
         Client({"huggingface": KEY}).send_message("huggingface", "Hi", {"model": MODEL, "provider": "hf-inference"})
     assert not isinstance(caught.value, errors.ModelNotSupportedError)
+
+
+@pytest.mark.parametrize("offer,wanted,why", [
+    (ProviderOffer("a", status="live"), {"context": 10, "tools": True}, []),  # unknown support is not held against it
+    (ProviderOffer("a", status="error"), {"context": 10}, ["status error"]),
+    (ProviderOffer("a", supports_tools=False), {"context": 10, "tools": True}, ["no tool calling"]),
+    (ProviderOffer("a", context_length=8), {"context": 10}, ["context 8 < ~10 tokens"]),
+    (ProviderOffer("a", supports_structured_output=False), {"context": 1}, []),  # not asked for
+])
+def test_misfits_table(offer, wanted, why):
+    assert misfits(offer, wanted) == why

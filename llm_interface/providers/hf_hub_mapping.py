@@ -104,9 +104,8 @@ def asked_provider(request: Request) -> Tuple[str, str]:
     """(model without a provider suffix, the provider asked for or "auto")."""
     model = request.model or ""
     named = request.settings.get("provider")
-    if ":" in model:
-        model, suffix = model.rsplit(":", 1)
-        named = named or suffix
+    if ":" in model:  # a suffix on the model wins over the option, as on chat
+        model, named = model.rsplit(":", 1)
     if not named:
         named = os.environ.get(DEFAULT_PROVIDER_ENV) or "auto"
     return model, str(named)
