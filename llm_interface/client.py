@@ -46,7 +46,8 @@ class Client(BaseClient):
         super().__init__(api_keys, aliases=aliases, cache=cache, interface_options=interface_options, debug=debug)
         self.transport = transport or Transport()
         self.renderer = PromptRenderer(self.prompt_templates, self._get_json)
-        self.resolver = ProviderResolver(self._get_json, lambda: self.cache)
+        # The mapping goes into the configured cache too, unless the cache is switched off ("off" mode).
+        self.resolver = ProviderResolver(self._get_json, lambda: self.cache if self.current_cache_mode() != "off" else None)
         self.catalogue = Catalogue(self._get_json)
         self.budget: Optional[Budget] = None
         self._steps: Dict[str, Callable[[Any], Any]] = {

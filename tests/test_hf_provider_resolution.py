@@ -208,3 +208,10 @@ def test_choose_table(named, status, chosen):
             choose(mappings, request)
     else:
         assert choose(mappings, request).provider == chosen
+
+
+def test_cache_mode_off_keeps_the_mapping_out_of_the_cache(world, tmp_path):
+    client = Client({"huggingface": KEY})
+    client.configure_cache("files", path=str(tmp_path / "cache"), mode="off")
+    client.embeddings("huggingface", ["a", "b"], {"model": MODEL})
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
