@@ -1,10 +1,10 @@
 """What a call cost in USD, from the router's catalogue prices (per million tokens, input and output) and the
 answer's usage, for the provider that answered; and a client budget that refuses a call that would pass it.
 
-The provider that answered is known when the call named one (``model:provider``, ``{"provider": ...}``) or
-provider resolution picked it (hf_hub_mapping.py). A call left to the router's own choice (no provider, or a
-``:fastest``/``:cheapest`` policy) has ``cost=None`` unless every live provider charges the same: the router
-does not say who answered. No usage, no published price, or no catalogue held: ``None`` too, never a made-up 0;
+The provider that answered (``Response.inference_provider``, hf_hub_mapping.answered_by) is the one the call
+named (``model:provider``, ``{"provider": ...}``) or was resolved to, else the one the router's
+``x-inference-provider`` header reports. A call left to the router's choice without that header has
+``cost=None`` unless every live provider charges the same. No usage, no published price, or no catalogue held: ``None`` too, never a made-up 0;
 a provider the catalogue marks ``is_free`` costs a true 0. Costs are computed from the catalogue the client
 already holds (no request of its own): ``configure_budget`` (or ``list_models``, or a preflight) loads it.
 """
@@ -24,11 +24,13 @@ from .types import Response
 PER = 1_000_000
 
 
-def offer_for(entry: Optional[CatalogueModel], request: Request) -> Optional[ProviderOffer]:
-    """The offer that priced this call: the named provider's, else the one price all live providers share."""
+def offer_for(entry: Optional[CatalogueModel], request: Request, answered_by: Optional[str] = None) -> Optional[ProviderOffer]:
+    """The offer that priced this call: the answering provider's (the router's header, or the one the call
+    named), else the one price all live providers share."""
     if entry is None:
         return None
     _, named = split_model(request)
+    named = answered_by or named  # who answered (Response.inference_provider) over who was asked
     if named:
         return entry.offer(named)
     live = [o for o in entry.providers if o.live]
@@ -53,7 +55,7 @@ def cost_of(catalogue: Catalogue, request: Request, response: Any) -> Optional[f
     model, _ = split_model(request)
     entry = catalogue.cached_model(model)
     usage = response.usage
-    return priced(offer_for(entry, request), usage.prompt_tokens, usage.completion_tokens)
+    return priced(offer_for(entry, request, response.inference_provider), usage.prompt_tokens, usage.completion_tokens)
 
 
 def total_cost(responses: Iterable[Any]) -> Optional[float]:

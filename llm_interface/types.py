@@ -140,6 +140,7 @@ class Response:
     original: Any = field(default=None, repr=False, compare=False)
     attempt_json_repair: bool = field(default=False, repr=False, compare=False)
     cost: Optional[float] = None  # USD, from the router catalogue's prices and the usage (cost.py); None: unknown
+    inference_provider: Optional[str] = None  # Hugging Face: the Inference Provider that answered, when known
 
     def __str__(self) -> str:
         return self.results
@@ -184,6 +185,7 @@ class Response:
             ],
             "request_id": self.request_id,
             "cost": self.cost,
+            "inference_provider": self.inference_provider,
         }
 
     @classmethod
@@ -208,6 +210,7 @@ class Response:
             ),
             request_id=data.get("request_id"),
             cost=_number(data.get("cost")),
+            inference_provider=data.get("inference_provider") if isinstance(data.get("inference_provider"), str) else None,
             **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 

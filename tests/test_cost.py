@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support.fake_hub import FakeHub
+from support.fake_hub import FakeHub, json_answer
 from support.loopback import LoopbackServer
 
 from llm_interface import AsyncClient, Client, LLMInterface, Session, errors
@@ -33,7 +33,8 @@ TOGETHER = (1000 * 2.1 + 200 * 4.4) / 1_000_000
 def world(monkeypatch):
     catalogue = copy.deepcopy(DOCUMENTED["data"])
     catalogue.append({"id": "free/model", "providers": [{"provider": "novita", "status": "live", "is_free": True}]})
-    hub = FakeHub(catalogue=catalogue, answers={"/v1/chat/completions": ANSWER})
+    hub = FakeHub(catalogue=catalogue, answers={"/v1/chat/completions": ANSWER,
+                                                f"/hf-inference/models/{MODEL}/v1/chat/completions": ANSWER})
     with LoopbackServer(responder=hub) as server:
         monkeypatch.setenv(ROUTER_ENV, server.url)
         yield hub
@@ -147,3 +148,17 @@ def test_the_async_twin_and_the_facade_keep_the_same_budget(world):
 ])
 def test_priced_table(offer, prompt, completion, expected):
     assert priced(offer, prompt, completion) == expected
+
+
+def test_the_routers_header_says_who_answered_and_prices_it(world):
+    world.answers["/v1/chat/completions"] = json_answer(ANSWER, headers={"x-inference-provider": "together"})
+    response = _tracking().send_message("huggingface", "Hi", {"model": MODEL})
+    assert response.inference_provider == "together" and response.cost == pytest.approx(TOGETHER)
+
+
+def test_who_answered_without_the_header(world):
+    client = _tracking()
+    assert client.send_message("huggingface", "Hi", {"model": f"{MODEL}:deepinfra"}).inference_provider == "deepinfra"
+    assert client.send_message("huggingface", "Hi", {"model": f"{MODEL}:cheapest"}).inference_provider is None
+    hf = client.send_message("huggingface", "Hi", {"model": MODEL, "provider": "hf-inference"})
+    assert hf.inference_provider == "hf-inference" and hf.cost is None  # hf-inference is not in the catalogue

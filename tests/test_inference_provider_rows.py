@@ -99,6 +99,7 @@ def test_text_generation_row(world, provider, route, params, body):
     assert sent.headers["authorization"] == f"Bearer {KEY}"
     assert result.results == " A Beginner’s Guide\nDeep learning is a subset"
     assert result.finish_reason == "length" and result.usage.completion_tokens == 10
+    assert result.inference_provider == provider
 
 
 @pytest.mark.parametrize("provider,route,params,body", GENERATION_ROWS[:1], ids=["together"])

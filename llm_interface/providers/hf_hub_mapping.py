@@ -25,7 +25,16 @@ from urllib.parse import quote
 
 from .. import errors
 from ..request import Request
-from .hf_routes import HF_INFERENCE, PROVIDER_MODEL, PROVIDERS, endpoint_of, wire_task
+from .hf_routes import (
+    ENDPOINT,
+    HF_INFERENCE,
+    OPENAI_ENDPOINT,
+    PROVIDER_MODEL,
+    PROVIDERS,
+    ROUTER_MODE,
+    endpoint_of,
+    wire_task,
+)
 
 logger = logging.getLogger("llm_interface")
 
@@ -170,3 +179,23 @@ def resolved(request: Request, mapping: ProviderMapping) -> Request:
     model, _ = asked_provider(request)
     settings = {**request.settings, "provider": mapping.provider, PROVIDER_MODEL: mapping.provider_id}
     return replace(request, model=model, settings=settings)
+
+
+# The router names the provider that answered in this response header (observed in public clients of the
+# router, e.g. chat-ui's capture of ``x-inference-provider``; not in the hub-docs pages).
+ANSWERED_BY_HEADER = "x-inference-provider"
+
+
+def answered_by(mode: str, request: Request, headers: Any) -> Optional[str]:
+    """The Inference Provider that served an answer: the router's header, else the provider the call was bound
+    to (a row of ours, hf-inference, or a ``model:provider`` suffix); None for endpoints and the router's choice."""
+    if mode in (ENDPOINT, OPENAI_ENDPOINT):
+        return None
+    header = headers.get(ANSWERED_BY_HEADER) if headers is not None else None
+    if isinstance(header, str) and header.strip():
+        return header.strip()
+    if mode != ROUTER_MODE:
+        return mode  # hf-inference, or a provider's own row
+    model = request.model or ""
+    named = model.rsplit(":", 1)[1] if ":" in model else request.settings.get("provider")
+    return named if isinstance(named, str) and named not in ("auto", *POLICIES) else None

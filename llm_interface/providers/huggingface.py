@@ -39,11 +39,13 @@ aliases, local models, option checks).
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .. import errors
 from ..request import Request
+from ..types import Response
 from ..wire import HttpCall, HttpResult, request_id_of
 from . import hf_hub_mapping, hf_tasks
 from .base import Provider, StreamState
@@ -237,7 +239,11 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
 
     def parse(self, request: Request, result: HttpResult) -> Any:
         route = resolve(request)
-        return route.helper.parse(result.body, route.request, route, request_id_of(result.headers), result.headers)
+        answer = route.helper.parse(result.body, route.request, route, request_id_of(result.headers), result.headers)
+        served_by = hf_hub_mapping.answered_by(route.mode, route.request, result.headers)
+        if served_by and isinstance(answer, Response):
+            answer = replace(answer, inference_provider=served_by)
+        return answer
 
     def stream_state(self, request: Request) -> StreamState:
         route = resolve(request)
