@@ -14,8 +14,10 @@ _LAZY = {
     "AsyncClient": "async_client",
     "AsyncStream": "async_client",
     "AuthenticationError": "errors",
+    "BudgetExceededError": "errors",
     "CacheMissError": "errors",
     "CacheUnavailableError": "errors",
+    "CatalogueModel": "catalogue",
     "Choice": "types",
     "Classification": "types",
     "ClassificationResponse": "types",
@@ -35,7 +37,9 @@ _LAZY = {
     "MissingDependencyError": "errors",
     "ModelLoadingError": "errors",
     "ModelNotFoundError": "errors",
+    "ModelNotSupportedError": "errors",
     "NOT_GIVEN": "request",
+    "NoProviderError": "errors",
     "NotFoundError": "errors",
     "PaymentRequiredError": "errors",
     "PoolingResponse": "servers.results",
@@ -90,6 +94,7 @@ def __dir__():
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .async_client import AsyncClient, AsyncStream
+    from .catalogue import CatalogueModel
     from .client import Client
     from .compat.javascript import (
         LLMInterfaceEmbeddings,
@@ -102,6 +107,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .errors import (
         APIError,
         AuthenticationError,
+        BudgetExceededError,
         CacheMissError,
         CacheUnavailableError,
         ConfigurationError,
@@ -113,6 +119,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         MissingDependencyError,
         ModelLoadingError,
         ModelNotFoundError,
+        ModelNotSupportedError,
+        NoProviderError,
         NotFoundError,
         PaymentRequiredError,
         RateLimitError,
@@ -163,8 +171,10 @@ __all__ = [
     "AsyncClient",
     "AsyncStream",
     "AuthenticationError",
+    "BudgetExceededError",
     "CacheMissError",
     "CacheUnavailableError",
+    "CatalogueModel",
     "Choice",
     "Classification",
     "ClassificationResponse",
@@ -187,7 +197,9 @@ __all__ = [
     "MissingDependencyError",
     "ModelLoadingError",
     "ModelNotFoundError",
+    "ModelNotSupportedError",
     "NOT_GIVEN",
+    "NoProviderError",
     "NotFoundError",
     "PaymentRequiredError",
     "PoolingResponse",

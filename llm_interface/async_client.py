@@ -17,14 +17,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from . import errors, rerank_pipeline
+from . import errors, rerank_pipeline, router_preflight
 from .async_stream import AsyncStream
 from .async_transport import AsyncTransport, has_aiohttp
 from .base_client import merge_batches
 from .client import Client
 from .fanout import run_in_tasks
 from .plan import Plan
-from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps_async
+from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, RESOLVE, SEND, call_steps, run_steps_async
 from .text_tasks import AsyncTextTaskCalls
 from .thread_transport import ThreadTransport
 from .types import Response
@@ -95,7 +95,7 @@ class AsyncClient(AsyncTextTaskCalls):
             self.transport = ThreadTransport(self.client, self.in_thread)
         self._steps: Dict[str, Callable[[Any], Awaitable[Any]]] = {
             ACQUIRE: self._acquire, RENDER: self._render, COMPUTE: self._compute, CHUNKS: self._chunks,
-            SEND: self._send, OPEN: self._open,
+            SEND: self._send, OPEN: self._open, RESOLVE: self._resolve,
         }
 
     @property
@@ -150,6 +150,11 @@ class AsyncClient(AsyncTextTaskCalls):
         rendered: Plan = await self.in_thread(self.client.renderer.render, plan)
         return rendered
 
+    async def _resolve(self, plan: Plan) -> Plan:
+        """The Hub mapping fetch is sync I/O (once per model and process): it runs in a thread."""
+        resolved: Plan = await self.in_thread(self.client.resolver.resolve, plan)
+        return resolved
+
     async def _compute(self, plan: Plan) -> Any:
         return await self.in_thread(plan.provider.compute, plan.request)
 
@@ -158,11 +163,30 @@ class AsyncClient(AsyncTextTaskCalls):
 
     async def _send(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return await self.transport.send(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        await self._preflight(plan)
+        try:
+            return await self.transport.send(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        except errors.ValidationError as error:  # the router's model_not_supported, with the alternatives
+            better = await self.in_thread(router_preflight.explained, self.client.catalogue, plan.request, error)
+            if better is not error:
+                raise better from error
+            raise
 
     async def _open(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return await self.transport.open_stream(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        await self._preflight(plan)
+        try:
+            return await self.transport.open_stream(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        except errors.ValidationError as error:
+            better = await self.in_thread(router_preflight.explained, self.client.catalogue, plan.request, error)
+            if better is not error:
+                raise better from error
+            raise
+
+    async def _preflight(self, plan: Plan) -> None:
+        """``{"preflight": True}`` and the budget: the catalogue checks (sync I/O, cached) in a thread."""
+        if plan.request.settings.get("preflight") or self.client.budget is not None:
+            await self.in_thread(self.client.check_before_sending, plan)
 
     # -- running planned calls ------------------------------------------------------------------
 

@@ -231,6 +231,10 @@ class BaseClient:
             instance = self._providers[cls] = cls()
         return instance
 
+    def account(self, plan: Plan, response: Any) -> Optional[float]:
+        """An answer's cost in USD; None here: ``Client`` prices answers from the catalogue it holds (cost.py)."""
+        return None
+
     # -- the I/O-free steps ---------------------------------------------------------------------
 
     def interface_options(self, given: Any) -> InterfaceOptions:

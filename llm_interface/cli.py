@@ -1,4 +1,4 @@
-"""The ``llm-interface`` command: send, embed, classify, rerank, aliases, cache, serve, doctor, logs.
+"""The ``llm-interface`` command: send, embed, classify, rerank, aliases, cache, models, serve, doctor, logs.
 
 Exit codes: 0 ok; 1 the provider or the network failed (a typed error, printed as one line on stderr);
 2 bad usage (argparse's own errors, and ``ConfigurationError``s: a bad option, an unknown provider or
@@ -26,6 +26,8 @@ EXAMPLES = {
     "doctor": "llm-interface doctor\n  llm-interface doctor --api-base http://127.0.0.1:8080 --json",
     "logs": "llm-interface logs list -n 5\n  llm-interface logs show 12\n  llm-interface logs search \"fox\"\n"
             "  llm-interface logs export --json > calls.jsonl",
+    "models": "llm-interface models --provider together\n  llm-interface models deepseek-ai/DeepSeek-R1 --json\n"
+              "  llm-interface models --task embeddings",
     **TASK_EXAMPLES,
 }
 
@@ -109,6 +111,13 @@ def _parser():
     cache.add_argument("--url", help="redis://... for the redis backend")
     cache.add_argument("--json", action="store_true")
     cache.set_defaults(run=_cache)
+
+    models = command("models", "list the Inference Providers catalogue: providers, prices, context, tools")
+    models.add_argument("model", nargs="?", help="one model id: all its providers")
+    models.add_argument("--task", help="chat (the router's catalogue, default), embeddings, completion, classify")
+    models.add_argument("--provider", help="only models this Inference Provider serves, e.g. together")
+    models.add_argument("--json", action="store_true")
+    models.set_defaults(run=_models)
 
     serve = command("serve", "run the OpenAI-compatible proxy (needs the [server] extra)")
     serve.add_argument("--config", required=True, help="a config.yaml in LiteLLM's format (see docs/proxy.md)")
@@ -311,6 +320,23 @@ def _cache(args):
     else:
         for key, value in stats.items():
             print(f"{key}\t{value}")
+    return 0
+
+
+def _models(args):
+    from .catalogue import catalogue_rows
+    from .client import Client
+
+    with Client() as client:
+        if args.model:
+            found = [client.get_model_info("huggingface", args.model)]
+        else:
+            found = client.list_models("huggingface", args.task, args.provider)
+    if args.json:
+        _print_json([model.to_dict() for model in found])
+    else:
+        for line in catalogue_rows(found, args.provider):
+            print(line)
     return 0
 
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import cache_policy, errors, rerank_pipeline
+from . import cache_policy, errors, rerank_pipeline, router_preflight
 from .aliases import AliasTable
 from .base_client import BaseClient, merge_batches
 from .cache import CacheBackend
+from .catalogue import Catalogue, CatalogueModel, catalogue_key
+from .cost import Budget, cost_of
 from .fanout import run_in_threads
+from .hf_resolution import ProviderResolver
 from .plan import Plan
 from .prompt_render import PromptRenderer
 from .prompts import HubTemplate
 from .request import Request
-from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps, stream_steps
+from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, RESOLVE, SEND, call_steps, run_steps, stream_steps
 from .stream import Stream
 from .text_tasks import TextTaskCalls
 from .transport import Transport
@@ -54,9 +57,13 @@ class Client(TextTaskCalls, BaseClient):
             transport = Transport() if max_response_bytes is None else Transport(max_response_bytes=max_response_bytes)
         self.transport = transport
         self.renderer = PromptRenderer(self.prompt_templates, self._get_json)
+        # The mapping goes into the configured cache too, unless the cache is switched off ("off" mode).
+        self.resolver = ProviderResolver(self._get_json, lambda: self.cache if self.current_cache_mode() != "off" else None)
+        self.catalogue = Catalogue(self._get_json)
+        self.budget: Optional[Budget] = None
         self._steps: Dict[str, Callable[[Any], Any]] = {
             ACQUIRE: self._acquire, RENDER: self.renderer.render, COMPUTE: _compute, CHUNKS: _chunks,
-            SEND: self._send, OPEN: self._open,
+            SEND: self._send, OPEN: self._open, RESOLVE: self.resolver.resolve,
         }
 
     def close(self) -> None:
@@ -83,11 +90,46 @@ class Client(TextTaskCalls, BaseClient):
 
     def _send(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return self.transport.send(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        self.check_before_sending(plan)
+        try:
+            return self.transport.send(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        except errors.ValidationError as error:  # the router's model_not_supported, with the alternatives
+            self._explain(plan, error)
+            raise
 
     def _open(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return self.transport.open_stream(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        self.check_before_sending(plan)
+        try:
+            return self.transport.open_stream(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        except errors.ValidationError as error:
+            self._explain(plan, error)
+            raise
+
+    def check_before_sending(self, plan: Plan) -> None:
+        """The opt-in preflight and the budget (both read the catalogue: sync I/O, held ``CATALOGUE_TTL``)."""
+        router_preflight.before_sending(self.catalogue, plan.request)
+        if self.budget is not None:  # a limit, or tracking only (usd=None): either way the prices are needed
+            if router_preflight.applies(plan.request):
+                self.catalogue.full(plan.request.api_key)  # prices for the estimate, and for the answer's cost
+            self.budget.check(self.catalogue, plan.request)
+
+    def account(self, plan: Plan, response: Any) -> Optional[float]:
+        cost = cost_of(self.catalogue, plan.request, response)
+        if self.budget is not None:
+            self.budget.add(cost)
+        return cost
+
+    def configure_budget(self, usd: Optional[float] = None) -> Budget:
+        """Refuse (BudgetExceededError) a call that would take this client's spending past ``usd`` dollars, as
+        priced by the router's catalogue (cost.py); ``usd=None`` only tracks. ``budget.spent`` is the running total."""
+        self.budget = Budget(usd)
+        return self.budget
+
+    def _explain(self, plan: Plan, error: errors.ValidationError) -> None:
+        better = router_preflight.explained(self.catalogue, plan.request, error)
+        if better is not error:
+            raise better from error
 
     def _get_json(self, url: str, headers: Mapping[str, str], context: Context, timeout: Any) -> Any:
         return self.transport.get_json(url, headers, context, timeout=timeout)
@@ -224,6 +266,19 @@ class Client(TextTaskCalls, BaseClient):
             self, provider, messages, options, interface_options,
             concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
         )
+
+    # -- the Inference Providers catalogue (catalogue.py) --------------------------------------
+
+    def list_models(
+        self, provider: str = "huggingface", task: Optional[str] = None, inference_provider: Optional[str] = None
+    ) -> List[CatalogueModel]:
+        """The router's catalogue (chat models: providers, prices, context, tools), or for another ``task``
+        ("embeddings", "completion", "classify") the Hub's served models; ``inference_provider`` filters."""
+        return self.catalogue.models(catalogue_key(self, provider), task=task, provider=inference_provider)
+
+    def get_model_info(self, provider: str, model: str) -> CatalogueModel:
+        """One model's catalogue entry: every provider serving it, with status, price and capabilities."""
+        return self.catalogue.model(model, catalogue_key(self, provider))
 
     # -- prompt templates (chat messages for raw-generation routes) -----------------------------
 

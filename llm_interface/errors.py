@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Tuple
 
 from . import redact
 from .wait_headers import estimated_time
@@ -142,6 +142,15 @@ class UnsupportedTaskError(ConfigurationError):
     """The provider, or the provider in this mode, cannot do the task asked."""
 
 
+class NoProviderError(UnsupportedTaskError):
+    """No (enabled, live) Inference Provider serves the model for the task; ``providers`` lists those the Hub
+    names for it (hf_hub_mapping.py)."""
+
+    def __init__(self, message: str, *, providers: Tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.providers = providers
+
+
 class MissingDependencyError(ConfigurationError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
 
@@ -224,6 +233,24 @@ class CacheUnavailableError(LLMInterfaceError):
 
 class CacheMissError(ConfigurationError):
     """Replay mode: the request has no recorded answer, and the network may not be used."""
+
+
+class ModelNotSupportedError(ValidationError):
+    """The router answered 400 ``model_not_supported`` (or preflight found no provider fit for the request):
+    ``alternatives`` holds the catalogue's providers for the model that would serve it (preflight_check.py)."""
+
+    def __init__(self, message: str, *, alternatives: Tuple[Any, ...] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.alternatives = alternatives
+
+
+class BudgetExceededError(ConfigurationError):
+    """A call would take the client past its ``configure_budget(usd=...)``; ``spent`` and ``budget`` in USD."""
+
+    def __init__(self, message: str, *, spent: float = 0.0, budget: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.spent = spent
+        self.budget = budget
 
 
 # -- building errors from HTTP answers ---------------------------------------------------------

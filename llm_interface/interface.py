@@ -333,6 +333,25 @@ class LLMInterface(FacadeTextTasks):
             concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
         )
 
+    # -- the Inference Providers catalogue (catalogue.py) ---------------------------------------------
+
+    @classmethod
+    def configure_budget(cls, usd: Optional[float] = None) -> Any:
+        """Refuse a call that would take spending past ``usd`` dollars (BudgetExceededError); None only tracks."""
+        return cls.client.configure_budget(usd)
+
+    @classmethod
+    def list_models(
+        cls, provider: str = "huggingface", task: Optional[str] = None, inference_provider: Optional[str] = None
+    ) -> List[Any]:
+        """The router's catalogue: every model with its providers, prices, context length and capabilities."""
+        return cls.client.list_models(provider, task, inference_provider)
+
+    @classmethod
+    def get_model_info(cls, provider: str, model: str) -> Any:
+        """One model's catalogue entry (``CatalogueModel``)."""
+        return cls.client.get_model_info(provider, model)
+
     # -- self-hosted servers (servers/): detection, introspection, TEI extras --------------------------
 
     @classmethod

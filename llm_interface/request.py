@@ -47,6 +47,7 @@ TRANSPORT_OPTIONS = frozenset(
         "scale_up_timeout",  # Hugging Face endpoints scaled to zero: X-Scale-Up-Timeout seconds
         "server",  # self-hosted: which server is behind api_base (servers/detect.py), when not detected
         "bill_to",  # Hugging Face: X-HF-Bill-To organisation
+        "preflight",  # Hugging Face router: check the catalogue for a fitting provider before sending
         "prompt_template",
         "raw",  # Hugging Face: send chat messages to the raw-generation route, rendered with a prompt template
         "openai_format",  # Hugging Face endpoints: use /v1/completions, /v1/embeddings instead of TGI/TEI routes

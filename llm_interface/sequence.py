@@ -9,6 +9,7 @@ sequence, which records it and re-raises.
 
 Step kinds and what the driver must do:
     ACQUIRE  (plan)        the client's rate limiter: wait for a slot        -> None
+    RESOLVE  (plan)        the Inference Provider picked (may fetch the Hub) -> the new Plan
     RENDER   (plan)        chat rendered into a prompt (may fetch the Hub)   -> the new Plan
     COMPUTE  (plan)        an in-process engine's ``compute``                -> the Response
     CHUNKS   (plan)        an in-process engine's ``stream`` (loads it)      -> an iterator of chunks
@@ -27,6 +28,7 @@ from .prompt_render import needs_prompt
 from .recorder import Recorder
 
 ACQUIRE, RENDER, COMPUTE, CHUNKS, SEND, OPEN = "acquire", "render", "compute", "chunks", "send", "open"
+RESOLVE = "resolve"
 
 Step = Tuple[str, Any]
 Steps = Generator[Step, Any, Any]
@@ -72,6 +74,8 @@ def stream_steps(recorder: Recorder, plan: Plan) -> Steps:
 
 
 def _prepared(plan: Plan) -> Generator[Step, Any, Plan]:
+    if plan.provider.needs_provider_mapping(plan.request):
+        plan = yield RESOLVE, plan
     yield ACQUIRE, plan
     if needs_prompt(plan):
         plan = yield RENDER, plan

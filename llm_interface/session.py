@@ -77,6 +77,7 @@ class Session:
         self._async_client: Any = None
         self._turns: List[Dict[str, Any]] = []
         self.last_response: Optional[Response] = None
+        self.cost: Optional[float] = None  # USD of the answers with a known cost (cost.py); None: none known
 
     def __repr__(self) -> str:
         return f"Session({self.provider!r}, model={self.model!r}, messages={len(self._turns)})"
@@ -178,6 +179,8 @@ class Session:
             answer["tool_calls"] = [dict(call) for call in response.tool_calls]
         self._turns = self._trimmed(turns + [answer])
         self.last_response = response
+        if response.cost is not None and not response.cached:
+            self.cost = (self.cost or 0.0) + response.cost
 
     def add(self, message: Mapping[str, Any]) -> None:
         """Add a message without sending (a tool result, or an assistant turn from elsewhere)."""

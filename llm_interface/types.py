@@ -146,6 +146,8 @@ class Response:
     reasoning: Optional[str] = None
     original: Any = field(default=None, repr=False, compare=False)
     attempt_json_repair: bool = field(default=False, repr=False, compare=False)
+    cost: Optional[float] = None  # USD, from the router catalogue's prices and the usage (cost.py); None: unknown
+    inference_provider: Optional[str] = None  # Hugging Face: the Inference Provider that answered, when known
 
     def __str__(self) -> str:
         return self.results
@@ -191,6 +193,8 @@ class Response:
             ],
             "request_id": self.request_id,
             **({"reasoning": self.reasoning} if self.reasoning is not None else {}),
+            "cost": self.cost,
+            "inference_provider": self.inference_provider,
         }
 
     @classmethod
@@ -216,6 +220,8 @@ class Response:
             ),
             request_id=data.get("request_id"),
             reasoning=_text(data.get("reasoning")),
+            cost=_number(data.get("cost")),
+            inference_provider=data.get("inference_provider") if isinstance(data.get("inference_provider"), str) else None,
             **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 

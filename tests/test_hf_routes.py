@@ -72,8 +72,11 @@ def test_each_hook_resolves_the_route_once(monkeypatch):
 
 def test_a_third_party_provider_without_a_row_serves_chat_only():
     with pytest.raises(errors.UnsupportedTaskError) as caught:
-        hf_routes.resolve(request(task="embeddings", settings={"provider": "together"}))
-    assert "'together'" in str(caught.value) and "which serves: chat" in str(caught.value)
+        hf_routes.resolve(request(task="embeddings", settings={"provider": "groq"}))
+    assert "'groq'" in str(caught.value) and "which serves: chat)" in str(caught.value)
+    assert "deepinfra, scaleway, together" in str(caught.value)  # who does serve it
+    with pytest.raises(errors.UnsupportedTaskError, match="which serves: chat, generate"):
+        hf_routes.resolve(request(task="embeddings", settings={"provider": "novita"}))
 
 
 def test_our_mode_names_are_no_provider_rows():

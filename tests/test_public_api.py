@@ -8,11 +8,11 @@ import sys
 import llm_interface
 
 EXPECTED = [
-    "APIError", "AsyncClient", "AsyncStream", "AuthenticationError", "CacheMissError", "CacheUnavailableError", "Choice", "Classification",
+    "APIError", "AsyncClient", "AsyncStream", "AuthenticationError", "BudgetExceededError", "CacheMissError", "CacheUnavailableError", "CatalogueModel", "Choice", "Classification",
     "ClassificationResponse", "Client", "ConfigurationError", "ConnectionError", "EmbeddingResponse", "Health",
     "InvalidRequestError", "InvalidResponseError", "LLMInterface", "LLMInterfaceEmbeddings", "LLMInterfaceError",
     "LLMInterfaceSendMessage", "LLMInterfaceStreamMessage", "Label", "Logprobs", "Metrics", "MissingAPIKeyError",
-    "MissingDependencyError", "ModelLoadingError", "ModelNotFoundError", "NOT_GIVEN", "NotFoundError",
+    "MissingDependencyError", "ModelLoadingError", "ModelNotFoundError", "ModelNotSupportedError", "NOT_GIVEN", "NoProviderError", "NotFoundError",
     "PaymentRequiredError", "PoolingResponse", "PromptTemplate", "RateLimitError", "RerankResponse", "RerankResult",
     "ResourceExhaustedError", "Response", "Scores", "ServerError", "ServerInfo", "Session", "Slot",
     "SparseEmbeddingResponse", "SparseVector", "Stream", "StreamChunk", "StreamError", "TimeoutError", "TokenCount",

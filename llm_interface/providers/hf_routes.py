@@ -30,6 +30,7 @@ from ..servers import routes as server_routes
 from ..types import Choice, ClassificationResponse, Response
 from . import hf_generate, hf_tasks, hf_text_tasks, responses_api
 from .base import StreamState
+from .inference_providers import THIRD_PARTY_ROWS
 from .openai_compatible import (
     ChatStreamState,
     chat_request_body,
@@ -40,6 +41,9 @@ from .openai_compatible import (
 )
 
 ROUTER = "https://router.huggingface.co"
+# The provider's own id for the model, set when the Hub's inferenceProviderMapping resolved the call
+# (hf_hub_mapping.py); not a user option (it is no TRANSPORT_OPTIONS name, so options cannot set it).
+PROVIDER_MODEL = "provider_model"
 # Another router base (a gateway, a mirror, the docs test's fake), read per call; docs/huggingface.md.
 ROUTER_ENV = "LLM_INTERFACE_HF_ROUTER"
 ENDPOINT, OPENAI_ENDPOINT, HF_INFERENCE, ROUTER_MODE = "endpoint", "openai-endpoint", "hf-inference", "router"
@@ -370,11 +374,12 @@ PROVIDERS: Dict[str, Dict[str, TaskHelper]] = {
         **{task: PipelineTask(spec) for task, spec in hf_text_tasks.SPECS.items()},
     },
     ROUTER_MODE: {"chat": CHAT, "respond": Responses()},
+    **THIRD_PARTY_ROWS,  # together, deepinfra, scaleway, novita, featherless-ai (inference_providers.py)
 }
 # The tasks the router itself serves, for every provider (``model:provider``); all others go to a provider's row.
 ROUTED_TASKS = frozenset(PROVIDERS[ROUTER_MODE])
 # Our own mode names, and the router's own policy: no provider's row.
-_NOT_PROVIDERS = frozenset({ENDPOINT, OPENAI_ENDPOINT, ROUTER_MODE, "auto"})
+_NOT_PROVIDERS = frozenset({ENDPOINT, OPENAI_ENDPOINT, ROUTER_MODE, "auto", "fastest", "cheapest", "preferred"})
 # ClassifyAsChat per mode, built once.
 _CLASSIFY_AS_CHAT = {mode: ClassifyAsChat(row["classify"]) for mode, row in PROVIDERS.items() if "classify" in row}
 
@@ -438,13 +443,25 @@ def mode_of(request: Request, task: str) -> str:
     model = request.model or ""
     if named or ":" in model:
         asked = named or model.split(":")[-1]
+        if asked in _NOT_PROVIDERS:  # a policy suffix: hf_hub_mapping.choose decides (auto) or refuses
+            return HF_INFERENCE
+        if task in PROVIDERS.get(asked, ()):
+            return asked
         served = sorted({"chat", *PROVIDERS.get(asked, ())})
+        others = ", ".join(serving(task)) or "none"
         raise errors.UnsupportedTaskError(
-            f"{request.task!r} is served by hf-inference and endpoints, not by the inference provider {asked!r} "
-            f"(which serves: {', '.join(served)}). Drop the provider option, or pass api_base for your endpoint.",
+            f"{request.task!r} is not served by the inference provider {asked!r} (which serves: {', '.join(served)}); "
+            f"it is served by hf-inference, endpoints and these providers: {others}. Name one of them, drop the "
+            "provider option (provider='auto' picks one from the model's Hub mapping), or pass api_base.",
             provider=request.provider, model=request.model,
         )
     return HF_INFERENCE
+
+
+def serving(task: str) -> list:
+    """The Inference Providers (rows named after a provider) that serve a wire task, in name order."""
+    return sorted(name for name, row in PROVIDERS.items() if task in row and name not in _NOT_PROVIDERS
+                  and name != HF_INFERENCE)
 
 
 def resolve(request: Request) -> Route:
@@ -463,7 +480,7 @@ def resolve(request: Request) -> Route:
             "(or openai_format) for an Inference Endpoint, or pass no api_base for hf-inference.",
             provider=request.provider, model=request.model,
         )
-    wire_model = request.model
+    wire_model = request.settings.get(PROVIDER_MODEL) or request.model
     if mode in ENDPOINT_MODES and (request.model is None or is_url(request.model)):
         wire_model = TGI_MODEL
     return Route(mode, helper, base_of(mode, request), wire_model, request, request.provider)

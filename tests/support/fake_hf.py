@@ -27,7 +27,6 @@ ZERO_SHOT = "TestInferenceClient.test_zero_shot_classification_single_label[hf-i
 TOOL_CALL = "InferenceClientVCRTest.test_chat_completion_with_tool#0"
 JSON_OBJECT = "InferenceClientVCRTest.test_chat_completion_with_response_format#0"
 DOCTOR_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "doctor"
-HUB_AND_CATALOGUE = {"/api/whoami-v2": "whoami-v2.json", "/v1/models": "router-models.json"}
 # Parameters only a text-generation body carries (classification sends none of them).
 GENERATION_PARAMETERS = {"max_new_tokens", "details", "return_full_text", "decoder_input_details", "top_n_tokens", "stop"}
 
@@ -38,8 +37,12 @@ def hf_world(request: Recorded) -> Answer:
         return answer
     body = request.body if isinstance(request.body, dict) else {}
     path = request.path.rstrip("/")
-    if request.method == "GET" and path in HUB_AND_CATALOGUE:  # the Hub's whoami, the router's /v1/models
-        return _json(json.loads((DOCTOR_FIXTURES / HUB_AND_CATALOGUE[path]).read_text(encoding="utf-8")))
+    if request.method == "GET" and path == "/api/whoami-v2":  # the Hub's whoami (docs/doctor.md)
+        return _json(json.loads((DOCTOR_FIXTURES / "whoami-v2.json").read_text(encoding="utf-8")))
+    if path == "/v1/models" or path.startswith("/v1/models/"):  # the router's catalogue (hub-docs' example)
+        catalogue = json.loads((Path(__file__).parent.parent / "fixtures" / "hub" / "router-models.json").read_text())
+        found = [m for m in catalogue["data"] if path == "/v1/models" or path == f"/v1/models/{m['id']}"]
+        return _json(catalogue if path == "/v1/models" else (found[0] if found else {"error": "not found"}))
     if path.endswith("/chat/completions") and body.get("tools"):
         return _recorded(TOOL_CALL)
     if path.endswith("/chat/completions") and body.get("response_format") and not body.get("stream"):
