@@ -128,7 +128,7 @@ def test_an_endpoint_serves_the_task_at_its_own_url(loopback, client):
 
 @pytest.mark.parametrize("options, words", [
     ({"api_base": "http://127.0.0.1:9/v1"}, "no route in openai-endpoint mode"),
-    ({"provider": "together"}, "not by the inference provider 'together'"),
+    ({"provider": "together"}, "not served by the inference provider 'together'"),
 ])
 def test_routes_that_do_not_serve_a_task_say_so(client, options, words):
     with pytest.raises(errors.UnsupportedTaskError, match=words):
