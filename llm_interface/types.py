@@ -106,6 +106,7 @@ class Response:
     request_time: Optional[float] = None
     total_time: Optional[float] = None
     request_id: Optional[str] = None
+    served_by: Optional[str] = None  # with failover: the target that answered (failover.py)
     original: Any = field(default=None, repr=False, compare=False)
     attempt_json_repair: bool = field(default=False, repr=False, compare=False)
 
@@ -151,6 +152,7 @@ class Response:
                 for c in self.choices
             ],
             "request_id": self.request_id,
+            **({"served_by": self.served_by} if self.served_by else {}),  # a cached answer keeps who served it
         }
 
     @classmethod
@@ -174,6 +176,7 @@ class Response:
                 for i, c in enumerate(data.get("choices") or ())
             ),
             request_id=data.get("request_id"),
+            served_by=data.get("served_by"),
         )
 
     def evolve(self, **changes: Any) -> "Response":
@@ -216,6 +219,7 @@ class EmbeddingResponse:
     request_time: Optional[float] = None
     total_time: Optional[float] = None
     request_id: Optional[str] = None
+    served_by: Optional[str] = None  # with failover: the target that answered (failover.py)
     original: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -235,6 +239,7 @@ class EmbeddingResponse:
             "provider": self.provider,
             "usage": self.usage.as_dict() if self.usage else None,
             "request_id": self.request_id,
+            **({"served_by": self.served_by} if self.served_by else {}),
         }
 
     @classmethod
@@ -245,6 +250,7 @@ class EmbeddingResponse:
             provider=data.get("provider"),
             usage=Usage.from_dict(data.get("usage")),
             request_id=data.get("request_id"),
+            served_by=data.get("served_by"),
         )
 
 
