@@ -22,6 +22,7 @@ from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, 
 
 from . import errors
 from .request import content_text, normalize_message
+from .tools import run_loop, stream_loop
 from .types import Response, StreamChunk
 
 CHARS_PER_TOKEN = 4
@@ -150,8 +151,13 @@ class Session:
 
     # -- talking --------------------------------------------------------------------------------
 
-    def send(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> Response:
-        """Send a user message (text, or message dicts) with the history; keep both on success."""
+    def send(self, message: Any, options: Optional[Mapping[str, Any]] = None, *, tools: Any = None) -> Response:
+        """Send a user message (text, or message dicts) with the history; keep both on success.
+
+        ``tools`` (functions, or a ``tools.Toolbox``): run the model's tool calls and feed them back until it
+        answers (docs/tools.md); every turn is kept."""
+        if tools is not None:
+            return run_loop(self, message, tools, options)
         turns = self._next(message)
         response = self.client.send_message(
             self.provider, self._call(turns), self._options(options), self.interface_options
@@ -159,8 +165,12 @@ class Session:
         self._keep(turns, response)
         return response
 
-    def stream(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> Iterator[StreamChunk]:
-        """Stream the answer; the turn is kept once the stream completes (not if abandoned)."""
+    def stream(self, message: Any, options: Optional[Mapping[str, Any]] = None, *, tools: Any = None) -> Iterator[StreamChunk]:
+        """Stream the answer; the turn is kept once the stream completes (not if abandoned).
+
+        ``tools``: as in ``send``; the chunks of every turn come in order."""
+        if tools is not None:
+            return stream_loop(self, message, tools, options)
         turns = self._next(message)
         stream = self.client.stream_message(self.provider, self._call(turns), self._options(options), self.interface_options)
 
