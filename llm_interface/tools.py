@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import inspect
 import json
 import re
@@ -36,7 +37,21 @@ import threading
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Literal, Optional, Tuple, Union, get_args, get_origin, get_type_hints
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Literal,
+    Optional,
+    Tuple,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 from . import errors
 
@@ -269,9 +284,11 @@ _SIMPLE = {str: "string", int: "integer", float: "number", bool: "boolean", type
 
 def _code_of(function: Callable[..., Any]) -> Any:
     """Where a callable's annotations and docstring live: itself, or an instance's ``__call__``."""
-    if inspect.isroutine(function) or inspect.isclass(function) or not hasattr(function, "__call__"):
+    if isinstance(function, functools.partial):
+        return _code_of(function.func)
+    if inspect.isroutine(function) or inspect.isclass(function):
         return function
-    return type(function).__call__ if getattr(type(function), "__call__", None) is not None else function
+    return type(function).__call__  # a callable object: its method holds the annotations
 
 
 def _parameters_schema(function: Callable[..., Any], described: Dict[str, str]) -> Dict[str, Any]:
