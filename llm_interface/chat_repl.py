@@ -54,8 +54,12 @@ class ChatRepl:
         self.say(f"Chatting with {self.session.provider} ({model}). /help for commands, Ctrl-D to leave.")
         interrupted = False
         while True:
+            # A Ctrl-C anywhere but in an answer (which stops itself) counts as one at the prompt,
+            # even one landing between two reads: a quick double Ctrl-C always leaves cleanly.
             try:
-                line = self.read(PROMPT)
+                if not self.step():
+                    return 0
+                interrupted = False
             except EOFError:
                 self.say("")
                 return 0
@@ -64,17 +68,20 @@ class ChatRepl:
                     self.say("")
                     return 0
                 interrupted = True
-                self.say("\n(Ctrl-C again, /exit or Ctrl-D to leave)")
-                continue
-            interrupted = False
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith("/"):
-                if not self.command(line):
+                try:
+                    self.say("\n(Ctrl-C again, /exit or Ctrl-D to leave)")
+                except KeyboardInterrupt:
                     return 0
-                continue
-            self.answer(line)
+
+    def step(self) -> bool:
+        """Read one line and act on it; False when it is time to leave."""
+        line = self.read(PROMPT).strip()
+        if not line:
+            return True
+        if line.startswith("/"):
+            return self.command(line)
+        self.answer(line)
+        return True
 
     def command(self, line: str) -> bool:
         """Run a /command; False when it is time to leave."""

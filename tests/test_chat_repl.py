@@ -63,6 +63,12 @@ class Terminal:
                     raise AssertionError(f"the program ended before {pattern!r}; screen:\n{self.screen[self.seen:]}")
                 self.screen += data.decode("utf-8", "replace").replace("\r\n", "\n")
 
+    def at_prompt(self) -> None:
+        """Let the child reach readline's wait for a key. CPython's readline prints the prompt before it
+        blocks in select(); a SIGINT landing in between waits for the next key instead of interrupting,
+        which a person's Ctrl-C, seconds later, never meets."""
+        time.sleep(0.5)
+
     def send(self, keys: str) -> None:
         os.write(self.fd, keys.encode("utf-8"))
 
@@ -72,10 +78,11 @@ class Terminal:
     def exit_status(self, timeout: float = 10.0) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                os.read(self.fd, 4096)  # drain, so the child never blocks writing
-            except OSError:
-                pass
+            if select.select([self.fd], [], [], 0.05)[0]:
+                try:
+                    os.read(self.fd, 4096)  # drain, so the child never blocks writing
+                except OSError:
+                    pass
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
                 return os.waitstatus_to_exitcode(status)
@@ -150,8 +157,11 @@ def test_a_conversation_streams_keeps_history_and_survives_ctrl_c(chat, upstream
     chat.expect(r">>> ")  # the answer is over: a Ctrl-C now is one at the prompt
     assert upstream.requests[-1].body["model"] == "org/other-model"
 
+    chat.at_prompt()
     chat.send("\x03")  # Ctrl-C at the prompt: a hint, then a second one leaves
     chat.expect(r"Ctrl-C again")
+    chat.expect(r">>> ")
+    chat.at_prompt()
     chat.send("\x03")
     assert chat.exit_status() == 0
 
