@@ -30,14 +30,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Tuple, Type
 
 from . import errors
 from .types import StreamChunk
 
 FALLBACKS = "fallbacks"
 
-FAILS_OVER: Tuple[type, ...] = (
+FAILS_OVER: Tuple[Type[BaseException], ...] = (
     errors.RateLimitError,
     errors.ServerError,
     errors.ModelLoadingError,
@@ -115,7 +115,13 @@ def _primary_label(message: Any, options: Mapping[str, Any]) -> str:
 
 def _failed_all(tried: List[Tuple[str, BaseException]]) -> BaseException:
     last = tried[-1][1]
-    last.add_note("failover tried: " + "; ".join(f"{label} ({type(error).__name__})" for label, error in tried))
+    note = "failover tried: " + "; ".join(f"{label} ({type(error).__name__})" for label, error in tried)
+    # BaseException.add_note is Python 3.11+; the attribute it fills is read by 3.11+ tracebacks, and by anyone.
+    notes = getattr(last, "__notes__", None)
+    if isinstance(notes, list):
+        notes.append(note)
+    else:
+        setattr(last, "__notes__", [note])  # noqa: B010 - mypy (3.10) does not know __notes__
     return last
 
 

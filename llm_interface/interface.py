@@ -91,7 +91,7 @@ class LLMInterface:
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Stream:
         if failover.wanted(interface_options):
-            return failover.stream_message(  # type: ignore[return-value] - a Stream's twin over the targets
+            return failover.stream_message(  # type: ignore[return-value]  # a Stream's twin over the targets
                 cls.client, js_config.inline_key(cls.client, provider), message, options, interface_options)
         return cls.client.stream_message(js_config.inline_key(cls.client, provider), message, options, interface_options)
 

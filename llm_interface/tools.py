@@ -77,7 +77,7 @@ class Tool:
         if not callable(function):
             raise errors.InvalidRequestError(f"A tool must be a function, got {function!r}.")
         self.function = function
-        self.name = name or getattr(function, "__name__", "")
+        self.name: str = name or str(getattr(function, "__name__", ""))
         if not _NAME.match(self.name):
             raise errors.InvalidRequestError(
                 f"Tool name {self.name!r} must be 1-64 letters, digits, '_' or '-'; pass tool(fn, name='...')."
