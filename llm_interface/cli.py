@@ -71,6 +71,8 @@ def _parser():
     chat.add_argument("--api-base", help="an endpoint or TGI server URL (else HUGGINGFACE_API_BASE, else the router)")
     chat.add_argument("--system", help="a system message to put first")
     chat.add_argument("--load", metavar="PATH", help="go on from a conversation saved with /save")
+    chat.add_argument("--fallback", action="append", default=[], metavar="TARGET",
+                      help="a model id, endpoint URL or local model to try when the call fails (repeatable; docs/failover.md)")
     chat.add_argument("--timeout", type=float, help="seconds to wait for the server")
     chat.add_argument("--retries", type=int, help="retries after the first attempt (default 2)")
     chat.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
@@ -207,8 +209,11 @@ def _chat(args):
             session.options.update(options)
             session.model = model or session.model
             session.system = args.system or session.system
+            if args.fallback:
+                session.interface_options = {**(session.interface_options or {}), "fallbacks": args.fallback}
         else:
-            session = Session(args.provider, model, args.system, options, client=client)
+            fallbacks = {"fallbacks": args.fallback} if args.fallback else None
+            session = Session(args.provider, model, args.system, options, fallbacks, client=client)
         return run(session)
 
 

@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Union
 
-from . import errors
+from . import errors, failover
 from .request import content_text, normalize_message
 from .tools import run_loop, stream_loop
 from .types import Response, StreamChunk
@@ -37,6 +37,11 @@ def approx_tokens(message: Mapping[str, Any]) -> int:
     if message.get("tool_calls"):
         size += len(json.dumps(message["tool_calls"]))
     return TOKENS_PER_MESSAGE + (size + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
+
+
+def _plain(method: Any) -> Any:
+    """A client method called as failover's functions are (the client first), so both go one way."""
+    return lambda _client, *args: method(*args)
 
 
 class Session:
@@ -159,9 +164,8 @@ class Session:
         if tools is not None:
             return run_loop(self, message, tools, options)
         turns = self._next(message)
-        response = self.client.send_message(
-            self.provider, self._call(turns), self._options(options), self.interface_options
-        )
+        send = failover.send_message if failover.wanted(self.interface_options) else _plain(self.client.send_message)
+        response = send(self.client, self.provider, self._call(turns), self._options(options), self.interface_options)
         self._keep(turns, response)
         return response
 
@@ -172,7 +176,8 @@ class Session:
         if tools is not None:
             return stream_loop(self, message, tools, options)
         turns = self._next(message)
-        stream = self.client.stream_message(self.provider, self._call(turns), self._options(options), self.interface_options)
+        open_stream = failover.stream_message if failover.wanted(self.interface_options) else _plain(self.client.stream_message)
+        stream = open_stream(self.client, self.provider, self._call(turns), self._options(options), self.interface_options)
 
         def chunks() -> Iterator[StreamChunk]:
             with stream:
@@ -191,18 +196,18 @@ class Session:
     async def send_async(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> Response:
         """The async ``send`` (over an ``AsyncClient`` sharing this session's client)."""
         turns = self._next(message)
-        response = await self._async().send_message_async(
-            self.provider, self._call(turns), self._options(options), self.interface_options
-        )
+        owner = self._async()
+        send = failover.send_message_async if failover.wanted(self.interface_options) else _plain(owner.send_message_async)
+        response = await send(owner, self.provider, self._call(turns), self._options(options), self.interface_options)
         self._keep(turns, response)
         return response
 
     async def stream_async(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> AsyncIterator[StreamChunk]:
         """The async ``stream``: ``async for chunk in session.stream_async("...")``."""
         turns = self._next(message)
-        stream = self._async().stream_message_async(
-            self.provider, self._call(turns), self._options(options), self.interface_options
-        )
+        owner = self._async()
+        open_stream = failover.stream_message_async if failover.wanted(self.interface_options) else _plain(owner.stream_message_async)
+        stream = open_stream(owner, self.provider, self._call(turns), self._options(options), self.interface_options)
         async with stream:
             async for chunk in stream:
                 yield chunk

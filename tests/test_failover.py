@@ -269,3 +269,34 @@ def test_reply_is_used_by_a_scripted_endpoint(facade, down):
     with LoopbackServer(default=Reply("scripted")) as scripted:
         response = LLMInterface.send_message("huggingface", "Hi", {"api_base": down.url}, {**NO_RETRY, "fallbacks": [scripted.url]})
     assert response.results == "scripted" and scripted.requests[0].body["messages"][-1]["content"] == "Hi"
+
+
+# -- sessions and the chat ------------------------------------------------------------------------
+
+
+def test_a_session_with_fallbacks_keeps_its_turns_whoever_answers(down, up):
+    from llm_interface import Session
+
+    with Client(interface_options=NO_RETRY) as client:
+        chat = Session("huggingface", api_base=down.url, interface_options={"fallbacks": [up.url]}, client=client)
+        assert chat.send("Hi").served_by == up.url
+        assert "".join(c.text for c in chat.stream("Again")) == "echo: Again"
+        assert chat.last_response.served_by == up.url
+
+        async def later():
+            await chat.send_async("Async")
+            return [c.text async for c in chat.stream_async("Streamed")]
+
+        assert "".join(asyncio.run(later())) == "echo: Streamed"
+    assert [m["content"] for m in chat.history][-2:] == ["Streamed", "echo: Streamed"]
+    assert len(chat.history) == 8 and down.count == 4
+
+
+def test_the_chat_command_takes_fallbacks(down, up, monkeypatch, capsys):
+    import io
+
+    from llm_interface import cli
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("hello\n"))
+    assert cli.main(["chat", "--api-base", down.url, "--retries", "0", "--fallback", up.url]) == 0
+    assert "echo: hello" in capsys.readouterr().out and up.count == 1
