@@ -89,7 +89,7 @@ def plan(message: Any, options: Optional[Mapping[str, Any]], interface_options: 
     common = {k: v for k, v in given.items() if k not in ROUTING}
     for position, target in enumerate(fallbacks):
         if isinstance(target, str) and target.strip():
-            targets.append(Target(target.strip(), {**common, "model": target.strip()}))
+            targets.append(Target(_without_userinfo(target.strip()), {**common, "model": target.strip()}))
         elif isinstance(target, Mapping) and target and all(isinstance(k, str) for k in target):
             targets.append(Target(_label(target) or f"fallbacks[{position}]", {**common, **target}))
         else:
@@ -104,8 +104,19 @@ def _label(options: Mapping[str, Any]) -> Optional[str]:
     for name in ("api_base", "apiBase", "model_path", "model"):
         value = options.get(name)
         if isinstance(value, str) and value:
-            return value
+            return _without_userinfo(value)
     return None
+
+
+def _without_userinfo(target: str) -> str:
+    """``https://user:secret@host/...`` -> ``https://***@host/...``: ``served_by`` and hops never carry a password."""
+    scheme, sep, rest = target.partition("://")
+    if not sep:
+        return target
+    netloc, slash, path = rest.partition("/")
+    if "@" not in netloc:
+        return target
+    return f"{scheme}://***@{netloc.rpartition('@')[2]}{slash}{path}"
 
 
 def _primary_label(message: Any, options: Mapping[str, Any]) -> str:

@@ -300,3 +300,10 @@ def test_the_chat_command_takes_fallbacks(down, up, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("hello\n"))
     assert cli.main(["chat", "--api-base", down.url, "--retries", "0", "--fallback", up.url]) == 0
     assert "echo: hello" in capsys.readouterr().out and up.count == 1
+
+
+def test_served_by_never_carries_a_password_from_a_target_url(facade, down, up):
+    secret_url = up.url.replace("http://", "http://user:fake-test-secret@")
+    response = LLMInterface.send_message("huggingface", "Hi", {"api_base": down.url}, {**NO_RETRY, "fallbacks": [secret_url]})
+    assert response.served_by == up.url.replace("http://", "http://***@")
+    assert "fake-test-secret" not in repr(response)
