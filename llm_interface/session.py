@@ -22,7 +22,7 @@ from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, 
 
 from . import errors, failover
 from .request import content_text, normalize_message
-from .tools import run_loop, stream_loop
+from .tools import run_loop, run_loop_async, stream_loop, stream_loop_async
 from .types import Response, StreamChunk
 
 CHARS_PER_TOKEN = 4
@@ -193,8 +193,10 @@ class Session:
             self._async_client = AsyncClient(client=self.client)
         return self._async_client
 
-    async def send_async(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> Response:
-        """The async ``send`` (over an ``AsyncClient`` sharing this session's client)."""
+    async def send_async(self, message: Any, options: Optional[Mapping[str, Any]] = None, *, tools: Any = None) -> Response:
+        """The async ``send`` (over an ``AsyncClient`` sharing this session's client); ``tools`` as in ``send``."""
+        if tools is not None:
+            return await run_loop_async(self, message, tools, options)
         turns = self._next(message)
         owner = self._async()
         send = failover.send_message_async if failover.wanted(self.interface_options) else _plain(owner.send_message_async)
@@ -202,8 +204,13 @@ class Session:
         self._keep(turns, response)
         return response
 
-    async def stream_async(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> AsyncIterator[StreamChunk]:
-        """The async ``stream``: ``async for chunk in session.stream_async("...")``."""
+    async def stream_async(self, message: Any, options: Optional[Mapping[str, Any]] = None, *,
+                           tools: Any = None) -> AsyncIterator[StreamChunk]:
+        """The async ``stream``: ``async for chunk in session.stream_async("...")``; ``tools`` as in ``send``."""
+        if tools is not None:
+            async for chunk in stream_loop_async(self, message, tools, options):
+                yield chunk
+            return
         turns = self._next(message)
         owner = self._async()
         open_stream = failover.stream_message_async if failover.wanted(self.interface_options) else _plain(owner.stream_message_async)

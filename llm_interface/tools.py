@@ -39,6 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import (
     Any,
+    AsyncIterator,
     Callable,
     Dict,
     Iterable,
@@ -210,6 +211,39 @@ def stream_loop(session: Any, message: Any, tools: Any, options: Optional[Mappin
         if not response.tool_calls:
             return
         message = toolbox.answer(response.tool_calls)
+    for result in toolbox.not_run(response.tool_calls):
+        session.add(result)
+
+
+async def run_loop_async(session: Any, message: Any, tools: Any, options: Optional[Mapping[str, Any]] = None) -> Any:
+    """``run_loop`` over ``session.send_async``; the tools run in a worker thread, off the event loop."""
+    toolbox = toolbox_of(tools)
+    options = _with_tools(options, toolbox)
+    loop = asyncio.get_running_loop()
+    response = await session.send_async(message, options)
+    for _ in range(toolbox.max_turns - 1):
+        if not response.tool_calls:
+            return response
+        results = await loop.run_in_executor(None, toolbox.answer, response.tool_calls)
+        response = await session.send_async(results, options)
+    if response.tool_calls:
+        for result in toolbox.not_run(response.tool_calls):
+            session.add(result)
+    return response
+
+
+async def stream_loop_async(session: Any, message: Any, tools: Any, options: Optional[Mapping[str, Any]] = None) -> AsyncIterator[Any]:
+    """``stream_loop`` over ``session.stream_async``."""
+    toolbox = toolbox_of(tools)
+    options = _with_tools(options, toolbox)
+    loop = asyncio.get_running_loop()
+    for _ in range(toolbox.max_turns):
+        async for chunk in session.stream_async(message, options):
+            yield chunk
+        response = session.last_response
+        if not response.tool_calls:
+            return
+        message = await loop.run_in_executor(None, toolbox.answer, response.tool_calls)
     for result in toolbox.not_run(response.tool_calls):
         session.add(result)
 

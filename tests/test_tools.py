@@ -264,3 +264,20 @@ def test_a_type_without_a_schema_is_a_typed_error_naming_the_parameter():
 def test_bad_tool_settings_are_typed_errors(make, complaint):
     with pytest.raises(errors.InvalidRequestError, match=complaint):
         make()
+
+
+def test_the_async_twins_run_the_loop_too(endpoint, session):
+    import asyncio
+
+    weather = Weather()
+    endpoint.script(recorded(TOOL_CALL), recorded(TOOL_REPLY), recorded_stream(TOOL_STREAM), Reply("Still 72."))
+
+    async def main():
+        answer = await session.send_async("Weather?", tools=[weather_tool(weather)])
+        chunks = [chunk async for chunk in session.stream_async("Again?", tools=[weather_tool(weather)])]
+        return answer, chunks
+
+    answer, chunks = asyncio.run(main())
+    assert answer.results.startswith("I can't access real-time data")
+    assert "".join(c.text for c in chunks) == "Still 72." and len(weather.calls) == 2
+    assert [m["role"] for m in session.history] == ["user", "assistant", "tool", "assistant"] * 2
