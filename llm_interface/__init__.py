@@ -5,7 +5,7 @@
     print(LLMInterface.send_message("huggingface", "Explain the importance of low latency LLMs.").results)
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # Public name -> the module that defines it. Imported on first use (PEP 562), so that
 # ``import llm_interface`` costs next to nothing and asyncio, requests and the rest load only when used.
@@ -62,7 +62,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'llm_interface' has no attribute {name!r}")

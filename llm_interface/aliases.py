@@ -132,11 +132,12 @@ class AliasTable:
     def all(self) -> Table:
         return copy.deepcopy(self.table)
 
-    def resolve(self, provider: str, model: Optional[str], kind: str = "chat", *, strict: bool = True) -> str:
-        """The model id for ``model`` (an alias or an id); None means the ``default`` alias.
+    def resolve(self, provider: str, model: Optional[str], kind: str = "chat") -> str:
+        """The model id for ``model``; None means the ``default`` alias.
 
-        ``strict``: a bare word that is no alias is an error (Hub ids have a namespace, ``org/name``);
-        endpoint and OpenAI-compatible modes pass any name through, since the server decides.
+        The JS library's rule: a configured alias is an alias, any other name is a model id and goes out as
+        given (``gpt2``, ``bert-base-uncased`` are Hub ids). A name the server does not know is its 404
+        (NotFoundError), not a guess made here.
         """
         name = model or "default"
         found = self.get(provider, name, kind)
@@ -148,17 +149,4 @@ class AliasTable:
                 f"or set one with set_{'embeddings_' if kind == 'embeddings' else ''}model_alias.",
                 provider=provider,
             )
-        if strict and not looks_like_model_id(name):
-            known = sorted(self.table.get(provider, {}).get(kind, {}))
-            raise UnknownModelError(
-                f"{name!r} is neither a {kind} alias of {provider!r} (known: {', '.join(known) or 'none'}) "
-                "nor a model id; use an alias or a full Hub id such as 'meta-llama/Meta-Llama-3-8B-Instruct'.",
-                provider=provider,
-                model=name,
-            )
         return name
-
-
-def looks_like_model_id(name: str) -> bool:
-    """A Hub id (``org/name``, maybe ``:provider``), a URL, or a local path."""
-    return "/" in name or ":" in name or name.endswith(".gguf") or os.path.isdir(name)

@@ -1,87 +1,21 @@
-"""Batches: many messages, bounded concurrency, answers in input order.
+"""The batch layer, over a client: ``send_messages(client, ...)`` and ``send_messages_async(aclient, ...)``.
 
-Each answer is a ``Response``, or the typed error that item ended with (so one failure does not lose
-the others), or, with ``raise_on_error=True``, the first error is raised and the rest cancelled.
-
-Cooperation with the server's limits: every item goes through the client's retry policy and rate
-limiter as a single call would; on top of that, a 429 seen by any item pauses the whole batch for
-the wait the server asked for (the ``Pacer``), so the batch slows down instead of piling more
-requests onto a limit it already hit. Cache hits answer at once, without waiting for a slot.
-
-A tqdm progress bar is drawn when ``progress`` is true and stderr is a terminal.
+What the facade (``LLMInterface.send_messages``) calls. The clients' own ``send_messages`` methods and
+these functions run the same thing: ``fanout.py``, which holds the worker pools, the batch-wide pause
+after a 429 and the progress bar. Nothing below this module imports it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import sys
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Optional
 
-from . import errors
+from .fanout import Pacer, run_in_tasks, run_in_threads
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - a type only: the facade need not load asyncio to batch
     from .async_client import AsyncClient
     from .client import Client
 
-logger = logging.getLogger("llm_interface")
-
-
-def _check(concurrency: Any) -> int:
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
-        raise errors.InvalidRequestError(f"concurrency must be an int >= 1, got {concurrency!r}")
-    return concurrency
-
-
-class Pacer:
-    """Batch-wide pause after a 429: no item starts a new request before ``resume_at``."""
-
-    __slots__ = ("resume_at",)
-
-    def __init__(self) -> None:
-        self.resume_at = 0.0
-
-    def on_retry(self, _request: Any, _number: int, wait: float, error: BaseException) -> None:
-        if getattr(error, "status", None) == 429:
-            self.resume_at = max(self.resume_at, time.monotonic() + wait)
-
-    def pause(self) -> float:
-        return self.resume_at - time.monotonic()
-
-    def wait(self) -> None:
-        delay = self.pause()
-        if delay > 0:
-            time.sleep(delay)
-
-    async def wait_async(self) -> None:
-        delay = self.pause()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-
-class _Progress:
-    """A tqdm bar, or nothing (not a terminal, asked off, or tqdm missing)."""
-
-    def __init__(self, total: int, progress: bool, desc: str) -> None:
-        self.bar = None
-        if progress and total and sys.stderr.isatty():
-            try:
-                from tqdm.auto import tqdm
-            except ImportError:
-                logger.info("tqdm is not installed: no progress bar (pip install tqdm).")
-            else:
-                self.bar = tqdm(total=total, desc=desc, unit="call", file=sys.stderr)
-
-    def update(self) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+__all__ = ["Pacer", "send_messages", "send_messages_async"]
 
 
 def send_messages(
@@ -96,52 +30,10 @@ def send_messages(
     raise_on_error: bool = False,
 ) -> List[Any]:
     """Send every message with up to ``concurrency`` threads over ``client``; answers in input order."""
-    _check(concurrency)
-    interface_options = client._interface_options(interface_options)  # merged and checked once, not per item
-    items = list(messages)
-    results: List[Any] = [None] * len(items)
-    if not items:
-        return results
-    pacer = Pacer()
-    bar = _Progress(len(items), progress, provider)
-    indices = iter(range(len(items)))
-    lock = threading.Lock()
-    stop = threading.Event()
-
-    def one(index: int) -> Any:
-        plan = client.plan(provider, "chat", items[index], options, interface_options)
-        hit = client.cached(plan)
-        if hit is not None:
-            return hit
-        pacer.wait()
-        return client.fetch(plan)  # the cache was just checked: not twice
-
-    def worker() -> None:
-        while not stop.is_set():
-            with lock:
-                index = next(indices, None)
-            if index is None:
-                return
-            try:
-                results[index] = one(index)
-            except errors.LLMInterfaceError as error:
-                if raise_on_error:
-                    stop.set()
-                    raise
-                results[index] = error
-            bar.update()
-
-    client.hooks.add("retry", pacer.on_retry)
-    try:
-        with ThreadPoolExecutor(min(concurrency, len(items)), thread_name_prefix="llm_interface-batch") as pool:
-            futures = [pool.submit(worker) for _ in range(min(concurrency, len(items)))]
-            for future in futures:
-                future.result()  # the first error, with raise_on_error
-    finally:
-        stop.set()
-        client.hooks.remove("retry", pacer.on_retry)
-        bar.close()
-    return results
+    return run_in_threads(
+        client, provider, messages, options, interface_options,
+        concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+    )
 
 
 async def send_messages_async(
@@ -155,44 +47,8 @@ async def send_messages_async(
     progress: bool = True,
     raise_on_error: bool = False,
 ) -> List[Any]:
-    """Send every message with up to ``concurrency`` requests in flight; answers in input order."""
-    _check(concurrency)
-    client = aclient.client
-    interface_options = client._interface_options(interface_options)  # merged and checked once, not per item
-    items = list(messages)
-    results: List[Any] = [None] * len(items)
-    if not items:
-        return results
-    pacer = Pacer()
-    bar = _Progress(len(items), progress, provider)
-    indices = iter(range(len(items)))  # shared by the workers: one loop, no lock needed
-
-    async def worker() -> None:
-        for index in indices:
-            try:
-                plan = client.plan(provider, "chat", items[index], options, interface_options)
-                hit = client.cached(plan)
-                if hit is not None:
-                    results[index] = hit
-                else:
-                    await pacer.wait_async()
-                    results[index] = await aclient.fetch(plan)  # the cache was just checked
-            except errors.LLMInterfaceError as error:
-                if raise_on_error:
-                    raise
-                results[index] = error
-            bar.update()
-
-    client.hooks.add("retry", pacer.on_retry)
-    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(items)))]
-    try:
-        await asyncio.gather(*workers)
-    except BaseException:
-        for task in workers:
-            task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-        raise
-    finally:
-        client.hooks.remove("retry", pacer.on_retry)
-        bar.close()
-    return results
+    """Send every message with up to ``concurrency`` requests in flight over ``aclient``; answers in input order."""
+    return await run_in_tasks(
+        aclient, provider, messages, options, interface_options,
+        concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+    )

@@ -1,4 +1,4 @@
-"""The ``llm-interface`` command: send, chat, embed, classify, rerank, aliases, cache, serve.
+"""The ``llm-interface`` command: send, chat, embed, classify, rerank, aliases, cache, serve, doctor, logs.
 
 Exit codes: 0 ok; 1 the provider or the network failed (a typed error, printed as one line on stderr);
 2 bad usage (argparse's own errors, and ``ConfigurationError``s: a bad option, an unknown provider or
@@ -9,6 +9,7 @@ Everything but argparse is imported inside the commands, so ``--help`` stays ins
 """
 
 import argparse
+import os
 import sys
 
 EXAMPLES = {
@@ -22,6 +23,9 @@ EXAMPLES = {
     "aliases": "llm-interface aliases list huggingface\n  llm-interface aliases set huggingface small microsoft/Phi-3-mini-4k-instruct",
     "cache": "llm-interface cache stats --backend files --path .llm_cache\n  llm-interface cache clear --backend files --path .llm_cache",
     "serve": "llm-interface serve --config config.yaml --port 4000",
+    "doctor": "llm-interface doctor\n  llm-interface doctor --api-base http://127.0.0.1:8080 --json",
+    "logs": "llm-interface logs list -n 5\n  llm-interface logs show 12\n  llm-interface logs search \"fox\"\n"
+            "  llm-interface logs export --json > calls.jsonl",
 }
 
 
@@ -124,6 +128,24 @@ def _parser():
     serve.add_argument("--workers", type=int, default=1, help="worker processes (share a cache and limits through Redis)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(run=_serve)
+
+    doctor = command("doctor", "check the key, account, endpoint, cache, Redis and aliases; say what to fix "
+                               "(exit 1 when a check fails)")
+    doctor.add_argument("--api-base", help="the endpoint or TGI/TEI server to check (else HUGGINGFACE_API_BASE)")
+    doctor.add_argument("--cache", help="a persistent cache to check: files, sqlite or redis")
+    doctor.add_argument("--cache-path", help="its directory or file (redis: its URL)")
+    doctor.add_argument("--redis-url", help="a Redis to check (else $REDIS_URL)")
+    doctor.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each server (default 5)")
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(run=_doctor)
+
+    logs = command("logs", "read the log of calls (client.configure_log, or $LLM_INTERFACE_LOG for the CLI)")
+    logs.add_argument("action", nargs="?", default="list", choices=["list", "show", "search", "export", "path"])
+    logs.add_argument("value", nargs="?", help="show: the call's id; search: the text")
+    logs.add_argument("--path", help="the log file (default $LLM_INTERFACE_LOG, else ~/.local/share/llm_interface/calls.db)")
+    logs.add_argument("-n", "--limit", type=int, default=20, help="list/search: how many calls, newest first (default 20)")
+    logs.add_argument("--json", action="store_true", help="JSON (export: one call per line, always)")
+    logs.set_defaults(run=_logs)
     return parser
 
 
@@ -132,9 +154,16 @@ def _parser():
 
 def _client(args):
     from .client import Client
+    from .servers.waking import waking_reporter
 
     interface = {"retry_attempts": args.retries} if getattr(args, "retries", None) is not None else None
-    return Client(interface_options=interface)
+    client = Client(interface_options=interface)
+    client.on("retry", waking_reporter(lambda line: print(line, file=sys.stderr)))  # scaled-to-zero endpoints
+    from .call_log_db import LOG_ENV
+
+    if os.environ.get(LOG_ENV):  # opt-in, as in the library: the CLI's calls go to the log too
+        client.configure_log()
+    return client
 
 
 def _options(args, **params):
@@ -323,6 +352,18 @@ def _serve(args):
     config = ProxyConfig.load(args.config)
     serve(config, host=args.host, port=args.port, log_level=args.log_level, workers=args.workers, config_path=args.config)
     return 0
+
+
+def _doctor(args):
+    from .doctor import run_cli
+
+    return run_cli(args)
+
+
+def _logs(args):
+    from .call_log_cli import run_cli
+
+    return run_cli(args)
 
 
 # -- entry point ----------------------------------------------------------------------------------

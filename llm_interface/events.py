@@ -1,8 +1,9 @@
 """Hooks that let users plug in their own metrics and logging.
 
 Events: ``request`` (a key-free ``Request``), ``response`` (request, response), ``retry``
-(request, retry number, wait, error), ``error`` (request, error), ``failover`` (a ``failover.Hop``:
-the target that failed, its error, the target tried next). The ``Response`` carries the
+(request, retry number, wait, error), ``error`` (request, error), ``cache_hit`` (request, the cached
+answer: a call the cache answered, which no other event sees), ``failover`` (a ``failover.Hop``: the
+target that failed, its error, the target tried next). The ``Response`` carries the
 timings (``request_time``, ``total_time``), ``usage``, ``retries`` and ``cached``. A hook that raises
 is logged and ignored: user metrics never break a call. Register with ``Client.on("response", fn)``.
 
@@ -16,9 +17,12 @@ import logging
 from dataclasses import replace
 from typing import Any, Callable, Dict, List
 
+from .redact import headers as redact_headers
+from .request import Request
+
 logger = logging.getLogger("llm_interface")
 
-EVENTS = ("request", "response", "retry", "error", "failover")
+EVENTS = ("request", "response", "retry", "error", "cache_hit", "failover")
 
 
 class Hooks:
@@ -58,10 +62,6 @@ class Hooks:
 
 def _key_free(value: Any) -> Any:
     """A Request without its key (and with secret headers redacted); anything else as it is."""
-    from .request import Request
-
     if isinstance(value, Request) and (value.api_key is not None or value.headers):
-        from .redact import headers as redact_headers
-
         return replace(value, api_key=None, headers=redact_headers(value.headers))
     return value

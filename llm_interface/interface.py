@@ -9,20 +9,28 @@ from __future__ import annotations
 import threading
 from typing import Any, Iterable, List, Mapping, Optional, Union
 
-from . import failover, js_config
+from . import batch, failover, js_config
 from .cache import CacheBackend
 from .client import Client
 from .prompts import PromptTemplate
+from .servers import tools as servers
+from .servers.results import Health, Scores, ServerInfo, SparseEmbeddingResponse, TokenCount, Tokens
 from .stream import Stream
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 
 _lock = threading.Lock()
 
 
+async def _in_thread(function: Any, *args: Any) -> Any:
+    import asyncio  # here, not at the top: importing the facade stays light (test_public_api)
+
+    return await asyncio.to_thread(function, *args)
+
+
 class _DefaultClient:
     """Creates the shared Client on first use, so that importing the package costs nothing."""
 
-    def __get__(self, _instance: Any, owner: type) -> Client:
+    def __get__(self, _instance: Any, owner: "type[LLMInterface]") -> Client:
         client = owner._client
         if client is None:
             with _lock:
@@ -180,9 +188,20 @@ class LLMInterface:
         return cls.client.rerank(provider, query, documents, options, interface_options)
 
     @classmethod
-    def register_prompt_template(cls, model: str, **template: Any) -> PromptTemplate:
-        """See ``Client.register_prompt_template``: roles, initial/final_prompt_value, bos/eos_token, stop."""
-        return cls.client.register_prompt_template(model, **template)
+    def register_prompt_template(
+        cls,
+        model: str,
+        roles: Optional[Mapping[str, Mapping[str, str]]] = None,
+        initial_prompt_value: str = "",
+        final_prompt_value: str = "",
+        bos_token: str = "",
+        eos_token: str = "",
+        stop: Optional[List[str]] = None,
+    ) -> PromptTemplate:
+        """See ``Client.register_prompt_template``."""
+        return cls.client.register_prompt_template(
+            model, roles, initial_prompt_value, final_prompt_value, bos_token, eos_token, stop
+        )
 
     @classmethod
     def configure_cache(
@@ -191,13 +210,20 @@ class LLMInterface:
         path: Optional[str] = None,
         ttl: Optional[float] = None,
         mode: Optional[str] = None,
+        *,
+        scope: Optional[str] = None,
         **kwargs: Any,
     ) -> CacheBackend:
-        return cls.client.configure_cache(backend, path, ttl, mode, **kwargs)
+        return cls.client.configure_cache(backend, path, ttl, mode, scope=scope, **kwargs)
 
     @classmethod
     def flush_cache(cls) -> None:
         cls.client.flush_cache()
+
+    @classmethod
+    def configure_log(cls, path: Any = None, **kwargs: Any) -> Any:
+        """Log every call of the default client to SQLite (docs/call-log.md)."""
+        return cls.client.configure_log(path, **kwargs)
 
     @classmethod
     def configure_rate_limit(
@@ -206,9 +232,10 @@ class LLMInterface:
         requests_per_minute: Optional[float] = None,
         tokens_per_minute: Optional[float] = None,
         redis_url: Optional[str] = None,
-        **kwargs: Any,
+        *,
+        max_wait: float = 60.0,
     ) -> None:
-        cls.client.configure_rate_limit(provider, requests_per_minute, tokens_per_minute, redis_url, **kwargs)
+        cls.client.configure_rate_limit(provider, requests_per_minute, tokens_per_minute, redis_url, max_wait=max_wait)
 
     # -- async twins and batches (async_client.py, batch.py) ----------------------------------------
 
@@ -295,8 +322,8 @@ class LLMInterface:
         progress: bool = True,
         raise_on_error: bool = False,
     ) -> List[Any]:
-        return cls.client.send_messages(
-            provider, messages, options, interface_options,
+        return batch.send_messages(
+            cls.client, provider, messages, options, interface_options,
             concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
         )
 
@@ -312,7 +339,91 @@ class LLMInterface:
         progress: bool = True,
         raise_on_error: bool = False,
     ) -> List[Any]:
-        return await cls.async_client().send_messages_async(
-            provider, messages, options, interface_options,
+        return await batch.send_messages_async(
+            cls.async_client(), provider, messages, options, interface_options,
             concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
         )
+
+    # -- self-hosted servers (servers/): detection, introspection, TEI extras --------------------------
+
+    @classmethod
+    def detect_server(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> str:
+        """The kind of server at ``api_base`` (tgi, tei, vllm, sglang, llamacpp, ...), cached per base URL."""
+        return servers.detect_server(cls.client, provider, options, interface_options)
+
+    @classmethod
+    def server_info(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> ServerInfo:
+        """Model id, max input/total tokens, dtype and version, as the server at ``api_base`` reports them."""
+        return servers.server_info(cls.client, provider, options, interface_options)
+
+    @classmethod
+    def health(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Health:
+        """Whether the server at ``api_base`` is up (``Health.ok``, with ``detail``); never raises for a down server."""
+        return servers.health(cls.client, provider, options, interface_options)
+
+    @classmethod
+    def tokenize(cls, provider: str, text: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Tokens:
+        """``text``'s token ids from the server's own tokenizer (TGI, TEI, vLLM, llama.cpp)."""
+        return servers.tokenize(cls.client, provider, text, options, interface_options)
+
+    @classmethod
+    def detokenize(cls, provider: str, ids: List[int], options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> str:
+        """The text of token ``ids`` (TEI ``/decode``, vLLM and llama.cpp ``/detokenize``)."""
+        return servers.detokenize(cls.client, provider, ids, options, interface_options)
+
+    @classmethod
+    def count_tokens(cls, provider: str, messages: Any, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> TokenCount:
+        """How many tokens ``messages`` take: exact from the server or a local tokenizer, else an estimate
+        (``TokenCount.exact`` and ``source`` say which)."""
+        return servers.count_tokens(cls.client, provider, messages, options, interface_options)
+
+    @classmethod
+    def embed_sparse(cls, provider: str, texts: Any, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> SparseEmbeddingResponse:
+        """TEI ``/embed_sparse`` (SPLADE): one sparse vector per text."""
+        return servers.embed_sparse(cls.client, provider, texts, options, interface_options)
+
+    @classmethod
+    def similarity(cls, provider: str, source: str, texts: Any, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Scores:
+        """One score per text against ``source`` (TEI ``/similarity``, vLLM ``/score``), in the order given."""
+        return servers.similarity(cls.client, provider, source, texts, options, interface_options)
+
+    @classmethod
+    async def server_info_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> ServerInfo:
+        """``server_info`` in a worker thread: these are one-off GETs, not worth a second code path."""
+        return await _in_thread(cls.server_info, provider, options, interface_options)
+
+    @classmethod
+    async def health_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Health:
+        return await _in_thread(cls.health, provider, options, interface_options)
+
+    @classmethod
+    async def tokenize_async(cls, provider: str, text: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Tokens:
+        return await _in_thread(cls.tokenize, provider, text, options, interface_options)
+
+    @classmethod
+    async def count_tokens_async(cls, provider: str, messages: Any,
+                                 options: Optional[Mapping[str, Any]] = None,
+                                 interface_options: Optional[Mapping[str, Any]] = None) -> TokenCount:
+        return await _in_thread(cls.count_tokens, provider, messages, options, interface_options)

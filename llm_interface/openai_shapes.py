@@ -62,7 +62,8 @@ def chat_body(response: Response, model: Optional[str]) -> Dict[str, Any]:
 
 def completion_body(responses: List[Response], model: Optional[str]) -> Dict[str, Any]:
     """A ``text_completion`` object for one or more prompts' answers (choices in order)."""
-    choices, prompt_tokens, completion_tokens = [], 0, 0
+    choices: List[Dict[str, Any]] = []
+    prompt_tokens = completion_tokens = 0
     for response in responses:
         for choice in choices_of(response):
             choices.append({"index": len(choices), "text": choice.text, "logprobs": choice.logprobs.as_dict() if choice.logprobs else None,

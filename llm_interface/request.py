@@ -45,6 +45,7 @@ TRANSPORT_OPTIONS = frozenset(
         "headers",
         "provider",  # Hugging Face: which Inference Provider serves the model ("hf-inference", "together", ...)
         "scale_up_timeout",  # Hugging Face endpoints scaled to zero: X-Scale-Up-Timeout seconds
+        "server",  # self-hosted: which server is behind api_base (servers/detect.py), when not detected
         "bill_to",  # Hugging Face: X-HF-Bill-To organisation
         "prompt_template",
         "raw",  # Hugging Face: send chat messages to the raw-generation route, rendered with a prompt template
@@ -96,6 +97,7 @@ class InterfaceOptions:
     attempt_json_repair: bool = False
     cache: Any = NOT_GIVEN  # False: skip the cache for this call
     refresh: bool = False  # True: ignore a cached answer and store the new one
+    deadline: Optional[float] = None  # seconds for the whole call (attempts, retry waits, body); None: no limit
 
     @classmethod
     def from_mapping(cls, data: Optional[Mapping[str, Any]]) -> "InterfaceOptions":
@@ -130,6 +132,14 @@ class InterfaceOptions:
             value = getattr(self, name)
             if not _seconds_ok(value):
                 raise InvalidRequestError(f"{name} must be a number of seconds >= 0, got {value!r}")
+        deadline = self.deadline
+        if deadline is not None and not (_seconds_ok(deadline) and 0 < deadline <= MAX_DEADLINE):
+            raise InvalidRequestError(
+                f"deadline must be seconds > 0 and at most {MAX_DEADLINE:g} (or None for no limit), got {deadline!r}"
+            )
+
+
+MAX_DEADLINE = 1e6  # the transport's own bound on a timeout (about 11 days)
 
 
 def _seconds_ok(value: Any) -> bool:

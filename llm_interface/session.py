@@ -132,7 +132,7 @@ class Session:
         messages, prompt, _ = normalize_message(message)
         if prompt is not None:
             raise errors.InvalidRequestError("A Session is a chat: send text or messages, not {'prompt': ...}.")
-        return self._trimmed(self._turns + [dict(m) for m in messages])
+        return self._trimmed(self._turns + [dict(m) for m in messages or ()])
 
     def _call(self, turns: List[Dict[str, Any]]) -> Dict[str, Any]:
         message: Dict[str, Any] = {"messages": self._with_system(turns)}
@@ -152,7 +152,7 @@ class Session:
 
     def add(self, message: Mapping[str, Any]) -> None:
         """Add a message without sending (a tool result, or an assistant turn from elsewhere)."""
-        self._turns = self._trimmed(self._turns + [dict(m) for m in normalize_message([message])[0]])
+        self._turns = self._trimmed(self._turns + [dict(m) for m in normalize_message([message])[0] or ()])
 
     # -- talking --------------------------------------------------------------------------------
 
@@ -251,7 +251,7 @@ class Session:
             data.get("interface_options"), client=client,
             max_messages=data.get("max_messages"), token_budget=data.get("token_budget"),
         )
-        session._turns = [dict(m) for m in normalize_message(data["messages"])[0]] if data.get("messages") else []
+        session._turns = [dict(m) for m in normalize_message(data["messages"])[0] or ()] if data.get("messages") else []
         return session
 
     @classmethod

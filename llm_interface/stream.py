@@ -1,16 +1,57 @@
-"""Stream: a streamed answer, iterated for chunks, aggregated into a Response at the end."""
+"""Stream: a streamed answer, iterated for chunks, aggregated into a Response at the end.
+
+Every stream reads ``(event, data)`` pairs from a source and hands them to a state that turns them into
+chunks and, at the end, the aggregated Response: a provider's ``StreamState`` over an HTTP stream's SSE
+events, or ``ChunkState`` over chunks an in-process engine (or the cache) already made. The recorder
+(recorder.py) stores the result and tells the hooks, so a stream needs no client.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from . import errors
-from .transport import HttpStream
+from .plan import Plan
+from .recorder import Recorder
 from .types import Response, StreamChunk, Usage
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client, Plan
+CHUNK = "chunk"  # the event name of a pair whose data is a StreamChunk already
+
+
+def replay_chunks(response: Response) -> List[StreamChunk]:
+    """A cached answer as chunks: one for the text, then the finish."""
+    chunks: List[StreamChunk] = []
+    if response.results:
+        chunks.append(StreamChunk(response.results))
+    chunks.append(StreamChunk("", 0, response.finish_reason, response.tool_calls, response.usage))
+    return chunks
+
+
+class ChunkState:
+    """The stream state of ready-made chunks: each passes through, and ``finish`` joins them."""
+
+    def __init__(self, model: Optional[str], provider: Optional[str]) -> None:
+        self._model, self._provider = model, provider
+        self._parts: List[str] = []
+        self._tool_calls: List[Dict[str, Any]] = []
+        self._finish_reason: Optional[str] = None
+        self._usage: Optional[Usage] = None
+
+    done = False  # the source ends when its chunks do
+
+    def on_event(self, _event: Optional[str], chunk: Any) -> Sequence[StreamChunk]:
+        self._parts.append(chunk.text)
+        self._tool_calls.extend(chunk.tool_calls)
+        self._finish_reason = chunk.finish_reason or self._finish_reason
+        self._usage = chunk.usage or self._usage
+        return (chunk,)
+
+    def finish(self, request_id: Optional[str]) -> Response:
+        return Response(
+            results="".join(self._parts), model=self._model, provider=self._provider, finish_reason=self._finish_reason,
+            usage=self._usage, tool_calls=tuple(self._tool_calls), request_id=request_id,
+        )
 
 
 class Stream:
@@ -23,27 +64,22 @@ class Stream:
 
     def __init__(
         self,
-        client: Optional[Client],
+        recorder: Optional[Recorder],
         plan: Optional[Plan],
         chunks: Optional[Iterator[StreamChunk]],
-        http: Optional[HttpStream],
+        http: Any,
     ) -> None:
-        self._client = client
+        self._recorder = recorder
         self._plan = plan
         self._chunks = chunks
-        self._http = http
+        self._http = http  # an open HTTP stream (transport.HttpStream): (event, data) pairs
         self.response: Optional[Response] = None
         self._consumed = False
 
     @classmethod
     def replay(cls, response: Response) -> "Stream":
-        """A cached answer played back as chunks (one for the text, then the finish)."""
-        stream = cls(None, None, None, None)
-        chunks: List[StreamChunk] = []
-        if response.results:
-            chunks.append(StreamChunk(response.results))
-        chunks.append(StreamChunk("", 0, response.finish_reason, response.tool_calls, response.usage))
-        stream._chunks = iter(chunks)
+        """A cached answer played back as chunks (nothing recorded: it is already in the cache)."""
+        stream = cls(None, None, iter(replay_chunks(response)), None)
         stream.response = response
         return stream
 
@@ -51,56 +87,38 @@ class Stream:
     def request_id(self) -> Optional[str]:
         return self._http.request_id if self._http is not None else None
 
+    def _pairs(self) -> Iterator[Any]:
+        if self._http is not None:
+            return iter(self._http)
+        return ((CHUNK, chunk) for chunk in self._chunks or ())
+
     def __iter__(self) -> Iterator[StreamChunk]:
         if self._consumed:
             raise errors.StreamError("This stream was already read; streams can be iterated once.")
         self._consumed = True
-        if self._http is None:
-            yield from self._in_process()
+        plan, recorder, http = self._plan, self._recorder, self._http
+        if plan is None or recorder is None:  # a replay: the answer is known already
+            yield from self._chunks or ()
             return
-        plan, client, http = self._plan, self._client, self._http
-        state = plan.provider.stream_state(plan.request)
+        state: Any = plan.provider.stream_state(plan.request) if http is not None else ChunkState(
+            plan.request.model, plan.provider.name
+        )
         try:
-            for event, data in http:
-                for chunk in state.on_event(event, data):
-                    yield chunk
+            for event, data in self._pairs():
+                yield from state.on_event(event, data)
                 if state.done:
                     break  # the answer is complete: don't wait for the server to close the connection
-            response = state.finish(http.request_id)
+            response = state.finish(http.request_id if http is not None else None)
         except errors.LLMInterfaceError as error:
-            client.failed(plan, error)
+            recorder.failed_with(plan, error)
             raise
         finally:
-            http.close()
-        self.response = client.finish(plan, response, time.perf_counter() - http.started, http.retries, None)
-
-    def _in_process(self) -> Iterator[StreamChunk]:
-        parts: List[str] = []
-        tool_calls: List[Dict[str, Any]] = []
-        finish_reason: Optional[str] = None
-        usage: Optional[Usage] = None
-        try:
-            for chunk in self._chunks or ():
-                parts.append(chunk.text)
-                tool_calls.extend(chunk.tool_calls)
-                finish_reason = chunk.finish_reason or finish_reason
-                usage = chunk.usage or usage
-                yield chunk
-        except errors.LLMInterfaceError as error:
-            if self._plan is not None and self._client is not None:
-                self._client.failed(self._plan, error)
-            raise
-        if self._plan is not None and self._client is not None:
-            started = self._plan.started
-            response = Response(
-                results="".join(parts),
-                model=self._plan.request.model,
-                provider=self._plan.provider.name,
-                finish_reason=finish_reason,
-                usage=usage,
-                tool_calls=tuple(tool_calls),
-            )
-            self.response = self._client.finish(self._plan, response, time.perf_counter() - started, 0, None)
+            if http is not None:
+                http.close()
+        if http is not None:
+            self.response = recorder.succeeded(plan, response, time.perf_counter() - http.started, http.retries)
+        else:
+            self.response = recorder.succeeded(plan, response, time.perf_counter() - plan.started, 0)
 
     def text(self) -> str:
         """Read the whole stream and return its text."""

@@ -8,6 +8,7 @@ or leaves one out never breaks a caller. The raw body is kept in ``original`` on
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -40,7 +41,33 @@ class Usage:
 
 
 def _int(value: Any) -> Optional[int]:
-    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A token count from any JSON: an int, or a float with an integral value; else (NaN, "3", true) absent."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _number(value: Any) -> Optional[float]:
+    """A finite float, else None (the cache writes strict JSON, and NaN is none)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _text(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and value else None
+
+
+def _seq(value: Any) -> list:
+    return value if isinstance(value, list) else list(value) if isinstance(value, tuple) else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +94,22 @@ class Logprobs:
 
     @classmethod
     def from_dict(cls, data: Any) -> Optional["Logprobs"]:
+        """OpenAI's text-completion logprobs from any JSON (a server's or the cache's): entries of the wrong
+        type read as absent, never as an exception."""
         if not isinstance(data, dict):
             return None
         top = data.get("top_logprobs")
+        tops = None
+        if isinstance(top, (list, tuple)):
+            tops = tuple(
+                {k: v for k, v in t.items() if isinstance(k, str) and _number(v) is not None} if isinstance(t, dict) else {}
+                for t in top
+            )
         return cls(
-            tuple(data.get("tokens") or ()),
-            tuple(data.get("token_logprobs") or ()),
-            None if top is None else tuple(dict(t) for t in top),
-            tuple(data.get("text_offset") or ()),
+            tuple(t if isinstance(t, str) else "" for t in _seq(data.get("tokens"))),
+            tuple(_number(v) for v in _seq(data.get("token_logprobs"))),
+            tops,
+            tuple(_int(o) or 0 for o in _seq(data.get("text_offset"))),
         )
 
 
@@ -156,7 +191,7 @@ class Response:
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "Response":
+    def from_dict(cls, data: Dict[str, Any], **call: Any) -> "Response":
         return cls(
             results=data.get("results") or "",
             model=data.get("model"),
@@ -176,7 +211,8 @@ class Response:
                 for i, c in enumerate(data.get("choices") or ())
             ),
             request_id=data.get("request_id"),
-            served_by=data.get("served_by"),
+            served_by=_text(data.get("served_by")),
+            **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 
     def evolve(self, **changes: Any) -> "Response":
@@ -243,14 +279,15 @@ class EmbeddingResponse:
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "EmbeddingResponse":
+    def from_dict(cls, data: Dict[str, Any], **call: Any) -> "EmbeddingResponse":
         return cls(
             [list(v) for v in data.get("embeddings") or ()],
             model=data.get("model"),
             provider=data.get("provider"),
             usage=Usage.from_dict(data.get("usage")),
             request_id=data.get("request_id"),
-            served_by=data.get("served_by"),
+            served_by=_text(data.get("served_by")),
+            **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 
 
@@ -302,7 +339,7 @@ class ClassificationResponse:
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "ClassificationResponse":
+    def from_dict(cls, data: Dict[str, Any], **call: Any) -> "ClassificationResponse":
         return cls(
             tuple(
                 Classification(tuple(Label(lab["label"], lab["score"]) for lab in labels))
@@ -311,6 +348,7 @@ class ClassificationResponse:
             model=data.get("model"),
             provider=data.get("provider"),
             request_id=data.get("request_id"),
+            **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 
 
@@ -344,10 +382,11 @@ class RerankResponse:
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "RerankResponse":
+    def from_dict(cls, data: Dict[str, Any], **call: Any) -> "RerankResponse":
         return cls(
             tuple(RerankResult(r["index"], r["score"], r.get("text")) for r in data.get("results") or ()),
             model=data.get("model"),
             provider=data.get("provider"),
             request_id=data.get("request_id"),
+            **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )

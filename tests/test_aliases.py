@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import responses as responses_lib
 
 from llm_interface import Client, LLMInterface, errors
-from llm_interface.aliases import AliasTable, looks_like_model_id, project_alias_file, write_alias
+from llm_interface.aliases import AliasTable, project_alias_file, write_alias
 
 SHIPPED_CHAT = {
     "default": "meta-llama/Meta-Llama-3-8B-Instruct",
@@ -113,20 +114,45 @@ def test_resolve():
     assert table.resolve("huggingface", "small") == SHIPPED_CHAT["small"]
     assert table.resolve("huggingface", "org/model") == "org/model"
     assert table.resolve("huggingface", "org/model:together") == "org/model:together"
-    assert table.resolve("huggingface", "whatever", strict=False) == "whatever"
-    with pytest.raises(errors.UnknownModelError) as caught:
-        table.resolve("huggingface", "smol")
-    assert "agent, default, large, small" in str(caught.value)
     with pytest.raises(errors.UnknownModelError):
         table.resolve("openai-compatible", None)
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("meta-llama/Llama-3.1-8B-Instruct", True), ("gpt2:together", True), ("model.gguf", True),
-    ("https://x.endpoints.huggingface.cloud", True), ("small", False), ("gpt2", False),
-])
-def test_looks_like_model_id(name, expected):
-    assert looks_like_model_id(name) is expected
+# Issue 17: a configured alias is an alias; any other name is a model id and goes out as given (the JS
+# library's rule). These Hub ids have no organisation and used to be refused with UnknownModelError.
+BARE_HUB_IDS = ["gpt2", "distilgpt2", "bert-base-uncased", "huggingface/another-model", "smol"]
+
+
+@pytest.mark.parametrize("name", BARE_HUB_IDS)
+@pytest.mark.parametrize("kind", ["chat", "embeddings"])
+def test_a_name_that_is_no_alias_is_a_model_id(name, kind):
+    assert AliasTable().resolve("huggingface", name, kind) == name
+
+
+@pytest.mark.parametrize("name", BARE_HUB_IDS)
+def test_bare_hub_ids_go_to_the_router_as_given(name, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_test_fake")
+    with Client() as client:
+        plan = client.plan("huggingface", "chat", "hi", {"model": name})
+        call = plan.provider.prepare(plan.request)
+    assert plan.request.model == name
+    assert call.url == "https://router.huggingface.co/v1/chat/completions"
+    assert call.json["model"] == name
+
+
+@pytest.mark.parametrize("name", BARE_HUB_IDS)
+def test_bare_hub_ids_go_to_hf_inference_for_embeddings(name, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_test_fake")
+    with Client() as client:
+        plan = client.plan("huggingface", "embeddings", ["a"], {"model": name})
+        call = plan.provider.prepare(plan.request)
+    assert call.url == f"https://router.huggingface.co/hf-inference/models/{name}/pipeline/feature-extraction"
+
+
+def test_an_alias_still_wins_over_a_model_id_of_the_same_name():
+    table = AliasTable()
+    table.set("huggingface", "gpt2", "openai-community/gpt2")
+    assert table.resolve("huggingface", "gpt2") == "openai-community/gpt2"
 
 
 def test_write_alias_expands_home_and_keeps_the_other_aliases(tmp_path, monkeypatch):
@@ -163,3 +189,27 @@ def test_a_deleted_working_directory_means_no_project_file(tmp_path, monkeypatch
     gone.rmdir()
     assert project_alias_file() is None
     assert AliasTable().get("huggingface", "default") == SHIPPED_CHAT["default"]
+
+
+@responses_lib.activate
+def test_a_name_nobody_serves_is_the_routers_404_with_a_hint():
+    # The refusal used to happen here, before any request; now the server says, and the error helps.
+    responses_lib.add(responses_lib.POST, "https://router.huggingface.co/v1/chat/completions",
+                      json={"error": "Model smol does not exist"}, status=404)
+    with Client(api_keys={"huggingface": "hf_test_fake"}, interface_options={"retry_attempts": 0}) as client:
+        with pytest.raises(errors.NotFoundError) as caught:
+            client.send_message("huggingface", "hi", {"model": "smol"})
+    assert json.loads(responses_lib.calls[0].request.body)["model"] == "smol"
+    assert "Check the model id" in str(caught.value) and caught.value.server_message == "Model smol does not exist"
+
+
+@responses_lib.activate
+@pytest.mark.parametrize("model,sent", [("huggingface/another-model", "another-model"), ("huggingface/gpt2", "gpt2")])
+def test_litellm_style_names_without_an_organisation_go_out_as_given(model, sent):
+    from llm_interface.compat import litellm
+
+    responses_lib.add(responses_lib.POST, "https://router.huggingface.co/v1/chat/completions",
+                      json={"choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}]})
+    answer = litellm.completion(model, [{"role": "user", "content": "hi"}], api_key="hf_test_fake")
+    assert answer.choices[0].message.content == "ok"
+    assert json.loads(responses_lib.calls[0].request.body)["model"] == sent

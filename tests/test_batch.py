@@ -9,7 +9,7 @@ from conftest import FAKE_KEY
 from support.skips import require
 
 from llm_interface import AsyncClient, Client, LLMInterface, errors
-from llm_interface import batch as batch_module
+from llm_interface import fanout as batch_module
 
 
 def options(server):

@@ -433,7 +433,7 @@ def test_an_entry_the_store_cannot_serialise_costs_the_entry_not_the_answer(tmp_
         plan = client.plan("huggingface", "chat", "hello", {"api_base": server.url})
         odd = types.Response("hi", tool_calls=({"function": {"arguments": object()}},))
         with caplog.at_level(logging.WARNING, logger="llm_interface"):
-            assert client.finish(plan, odd, 0.0, 0, None).results == "hi"
+            assert client.recorder.succeeded(plan, odd, 0.0, 0).results == "hi"
         assert "unavailable" in caplog.text and list(tmp_path.glob("*.json")) == []
 
 

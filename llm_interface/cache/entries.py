@@ -45,13 +45,14 @@ def encode_entry(request: Request, response: Any) -> Optional[Dict[str, Any]]:
     return {"type": kind, "data": to_dict(), "request": summary}
 
 
-def decode_entry(entry: Any, key: str) -> Any:
-    """The result stored in ``entry``; an entry that cannot be read is a miss with a WARNING."""
+def decode_entry(entry: Any, key: str, call: Optional[Dict[str, Any]] = None) -> Any:
+    """The result stored in ``entry`` (with the per-call fields ``call``, e.g. ``cached=True``); an entry
+    that cannot be read is a miss with a WARNING."""
     try:
         kind = entry.get("type", "Response")
         if kind not in CACHEABLE:
             raise TypeError(f"unknown result type {kind!r}")
-        return getattr(_types, kind).from_dict(entry["data"])
+        return getattr(_types, kind).from_dict(entry["data"], **(call or {}))
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         logger.warning("Cache entry %s cannot be read (%s: %s); treated as a miss.", key[:12], type(exc).__name__, exc)
         return None

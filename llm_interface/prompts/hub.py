@@ -16,12 +16,11 @@ from functools import lru_cache
 from typing import Any, Mapping, Optional, Sequence
 
 from ..errors import InvalidRequestError
-
-HUB = "https://huggingface.co"
+from ..hf_hub import hub_url
 
 
 def tokenizer_config_url(model: str, revision: str = "main") -> str:
-    return f"{HUB}/{model}/resolve/{revision}/tokenizer_config.json"
+    return f"{hub_url()}/{model}/resolve/{revision}/tokenizer_config.json"
 
 
 def _token(value: Any) -> str:
@@ -77,7 +76,7 @@ def _raise_exception(message: str) -> None:
 
 
 @lru_cache(maxsize=64)
-def _compile(source: str):
+def _compile(source: str) -> Any:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)

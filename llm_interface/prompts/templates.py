@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import InvalidRequestError
 from ..request import content_text
@@ -56,7 +56,7 @@ class PromptTemplate:
             turns = self._fold_system(turns)
         parts = [self.bos_token, self.initial_prompt_value]
         for role, content in turns:
-            wrap = self.roles.get(role) or self.roles.get("user") or {}
+            wrap = self.roles.get(str(role)) or self.roles.get("user") or {}
             parts.append(wrap.get("pre_message", "").replace("{role}", str(role)))
             parts.append(content.strip() if self.strip else content)
             parts.append(wrap.get("post_message", "").replace("{role}", str(role)))
@@ -65,12 +65,12 @@ class PromptTemplate:
         parts.append(self.final_prompt_value)
         return "".join(parts)
 
-    def _fold_system(self, turns):
+    def _fold_system(self, turns: List[Tuple[Any, str]]) -> List[Tuple[Any, str]]:
         system = "\n\n".join(content for role, content in turns if role == "system")
         rest = [(role, content) for role, content in turns if role != "system"]
         if system and rest and rest[0][0] == "user":
             user = rest[0][1].strip() if self.strip else rest[0][1]
-            folded = self.system_in_user.replace("{system}", system.strip() if self.strip else system)
+            folded = (self.system_in_user or "").replace("{system}", system.strip() if self.strip else system)
             rest[0] = ("user", folded.replace("{user}", user))
         elif system:
             rest.insert(0, ("user", system))

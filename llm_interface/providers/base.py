@@ -3,7 +3,7 @@
 Providers do no I/O (DESIGN rule 1): ``prepare`` builds the call, ``parse`` reads the answer, and a
 ``StreamState`` turns SSE events into chunks and, at the end, the aggregated Response. The Client and
 the transports do the rest. In-process engines (``in_process = True``) compute instead, behind
-``complete`` and ``stream``.
+``compute`` (the whole answer) and ``stream``: not ``complete``, which is the public task of that name.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class Provider:
         raise NotImplementedError
 
     # In-process engines only.
-    def complete(self, request: Request) -> Any:  # pragma: no cover - protocol
+    def compute(self, request: Request) -> Any:  # pragma: no cover - protocol
         raise NotImplementedError
 
     def stream(self, request: Request) -> Iterator[StreamChunk]:  # pragma: no cover - protocol

@@ -91,15 +91,15 @@ class GGUFEngine(InProcessEngine):
             return llm.create_completion(request.prompt, stream=stream, **arguments)
         return llm.create_chat_completion(messages=llama_messages(request.messages or ()), stream=stream, **arguments)
 
-    def complete(self, request: Request) -> Any:
+    def compute(self, request: Request) -> Any:
         llm = self.model_for(request)
         if request.task == "embeddings":
             with self.engine_errors(request):
                 body = llm.create_embedding(texts_of(request), model=request.model)
-            response = parse_openai_embeddings(body, request, self.name, None)
+            vectors = parse_openai_embeddings(body, request, self.name, None)
             if request.params.get("normalize", True):  # as TEI and the transformers engine do by default
-                response = replace(response, embeddings=[unit_length(v) for v in response.embeddings])
-            return response
+                vectors = replace(vectors, embeddings=[unit_length(v) for v in vectors.embeddings])
+            return vectors
         with self.engine_errors(request):
             body = self._call(llm, request, stream=False)
         response: Response = parse_chat_completion(body, request, self.name, None)

@@ -32,6 +32,7 @@ from .. import errors
 from ..request import Request
 from ..types import Choice, Logprobs, Response, StreamChunk, Usage
 from .base import stop_list
+from .lenient import as_dict, as_float, as_int, as_list, as_str, invalid
 from .openai_compatible import ChatStreamState, cut_at_stop, finish_reason_of, raise_in_body_error
 
 # OpenAI chat/completion parameters that have no meaning on a raw-generation route.
@@ -177,25 +178,33 @@ def generate_body(request: Request, *, stream_flag: bool) -> Dict[str, Any]:
 # -- the answer -----------------------------------------------------------------------------------
 
 def _top(position: Any) -> Dict[str, float]:
-    return {t.get("text", ""): t.get("logprob") for t in position or () if isinstance(t, Mapping)}
+    return {
+        as_str(t.get("text")) or "": value
+        for t in as_list(position) if isinstance(t, Mapping)
+        for value in (as_float(t.get("logprob")),) if value is not None
+    }
 
 
 def build_logprobs(
-    tokens: Sequence[Mapping[str, Any]],
+    tokens: Sequence[Any],
     top_tokens: Optional[Sequence[Any]] = None,
-    prefill: Optional[Sequence[Mapping[str, Any]]] = None,
+    prefill: Optional[Sequence[Any]] = None,
 ) -> Logprobs:
-    """OpenAI text-completion logprobs: prompt tokens first when echoed (their first logprob is null)."""
+    """OpenAI text-completion logprobs: prompt tokens first when echoed (their first logprob is null).
+    Tokens that are not objects count as empty tokens without a logprob (the server's words, read leniently)."""
     texts: List[str] = []
     values: List[Optional[float]] = []
     tops: List[Dict[str, float]] = []
     for token in prefill or ():
-        texts.append(token.get("text", ""))
-        values.append(token.get("logprob"))
+        token = as_dict(token)
+        texts.append(as_str(token.get("text")) or "")
+        values.append(as_float(token.get("logprob")))
         tops.append({})
+    top_tokens = top_tokens if isinstance(top_tokens, list) else None
     for position, token in enumerate(tokens):
-        texts.append(token.get("text", ""))
-        values.append(token.get("logprob"))
+        token = as_dict(token)
+        texts.append(as_str(token.get("text")) or "")
+        values.append(as_float(token.get("logprob")))
         tops.append(_top(top_tokens[position]) if top_tokens and position < len(top_tokens) else {})
     offsets, offset = [], 0
     for text in texts:
@@ -215,7 +224,7 @@ def _sequence(
     if wants_logprobs(params):
         prefill = None
         if echo:
-            prefill = details.get("prefill")
+            prefill = as_list(details.get("prefill"))
             if not prefill:
                 raise errors.InvalidResponseError(
                     "echo with logprobs asked for the prompt's logprobs, but the server returned none "
@@ -223,7 +232,7 @@ def _sequence(
                     "--enable-prefill-logprobs. Restart it with that flag, or drop echo.",
                     provider=provider, model=request.model, request_id=request_id, body=dict(details),
                 )
-        logprobs = build_logprobs(details.get("tokens") or (), details.get("top_tokens"), prefill)
+        logprobs = build_logprobs(as_list(details.get("tokens")), details.get("top_tokens"), prefill)
     if echo:
         text = (request.prompt or "") + text
     return Choice(index=index, text=text, finish_reason=finish, logprobs=logprobs)
@@ -233,7 +242,7 @@ def _header_int(headers: Optional[Mapping[str, str]], name: str) -> Optional[int
     value = headers.get(name) if headers else None
     try:
         return int(value) if value is not None else None
-    except ValueError:
+    except (TypeError, ValueError):
         return None
 
 
@@ -242,21 +251,22 @@ def parse_generate(
 ) -> Response:
     """A ``/generate`` object or a serverless ``[{"generated_text", "details"?}]`` list -> Response."""
     raise_in_body_error(body, request, provider, request_id)
-    if isinstance(body, list) and body:
-        body = body[0]
-    if not isinstance(body, dict) or not isinstance(body.get("generated_text"), str):
-        raise errors.InvalidResponseError(
-            "The answer has no 'generated_text'; is this a text-generation model or a TGI endpoint?",
-            provider=provider, model=request.model, request_id=request_id, body=body,
+    answer = body[0] if isinstance(body, list) and body else body
+    if not isinstance(answer, dict) or not isinstance(answer.get("generated_text"), str):
+        raise invalid(
+            "it has no 'generated_text' string", body, provider=provider, model=request.model, request_id=request_id,
+            hint="Is this a text-generation model or a TGI endpoint?",
         )
-    details = body.get("details") or {}
-    choices = [_sequence(body["generated_text"], details, request, provider, 0, request_id)]
-    for extra in details.get("best_of_sequences") or ():
-        choices.append(_sequence(extra.get("generated_text") or "", extra, request, provider, len(choices), request_id))
+    details = as_dict(answer.get("details"))
+    choices = [_sequence(answer["generated_text"], details, request, provider, 0, request_id)]
+    for extra in as_list(details.get("best_of_sequences")):
+        if isinstance(extra, dict):
+            text = as_str(extra.get("generated_text")) or ""
+            choices.append(_sequence(text, extra, request, provider, len(choices), request_id))
     prompt_tokens = _header_int(headers, "x-prompt-tokens")
     completion_tokens = _header_int(headers, "x-generated-tokens")
-    if completion_tokens is None and isinstance(details.get("generated_tokens"), int):
-        completion_tokens = details["generated_tokens"]
+    if completion_tokens is None:
+        completion_tokens = as_int(details.get("generated_tokens"))
     usage = None
     if prompt_tokens is not None or completion_tokens is not None:
         usage = Usage.from_dict({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens})
@@ -289,21 +299,22 @@ class GenerateStreamState(ChatStreamState):
     def on_object(self, event: Optional[str], obj: Dict[str, Any]) -> List[StreamChunk]:
         if "error" in obj:
             raise_in_body_error(obj, self.request, self.provider, None)
-        token = obj.get("token") or {}
+        token = as_dict(obj.get("token"))
         details = obj.get("details") or None
-        text = "" if token.get("special") else token.get("text", "")
+        text = "" if token.get("special") is True else as_str(token.get("text")) or ""
         if token:
             self._tokens.append(token)
             self._top_tokens.append(obj.get("top_tokens"))
         finish = None
         if details is not None or obj.get("generated_text") is not None:
-            details = details or {}
-            finish = details.get("finish_reason") or "stop"
-            self._generated = details.get("generated_tokens")
+            details = as_dict(details)
+            finish = as_str(details.get("finish_reason")) or "stop"
+            self._generated = as_int(details.get("generated_tokens"))
             self._done = True
         choice: Dict[str, Any] = {"index": 0, "delta": {"content": text}, "finish_reason": finish}
-        if token and token.get("logprob") is not None:
-            choice["logprobs"] = {"content": [{"token": token.get("text", ""), "logprob": token.get("logprob")}]}
+        logprob = as_float(token.get("logprob"))
+        if logprob is not None:
+            choice["logprobs"] = {"content": [{"token": as_str(token.get("text")) or "", "logprob": logprob}]}
         chunks = super().on_object(event, {"choices": [choice]})
         if self._echoed:
             return chunks
@@ -314,7 +325,7 @@ class GenerateStreamState(ChatStreamState):
         self.texts.setdefault(0, []).insert(0, prompt)
         return [StreamChunk(prompt, 0), *chunks] if prompt else chunks
 
-    def finish(self, request_id: Optional[str]) -> Response:  # type: ignore[override]
+    def finish(self, request_id: Optional[str]) -> Response:
         response = super().finish(request_id)
         changes: Dict[str, Any] = {}
         if 0 in self._stopped:  # cut at a stop sequence, as parse_generate reports it

@@ -15,6 +15,7 @@ zero-shot-classification ``{sequence, labels, scores}`` (newer servers: ``[{labe
 
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .. import errors
@@ -28,6 +29,7 @@ from ..types import (
     RerankResult,
     Usage,
 )
+from .lenient import as_float, as_int, as_list, as_str, invalid
 
 # TEI's default --max-client-batch-size; the ``batch_size`` option overrides it.
 DEFAULT_BATCH_SIZE = 32
@@ -36,9 +38,9 @@ EMBEDDING_PARAMS = ("normalize", "truncate", "truncation_direction", "prompt_nam
 
 
 def _bad(request: Request, provider: str, body: Any, what: str, request_id: Optional[str]) -> errors.InvalidResponseError:
-    return errors.InvalidResponseError(
-        f"The answer is not {what}; does the model or api_base serve this task?",
-        provider=provider, model=request.model, request_id=request_id, body=body,
+    return invalid(
+        f"it is not {what}", body, provider=provider, model=request.model, request_id=request_id,
+        hint="Does the model or api_base serve this task?",
     )
 
 
@@ -83,17 +85,30 @@ def _depth(value: Any) -> int:
     return depth
 
 
-def pool(item: Any) -> List[float]:
+def _vector(item: Any) -> Optional[List[float]]:
+    """A list of finite numbers as floats, else None."""
+    if not isinstance(item, list) or not item:
+        return None
+    vector = [as_float(x) for x in item]
+    return [x for x in vector if x is not None] if None not in vector else None
+
+
+def pool(item: Any) -> Optional[List[float]]:
     """One input's output as one vector: a vector as is; token-level ``[seq, dim]`` (or ``[1, seq, dim]``) by
-    mean over the tokens."""
+    mean over the tokens. None when it is neither (the caller says what was expected)."""
     while _depth(item) > 2:
         if len(item) != 1:
-            raise errors.InvalidResponseError(f"Cannot pool an embedding of nesting depth {_depth(item)}.")
+            return None
         item = item[0]
-    if _depth(item) == 1:
-        return [float(x) for x in item]
-    rows = len(item)
-    return [sum(column) / rows for column in zip(*item)]
+    if _depth(item) < 2:
+        return _vector(item)
+    rows: List[List[float]] = []
+    for row in item:
+        vector = _vector(row)
+        if vector is None or (rows and len(vector) != len(rows[0])):
+            return None
+        rows.append(vector)
+    return [sum(column) / len(rows) for column in zip(*rows)]
 
 
 def _dimensions(vectors: List[List[float]], request: Request) -> List[List[float]]:
@@ -117,7 +132,10 @@ def parse_embeddings(body: Any, request: Request, provider: str, request_id: Opt
         items = body
     else:
         raise _bad(request, provider, body, f"{count} embeddings", request_id)
-    vectors = [pool(item) for item in items]
+    pooled = [pool(item) for item in items]
+    if any(vector is None for vector in pooled):
+        raise _bad(request, provider, body, "a list of vectors of numbers", request_id)
+    vectors: List[List[float]] = pooled  # type: ignore[assignment]
     if not server_dims:
         vectors = _dimensions(vectors, request)
     return EmbeddingResponse(vectors, model=request.model, provider=provider, request_id=request_id)
@@ -126,10 +144,15 @@ def parse_embeddings(body: Any, request: Request, provider: str, request_id: Opt
 def parse_openai_embeddings(body: Any, request: Request, provider: str, request_id: Optional[str]) -> EmbeddingResponse:
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         raise _bad(request, provider, body, "an OpenAI embeddings list ('data')", request_id)
-    data = sorted(body["data"], key=lambda item: item.get("index", 0))
-    vectors = [[float(x) for x in item.get("embedding") or ()] for item in data]
+    items = body["data"]
+    if not all(isinstance(item, dict) for item in items):
+        raise _bad(request, provider, body, "an OpenAI embeddings list of objects", request_id)
+    data = sorted(items, key=lambda item: as_int(item.get("index")) or 0)
+    vectors = [_vector(item.get("embedding")) for item in data]
+    if any(vector is None for vector in vectors):
+        raise _bad(request, provider, body, "an OpenAI embeddings list with a vector of numbers per item", request_id)
     return EmbeddingResponse(
-        vectors, model=body.get("model") or request.model, provider=provider,
+        vectors, model=as_str(body.get("model")) or request.model, provider=provider,  # type: ignore[arg-type]
         usage=Usage.from_dict(body.get("usage")), request_id=request_id,
     )
 
@@ -166,11 +189,11 @@ def tei_predict_body(request: Request) -> Dict[str, Any]:
 
 
 def _labels(items: Any) -> Classification:
-    # An item without a numeric score is not a label we can rank: skipped, never a raw TypeError.
+    # An item without a finite numeric score is not a label we can rank: skipped, never a raw TypeError.
     labels = [
-        Label(str(i.get("label")), float(i["score"]))
-        for i in items
-        if isinstance(i, Mapping) and isinstance(i.get("score"), (int, float)) and not isinstance(i.get("score"), bool)
+        Label(i["label"] if isinstance(i.get("label"), str) else json.dumps(i.get("label"), default=str), score)
+        for i in items if isinstance(i, Mapping)
+        for score in (as_float(i.get("score")),) if score is not None
     ]
     return Classification(tuple(sorted(labels, key=lambda label: label.score, reverse=True)))
 
@@ -179,7 +202,7 @@ def parse_classification(body: Any, request: Request, provider: str, request_id:
     """Any classification shape -> one Classification (labels best first) per input, in input order."""
     count = len(texts_of(request))
     if isinstance(body, dict) and isinstance(body.get("labels"), list):  # zero-shot, older servers
-        results = [_labels({"label": lab, "score": s} for lab, s in zip(body["labels"], body.get("scores") or ()))]
+        results = [_labels({"label": lab, "score": s} for lab, s in zip(body["labels"], as_list(body.get("scores"))))]
     elif isinstance(body, list) and body and all(isinstance(i, Mapping) for i in body):
         results = [_labels(body)]  # one input's labels
     elif isinstance(body, list) and body and all(isinstance(i, list) for i in body):
@@ -214,25 +237,25 @@ def parse_rerank(body: Any, request: Request, provider: str, request_id: Optiona
     """TEI ``[{index, score, text?}]``, sentence-similarity ``[score, ...]`` in document order, or the
     Cohere/Jina ``{"results": [{index, relevance_score}]}``."""
     items = body.get("results") if isinstance(body, dict) else body
-    if isinstance(items, list) and items and all(isinstance(i, (int, float)) for i in items):
+    if isinstance(items, list) and items and all(isinstance(i, (int, float)) and not isinstance(i, bool) for i in items):
         items = [{"index": i, "score": score} for i, score in enumerate(items)]
     if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
         raise _bad(request, provider, body, "a list of {index, score}", request_id)
     documents: Sequence[str] = request.inputs["documents"]
     results = []
     for item in items:
-        score = item.get("score", item.get("relevance_score"))
-        index = item.get("index")
-        if not isinstance(index, int) or not 0 <= index < len(documents) or score is None:
+        score = as_float(item.get("score", item.get("relevance_score")))
+        index = as_int(item.get("index"))
+        if index is None or not 0 <= index < len(documents) or score is None:
             raise _bad(request, provider, body, "a list of {index, score} within the documents given", request_id)
-        text = item.get("text")
+        text = as_str(item.get("text"))
         if isinstance(item.get("document"), Mapping):
-            text = item["document"].get("text")
+            text = as_str(item["document"].get("text"))
         if text is None and request.params.get("return_documents"):
             text = documents[index]
         results.append(RerankResult(index, float(score), text))
     results.sort(key=lambda r: r.score, reverse=True)
     top_n = request.params.get("top_n")
-    if top_n:
+    if isinstance(top_n, int) and top_n > 0:
         results = results[:top_n]
     return RerankResponse(tuple(results), model=request.model, provider=provider, request_id=request_id)

@@ -30,32 +30,37 @@ Routes per task (endpoint / hf-inference):
 Chat messages go to the raw-generation route instead of the Messages API when ``raw=True`` or a
 ``prompt_template`` is given; the Client renders them with the prompt templates first (``renders_prompt``).
 A ``text-classification/`` model prefix (LiteLLM's) turns a chat call into classification of the last message.
+The routes are one table, ``hf_routes.PROVIDERS[mode][task]``; this module holds what is not routing (keys,
+aliases, local models, option checks).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .. import errors
 from ..request import Request
-from ..types import Choice, Response
 from ..wire import HttpCall, HttpResult, request_id_of
-from . import hf_generate, hf_tasks
-from .base import Provider
-from .openai_compatible import ChatStreamState, OpenAICompatibleProvider, join_url, parse_chat_completion, swap_route
+from . import hf_tasks
+from .base import Provider, StreamState
+from .hf_routes import (
+    CLASSIFICATION_PREFIX,
+    HF_INFERENCE,
+    ROUTER,
+    endpoint_of,
+    endpoint_route,
+    is_url,
+    resolve,
+    wire_task,
+)
+from .openai_compatible import OpenAICompatibleProvider, join_url
 
-ROUTER = "https://router.huggingface.co"
-# Another router base (a gateway, a mirror, the docs test's fake), read per call; docs/huggingface.md.
-ROUTER_ENV = "LLM_INTERFACE_HF_ROUTER"
 # Hosts run by Hugging Face (router, Dedicated Inference Endpoints, Spaces): ambient tokens may go there.
 HF_HOSTS = (".huggingface.co", ".huggingface.cloud", ".hf.space")
-ENDPOINT, HF_INFERENCE, ROUTER_MODE = "endpoint", "hf-inference", "router"
-# The model name TGI expects when it serves one model and ignores the field.
-TGI_MODEL = "tgi"
-CLASSIFICATION_PREFIX = "text-classification/"
+# Inference-provider policies that are no provider of their own (no ``:suffix`` on the model).
+_POLICIES = (HF_INFERENCE, "auto")
 
 
 def split_litellm_model(rest: str) -> Tuple[str, Optional[str]]:
@@ -71,37 +76,23 @@ def split_litellm_model(rest: str) -> Tuple[str, Optional[str]]:
         return "/".join(parts[1:]), parts[0]
     return rest, None
 
-# What each mode can do, for UnsupportedTaskError messages and checks.
-MODE_TASKS = {
-    ENDPOINT: ("chat", "completion", "embeddings", "classify", "rerank"),
-    HF_INFERENCE: ("chat", "completion", "embeddings", "classify", "rerank"),
-    ROUTER_MODE: ("chat",),
-}
 
-
-def is_url(value: Optional[str]) -> bool:
-    return bool(value) and value.startswith(("http://", "https://"))
-
-
-# The routes a TGI/TEI api_base may already name, longest first.
-NATIVE_ROUTES = ("/v1/chat/completions", "/generate_stream", "/generate", "/embed", "/predict", "/rerank")
-
-
-def endpoint_route(base: str, route: str) -> str:
-    """``{base}{route}`` for TGI/TEI native routes; a base that already names a route has it replaced."""
-    base = base.rstrip("/")
-    return swap_route(base, route, NATIVE_ROUTES) or base + route
-
-
-def _is_openai_base(request: Request) -> bool:
-    base = (request.model if is_url(request.model) else request.api_base or "").rstrip("/")
-    return bool(request.settings.get("openai_format")) or base.endswith(("/v1", "/v1/completions", "/v1/embeddings"))
+def _is_path(model: str) -> bool:
+    """Clearly a filesystem path, not a Hub id or an alias."""
+    return model.startswith(("/", "./", "../", "~")) or model in (".", "..")
 
 
 def _is_model_folder(model: str) -> bool:
     path = os.path.expanduser(model)
-    if model.startswith(("/", ".", "~")):
-        return os.path.isdir(path)  # clearly a path: a wrong one is ModelNotFoundError, not a router call
+    if _is_path(model):
+        if not os.path.isdir(path):  # clearly a path: a wrong one is ModelNotFoundError, not a router call
+            raise errors.ModelNotFoundError(
+                f"There is no model folder at {model!r}: it does not exist{' (it is a file)' if os.path.exists(path) else ''}. "
+                "Pass the folder that holds the model (config.json and weights), a .gguf file, or a Hub id such as "
+                "'Qwen/Qwen2.5-0.5B-Instruct'; to send a path-like name to a server, pass local=False.",
+                provider="huggingface", model=model,
+            )
+        return True
     return os.path.isfile(os.path.join(path, "config.json"))
 
 
@@ -111,8 +102,8 @@ def local_engine(request: Request) -> Optional[str]:
       1. ``local=False``                                   -> remote, whatever the model looks like
       2. ``local=True``, or a ``model_path`` option         -> local
       3. the model is a URL, or ``api_base`` is set          -> remote endpoint (a server can be named by a path)
-      4. the model ends in ``.gguf``, or is an existing folder given as a path (``/``, ``.``, ``~`` first),
-         or a folder holding a model (``config.json``) -> local
+      4. the model ends in ``.gguf``, or is a path (``/``, ``./``, ``../``, ``~`` first; a missing folder is a
+         ModelNotFoundError), or a folder holding a model (``config.json``) -> local
     (a bare name such as the alias ``small`` stays an alias when an unrelated ``./small`` folder exists)
     The engine is llama.cpp when the model (or ``model_path``) ends in ``.gguf``, else transformers.
     """
@@ -142,7 +133,7 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
 
             return GGUFEngine()
         if kind == "transformers":
-            from .local import TransformersEngine
+            from .transformers_engine import TransformersEngine
 
             return TransformersEngine()
         return self
@@ -166,97 +157,51 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             raise errors.InvalidRequestError(
                 f"scale_up_timeout must be seconds > 0 (e.g. 600), got {timeout!r}.", provider=self.name
             )
-        self.task_mode(request)
-
-    def mode(self, request: Request) -> str:
-        if is_url(request.model) or request.api_base:
-            return ENDPOINT
-        if request.settings.get("provider") == HF_INFERENCE:
-            return HF_INFERENCE
-        return ROUTER_MODE
-
-    def task_mode(self, request: Request) -> str:
-        """The mode that serves this request's task: chat as ``mode``; other tasks go to hf-inference."""
-        mode = self.mode(request)
-        if request.task == "chat" and not self.renders_prompt(request) and not self._classifies(request):
-            return mode
-        if mode == ROUTER_MODE:
-            third_party = request.settings.get("provider")
-            if (third_party and third_party not in (HF_INFERENCE, "auto")) or ":" in (request.model or ""):
-                raise errors.UnsupportedTaskError(
-                    f"{request.task!r} is served by hf-inference and endpoints, not by the inference provider "
-                    f"{third_party or (request.model or '').split(':')[-1]!r} (which serves: chat). Drop the provider "
-                    "option, or pass api_base for your endpoint.", provider=self.name, model=request.model,
-                )
-            mode = HF_INFERENCE
-        task = "classify" if self._classifies(request) else request.task
-        if task not in MODE_TASKS[mode]:
-            raise errors.UnsupportedTaskError(
-                f"{task!r} is not served in {mode} mode, which supports: {', '.join(MODE_TASKS[mode])}.",
-                provider=self.name, model=request.model,
-            )
-        return mode
+        resolve(request)  # a task nobody serves in this mode fails here, before any key is looked for
 
     def renders_prompt(self, request: Request) -> bool:
         """Chat messages sent to a raw-generation route, to be rendered with a prompt template first."""
-        return request.task == "chat" and bool(request.settings.get("raw") or request.settings.get("prompt_template"))
-
-    def _classifies(self, request: Request) -> bool:
-        return request.task == "chat" and (request.model or "").startswith(CLASSIFICATION_PREFIX)
+        return request.task == "chat" and wire_task(request) == "generate"
 
     def needs_api_key(self, request: Request) -> bool:
-        return self.mode(request) != ENDPOINT
+        return not endpoint_of(request)
 
     def trusts_ambient_key(self, request: Request) -> bool:
         """HF_TOKEN from the environment goes to Hugging Face's own hosts only, never to an arbitrary
         self-hosted api_base (that server would learn the user's Hub token). Pass ``api_key`` or use
         ``set_api_key`` to send a key to another host."""
-        if self.mode(request) != ENDPOINT:
+        url = endpoint_of(request)
+        if not url:
             return True
-        host = urlsplit(self.base_url(request)).hostname or ""
+        host = urlsplit(url).hostname or ""
         return host == "huggingface.co" or host.endswith(HF_HOSTS)
 
     def resolve_model(self, request: Request, aliases: Any) -> Optional[str]:
+        """A configured alias is an alias; any other name is a model id and goes out as given (the JS
+        library's rule: ``gpt2`` is a Hub id). A name the server does not know is its 404."""
         kind = "embeddings" if request.task == "embeddings" else "chat"
         model = request.model
         if model and model.startswith(CLASSIFICATION_PREFIX) and request.task == "classify":
             model = model[len(CLASSIFICATION_PREFIX):]
-        if self.mode(request) == ENDPOINT:
+        if endpoint_of(request):
             if model is None or is_url(model):
-                return model
-            return aliases.resolve(self.name, model, kind, strict=False)
-        if request.task in ("classify", "rerank") or self._classifies(request):
+                return model  # the endpoint serves one model; TGI ignores the field
+            return aliases.resolve(self.name, model, kind)
+        if request.task in ("classify", "rerank") or wire_task(request) == "classify":
             if not model:
                 raise errors.UnknownModelError(
                     f"{request.task} needs a model: pass options={{'model': 'org/name'}}, e.g. "
                     "'distilbert/distilbert-base-uncased-finetuned-sst-2-english'.", provider=self.name,
                 )
             return model
-        model = aliases.resolve(self.name, model, kind, strict=True)
+        model = aliases.resolve(self.name, model, kind)
         inference_provider = request.settings.get("provider")
         if (
-            request.task == "chat" and not self.renders_prompt(request)
-            and inference_provider and inference_provider not in (HF_INFERENCE, "auto") and ":" not in model
+            wire_task(request) == "chat" and inference_provider and inference_provider not in _POLICIES
+            and ":" not in model
         ):
             model = f"{model}:{inference_provider}"
         return model
-
-    def base_url(self, request: Request, mode: Optional[str] = None) -> str:
-        mode = mode or self.task_mode(request)
-        if mode == ENDPOINT:
-            return request.model if is_url(request.model) else request.api_base  # type: ignore[return-value]
-        model = request.model or ""
-        if model.startswith(CLASSIFICATION_PREFIX):
-            model = model[len(CLASSIFICATION_PREFIX):]
-        router = (os.environ.get(ROUTER_ENV) or ROUTER).rstrip("/")
-        if mode == HF_INFERENCE:
-            return f"{router}/hf-inference/models/{model}"
-        return router
-
-    def wire_model(self, request: Request) -> Optional[str]:
-        if self.mode(request) == ENDPOINT and (request.model is None or is_url(request.model)):
-            return TGI_MODEL
-        return request.model
 
     def auth_headers(self, request: Request) -> Dict[str, str]:
         headers = super().auth_headers(request)
@@ -267,67 +212,11 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             headers["X-HF-Bill-To"] = str(request.settings["bill_to"])
         return headers
 
-    def chat_body(self, request: Request) -> Dict[str, Any]:
-        body = super().chat_body(request)
-        if body.get("response_format") is not None:
-            if self.mode(request) == ENDPOINT:
-                body["response_format"] = hf_generate.tgi_grammar(body["response_format"])
-            else:
-                body["response_format"] = hf_generate.openai_response_format(body["response_format"])
-            if body["response_format"] is None:
-                del body["response_format"]
-        return body
-
-    # -- routing ------------------------------------------------------------------------------------
-
-    def _wire(self, request: Request, mode: str) -> str:
-        """How a chat or completion travels: "chat" (Messages API), "openai" (``/v1/completions``) or
-        "generate" (TGI ``/generate``, hf-inference text-generation). One rule for route, parse and stream."""
-        if request.prompt is None:
-            return "chat"
-        return "openai" if mode == ENDPOINT and _is_openai_base(request) else "generate"
-
-    def _route(self, request: Request, mode: str):
-        """(url, body) for the request's task and mode."""
-        base = self.base_url(request, mode)
-        if self._classifies(request):
-            request = _as_classify(request)
-        task = request.task
-        if task in ("chat", "completion"):
-            wire = self._wire(request, mode)
-            if wire == "chat":
-                if self.renders_prompt(request):
-                    raise errors.ConfigurationError(
-                        "Chat messages for a raw-generation route must be rendered first; use Client.run, "
-                        "which applies the prompt template.", provider=self.name, model=request.model,
-                    )
-                return self.chat_url(request), self.chat_body(request)
-            if wire == "openai":
-                return join_url(base, "/v1/completions"), self.completion_body(request)
-            if mode == ENDPOINT:
-                route = "/generate_stream" if request.stream else "/generate"
-                return endpoint_route(base, route), hf_generate.generate_body(request, stream_flag=False)
-            return base, hf_generate.generate_body(request, stream_flag=True)
-        if task == "embeddings":
-            if mode == ENDPOINT and _is_openai_base(request):
-                return join_url(base, "/v1/embeddings"), hf_tasks.openai_embed_body(request, self.wire_model(request))
-            if mode == ENDPOINT:
-                return endpoint_route(base, "/embed"), hf_tasks.tei_embed_body(request)
-            return base + "/pipeline/feature-extraction", hf_tasks.hf_inference_embed_body(request)
-        if task == "classify":
-            if mode == ENDPOINT:
-                return endpoint_route(base, "/predict"), hf_tasks.tei_predict_body(request)
-            return base, hf_tasks.hf_inference_classify_body(request)
-        if mode == ENDPOINT:
-            return endpoint_route(base, "/rerank"), hf_tasks.tei_rerank_body(request)
-        return base + "/pipeline/sentence-similarity", hf_tasks.similarity_body(request)
-
     def prepare(self, request: Request) -> HttpCall:
-        self.supports(request)
-        mode = self.task_mode(request)
-        url, body = self._route(request, mode)
-        call = self.post(request, url, body)
-        if mode == HF_INFERENCE:
+        route = resolve(request)
+        helper = route.helper
+        call = self.post(request, helper.url(route.base, route.request), helper.body(route.request, route))
+        if route.mode == HF_INFERENCE:
             # A cold model answers 503 at once; on the retry, ask the server to hold the request instead.
             call.retry_headers["x-wait-for-model"] = "true"
         return call
@@ -342,49 +231,12 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
         return size
 
     def parse(self, request: Request, result: HttpResult) -> Any:
-        request_id = request_id_of(result.headers)
-        body = result.body
-        mode = self.task_mode(request)
-        if self._classifies(request):
-            classified = hf_tasks.parse_classification(body, _as_classify(request), self.name, request_id)
-            labels = classified.classifications[0].labels
-            return Response(
-                results=labels[0].label if labels else "",
-                model=request.model, provider=self.name, finish_reason="stop", request_id=request_id,
-                choices=tuple(Choice(i, label.label, "stop") for i, label in enumerate(labels)),
-            )
-        if request.task in ("chat", "completion"):
-            if self._wire(request, mode) == "generate":
-                return hf_generate.parse_generate(body, request, self.name, request_id, result.headers)
-            return parse_chat_completion(body, request, self.name, request_id)
-        if request.task == "embeddings":
-            if isinstance(body, dict):
-                return hf_tasks.parse_openai_embeddings(body, request, self.name, request_id)
-            return hf_tasks.parse_embeddings(body, request, self.name, request_id, server_dims=mode == ENDPOINT)
-        if request.task == "classify":
-            return hf_tasks.parse_classification(body, request, self.name, request_id)
-        return hf_tasks.parse_rerank(body, request, self.name, request_id)
+        route = resolve(request)
+        return route.helper.parse(result.body, route.request, route, request_id_of(result.headers), result.headers)
 
-    def stream_state(self, request: Request):
-        if request.task not in ("chat", "completion"):
-            raise errors.UnsupportedTaskError(f"{request.task!r} cannot be streamed.", provider=self.name)
-        if self._wire(request, self.task_mode(request)) == "generate":
-            return hf_generate.GenerateStreamState(request, self.name)
-        return ChatStreamState(request, self.name)
-
-
-def _as_classify(request: Request) -> Request:
-    """A chat call on a ``text-classification/`` model, as the classification of its last user message."""
-    return replace(
-        request, task="classify", inputs=_last_user_text(request), model=request.model[len(CLASSIFICATION_PREFIX):]
-    )
-
-
-def _last_user_text(request: Request) -> str:
-    for message in reversed(request.messages or ()):
-        if message.get("role") == "user" and isinstance(message.get("content"), str):
-            return message["content"]
-    raise errors.InvalidRequestError("A text-classification/ model classifies the last user message; there is none.")
+    def stream_state(self, request: Request) -> StreamState:
+        route = resolve(request)
+        return route.helper.stream_state(route.request, self.name)
 
 
 __all__ = ["HuggingFaceProvider", "join_url", "ROUTER", "endpoint_route"]

@@ -1,7 +1,7 @@
-"""What the in-process engines (``local.py``: transformers, ``gguf.py``: llama.cpp) share.
+"""What the in-process engines (``transformers_engine.py``: transformers, ``gguf.py``: llama.cpp) share.
 
 They are the one exception to "providers do no I/O" (DESIGN rule 1): they load a model and compute,
-behind the same Provider protocol (``in_process = True``: ``complete(request)`` returns the Response,
+behind the same Provider protocol (``in_process = True``: ``compute(request)`` returns the Response,
 ``stream(request)`` yields StreamChunks). So that a local answer looks exactly like a remote one, the
 pieces that make a Response are shared with the HTTP providers: stop sequences are cut and held back
 by ``ChatStreamState`` (OpenAI's contract: the stop string is not in the text), tool calls are

@@ -14,11 +14,12 @@ import json
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import errors
-from ..request import Request, content_text
+from ..request import Request
 from ..types import Choice, Logprobs, Response, StreamChunk, Usage
 from ..wire import HttpCall, HttpResult, request_id_of
 from .base import Provider, StreamState, first_stop, partial_suffix, stop_list
 from .hf_tasks import openai_embed_body, parse_openai_embeddings
+from .lenient import as_dict, as_float, as_int, as_list, as_str, invalid, kind, text_of
 
 # Finish reasons across TGI versions and providers, mapped to OpenAI's words.
 FINISH_REASONS = {
@@ -34,6 +35,9 @@ FINISH_REASONS = {
     "content_filter": "content_filter",
 }
 
+# A stream's choice index beyond this is a server's mistake, read as 0 (one dict entry per index is kept).
+MAX_CHOICES = 128
+
 # TGI's in-stream ``error_type`` -> the HTTP status it would have answered with.
 STREAM_ERROR_STATUS = {
     "validation": 422,
@@ -46,8 +50,8 @@ STREAM_ERROR_STATUS = {
 
 
 def finish_reason_of(value: Any) -> Optional[str]:
-    if not value:
-        return None
+    if not value or not isinstance(value, str):
+        return None  # a finish reason that is no string is no finish reason we can report
     return FINISH_REASONS.get(value, value)
 
 
@@ -82,18 +86,24 @@ def join_url(base: str, suffix: str = "/v1/chat/completions") -> str:
 
 def normalize_tool_call(call: Any, position: int) -> Dict[str, Any]:
     """OpenAI's shape, whatever the server sent: string ids, string (JSON) arguments."""
-    function = call.get("function") or {}
+    call = as_dict(call)
+    function = as_dict(call.get("function"))
     arguments = function.get("arguments")
     if arguments is None:
         arguments = ""
     elif not isinstance(arguments, str):
-        arguments = json.dumps(arguments, ensure_ascii=False)
+        arguments = json.dumps(arguments, ensure_ascii=False, default=str)
     call_id = call.get("id")
     return {
-        "id": str(call_id) if call_id not in (None, "") else f"call_{position}",
-        "type": call.get("type") or "function",
-        "function": {"name": function.get("name") or "", "arguments": arguments},
+        "id": str(call_id) if isinstance(call_id, (str, int)) and call_id != "" else f"call_{position}",
+        "type": as_str(call.get("type")) or "function",
+        "function": {"name": as_str(function.get("name")) or "", "arguments": arguments},
     }
+
+
+def tool_calls_of(calls: Any) -> Tuple[Dict[str, Any], ...]:
+    """A message's ``tool_calls`` in OpenAI's shape; anything but a list of objects is none."""
+    return tuple(normalize_tool_call(c, n) for n, c in enumerate(as_list(calls)) if isinstance(c, dict))
 
 
 def _chat_logprobs(data: Any) -> Optional[Logprobs]:
@@ -101,13 +111,21 @@ def _chat_logprobs(data: Any) -> Optional[Logprobs]:
         return Logprobs.from_dict(data)
     if not isinstance(data, dict) or not isinstance(data.get("content"), list):
         return None
-    tokens, values, tops, offsets = [], [], [], []
+    tokens: List[str] = []
+    values: List[Optional[float]] = []
+    tops: List[Dict[str, float]] = []
+    offsets: List[int] = []
     offset = 0
     for item in data["content"]:
-        token = item.get("token", "")
+        item = as_dict(item)
+        token = as_str(item.get("token")) or ""
         tokens.append(token)
-        values.append(item.get("logprob"))
-        tops.append({t.get("token", ""): t.get("logprob") for t in item.get("top_logprobs") or ()})
+        values.append(as_float(item.get("logprob")))
+        tops.append({
+            as_str(t.get("token")) or "": value
+            for t in as_list(item.get("top_logprobs")) if isinstance(t, dict)
+            for value in (as_float(t.get("logprob")),) if value is not None
+        })
         offsets.append(offset)
         offset += len(token)
     return Logprobs(tuple(tokens), tuple(values), tuple(tops) if any(tops) else None, tuple(offsets))
@@ -127,13 +145,15 @@ def raise_in_body_error(body: Any, request: Request, provider: str, request_id: 
     if not isinstance(body, dict) or "error" not in body or body.get("error") is None:
         return
     error = body["error"]
-    if isinstance(error, dict) and isinstance(error.get("http_status_code"), int):
-        status = error["http_status_code"]
-    elif body.get("error_type") in STREAM_ERROR_STATUS:
-        status = STREAM_ERROR_STATUS[body["error_type"]]
+    error_type = as_str(body.get("error_type"))
+    code = as_int(as_dict(error).get("http_status_code"))
+    if code is not None and 400 <= code <= 599:
+        status = code
+    elif error_type in STREAM_ERROR_STATUS:
+        status = STREAM_ERROR_STATUS[error_type]
     elif status < 400:
         status = 500
-    if body.get("error_type") in ("incomplete_generation", "incomplete_generation_stream"):
+    if error_type in ("incomplete_generation", "incomplete_generation_stream"):
         raise errors.StreamError(
             f"The server stopped generating before the answer was complete: {errors.server_message_of(body)}",
             provider=provider, model=request.model, request_id=request_id, server_message=errors.server_message_of(body),
@@ -164,7 +184,7 @@ class ChatStreamState(StreamState):
         return self._done
 
     @property
-    def complete(self) -> bool:
+    def ended(self) -> bool:
         """[DONE] seen, or every choice has a finish reason (servers that end without [DONE])."""
         return self._done or (bool(self.finishes) and all(self.finishes.values()))
 
@@ -179,32 +199,43 @@ class ChatStreamState(StreamState):
                 f"The stream sent malformed JSON: {data[:120]!r}", provider=self.provider, model=self.request.model,
             ) from exc
         if not isinstance(obj, dict):
-            raise errors.StreamError(f"The stream sent {type(obj).__name__}, not an object.", provider=self.provider)
+            raise invalid(f"a stream event is {kind(obj)}, not an object", obj,
+                          provider=self.provider, model=self.request.model, request_id=None)
         return self.on_object(event, obj)
 
     def on_object(self, event: Optional[str], obj: Dict[str, Any]) -> List[StreamChunk]:
         """One decoded event; subclasses translate other stream shapes (TGI ``/generate_stream``) into it."""
         if "error" in obj or event == "error":
             raise_in_body_error(obj if "error" in obj else {"error": obj}, self.request, self.provider, None)
-        if self.model is None and obj.get("model"):
+        if self.model is None and isinstance(obj.get("model"), str) and obj["model"]:
             self.model = obj["model"]
         usage = obj.get("usage")
         chunk_usage = Usage.from_dict(usage) if usage else None
         if chunk_usage is not None:
             self.usage = chunk_usage
         chunks: List[StreamChunk] = []
-        for choice in obj.get("choices") or ():
-            index = choice.get("index", 0)
-            delta = choice.get("delta") or {}
+        for position, choice in enumerate(as_list(obj.get("choices"))):
+            if not isinstance(choice, dict):
+                raise invalid(f"choices[{position}] of a stream event is {kind(choice)}, not an object", obj,
+                              provider=self.provider, model=self.request.model, request_id=None)
+            index = as_int(choice.get("index"))
+            index = index if index is not None and 0 <= index < MAX_CHOICES else 0
+            delta = choice.get("delta")
+            if delta is not None and not isinstance(delta, dict):
+                raise invalid(f"choices[{position}].delta of a stream event is {kind(delta)}, not an object", obj,
+                              provider=self.provider, model=self.request.model, request_id=None)
+            delta = delta or {}
             # Chat chunks carry delta.content; /v1/completions chunks carry text.
-            text = delta.get("content") or ("" if delta else choice.get("text")) or ""
-            if not isinstance(text, str):
-                text = content_text(text)
+            content = delta.get("content") if delta else choice.get("text")
+            if content is not None and not isinstance(content, (str, list)):
+                raise invalid(f"choices[{position}]'s content in a stream event is {kind(content)}, not text", obj,
+                              provider=self.provider, model=self.request.model, request_id=None)
+            text = text_of(content)
             if self._stops and text:
                 text = self._hold_back(index, text)
             elif index in self._stopped:
                 text = ""
-            tool_deltas = delta.get("tool_calls")
+            tool_deltas = [t for t in as_list(delta.get("tool_calls")) if isinstance(t, dict)]
             if tool_deltas:
                 self._add_tools(index, tool_deltas)
             finish = finish_reason_of(choice.get("finish_reason"))
@@ -218,9 +249,9 @@ class ChatStreamState(StreamState):
                 self.texts.setdefault(index, []).append(text)
             logprob, token = None, None
             lp = choice.get("logprobs")
-            if isinstance(lp, dict) and lp.get("content"):
-                first = lp["content"][0]
-                logprob, token = first.get("logprob"), first.get("token")
+            content = as_list(lp.get("content")) if isinstance(lp, dict) else []
+            if content and isinstance(content[0], dict):
+                logprob, token = as_float(content[0].get("logprob")), as_str(content[0].get("token"))
             if text or finish or tool_deltas:
                 chunks.append(
                     StreamChunk(
@@ -256,21 +287,22 @@ class ChatStreamState(StreamState):
     def _add_tools(self, index: int, deltas: List[Dict[str, Any]]) -> None:
         calls = self.tools.setdefault(index, {})
         for position, delta in enumerate(deltas):
-            slot = delta.get("index", position)
+            slot = as_int(delta.get("index"))
+            slot = position if slot is None else slot
             call = calls.setdefault(slot, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}})
-            if delta.get("id") not in (None, ""):
+            if isinstance(delta.get("id"), (str, int)) and delta["id"] != "":
                 call["id"] = delta["id"]
-            function = delta.get("function") or {}
-            if function.get("name"):
+            function = as_dict(delta.get("function"))
+            if isinstance(function.get("name"), str):
                 call["function"]["name"] += function["name"]
             arguments = function.get("arguments")
             if isinstance(arguments, str):
                 call["function"]["arguments"] += arguments
             elif arguments is not None:  # TGI 1.4 sent whole objects
-                call["function"]["arguments"] = json.dumps(arguments, ensure_ascii=False)
+                call["function"]["arguments"] = json.dumps(arguments, ensure_ascii=False, default=str)
 
-    def finish(self, request_id: Optional[str]) -> Response:  # type: ignore[override]
-        if not self.complete:
+    def finish(self, request_id: Optional[str]) -> Response:
+        if not self.ended:
             raise errors.StreamError(
                 "The stream ended before the server said the answer was complete (no finish_reason, no [DONE]); "
                 "the text received so far is incomplete.",
@@ -301,39 +333,68 @@ class ChatStreamState(StreamState):
         )
 
 
+def chat_request_body(request: Request, model: Optional[str]) -> Dict[str, Any]:
+    """The JSON a request sends to ``/v1/chat/completions`` (``model``: the name the body carries, if any).
+    Not ``openai_shapes.chat_body``, which is an answer's JSON for the proxy and the adapters."""
+    body: Dict[str, Any] = {"messages": list(request.messages or ())}
+    if model is not None:
+        body["model"] = model
+    body.update(request.params)
+    if request.stream:
+        body["stream"] = True
+    return body
+
+
+def completion_request_body(request: Request, model: Optional[str]) -> Dict[str, Any]:
+    """OpenAI ``/v1/completions``: the chat body with ``prompt`` instead of ``messages``."""
+    body = chat_request_body(request, model)
+    del body["messages"]
+    body["prompt"] = request.prompt
+    return body
+
+
 def parse_chat_completion(body: Any, request: Request, provider: str, request_id: Optional[str]) -> Response:
+    """A ``chat.completion`` (or ``/v1/completions``) answer; lenient about every optional field (lenient.py)."""
     raise_in_body_error(body, request, provider, request_id)
+
+    def bad(what: str, hint: str = "") -> errors.InvalidResponseError:
+        return invalid(what, body, provider=provider, model=request.model, request_id=request_id, hint=hint)
+
     if not isinstance(body, dict) or not isinstance(body.get("choices"), list) or not body["choices"]:
-        raise errors.InvalidResponseError(
-            "The answer has no 'choices'; is api_base an OpenAI-compatible chat endpoint?",
-            provider=provider, model=request.model, request_id=request_id, body=body,
-        )
+        raise bad("it has no 'choices' list", "Is api_base an OpenAI-compatible chat endpoint?")
     stops = stop_list(request.params)
     choices = []
     for position, raw in enumerate(body["choices"]):
-        message = raw.get("message") or {}
-        text = content_text(message.get("content") if message else raw.get("text"))
-        text, _ = cut_at_stop(text, stops)
+        if not isinstance(raw, dict):
+            raise bad(f"choices[{position}] is {kind(raw)}, not an object")
+        message = raw.get("message")
+        if message is not None and not isinstance(message, dict):
+            raise bad(f"choices[{position}].message is {kind(message)}, not an object")
+        content = message.get("content") if message else raw.get("text")
+        if content is not None and not isinstance(content, (str, list)):
+            raise bad(f"choices[{position}]'s content is {kind(content)}, not text")
+        text, _ = cut_at_stop(text_of(content), stops)
+        index = as_int(raw.get("index"))
         choices.append(
             Choice(
-                index=raw.get("index", position),
+                index=position if index is None else index,
                 text=text,
                 finish_reason=finish_reason_of(raw.get("finish_reason")),
-                tool_calls=tuple(normalize_tool_call(c, n) for n, c in enumerate(message.get("tool_calls") or ())),
+                tool_calls=tool_calls_of(message.get("tool_calls")) if message else (),
                 logprobs=_chat_logprobs(raw.get("logprobs")),
             )
         )
     first = choices[0]
     return Response(
         results=first.text,
-        model=body.get("model") or request.model,
+        model=as_str(body.get("model")) or request.model,
         provider=provider,
         finish_reason=first.finish_reason,
         usage=Usage.from_dict(body.get("usage")),
         tool_calls=first.tool_calls,
         logprobs=first.logprobs,
         choices=tuple(choices) if len(choices) > 1 else (),
-        request_id=request_id or (body.get("id") or None),
+        request_id=request_id or as_str(body.get("id")) or None,
     )
 
 
@@ -347,7 +408,7 @@ class OpenAICompatibleProvider(Provider):
         kind = "embeddings" if request.task == "embeddings" else "chat"
         if request.model is None and not aliases.get(self.name, "default", kind):
             return None  # many single-model servers ignore the field
-        return aliases.resolve(self.name, request.model, kind, strict=False)
+        return aliases.resolve(self.name, request.model, kind)
 
     def base_url(self, request: Request) -> str:
         if not request.api_base:
@@ -367,25 +428,8 @@ class OpenAICompatibleProvider(Provider):
     def chat_url(self, request: Request) -> str:
         return join_url(self.base_url(request))
 
-    def chat_body(self, request: Request) -> Dict[str, Any]:
-        body: Dict[str, Any] = {"messages": list(request.messages or ())}
-        model = self.wire_model(request)
-        if model is not None:
-            body["model"] = model
-        body.update(request.params)
-        if request.stream:
-            body["stream"] = True
-        return body
-
     def wire_model(self, request: Request) -> Optional[str]:
         return request.model
-
-    def completion_body(self, request: Request) -> Dict[str, Any]:
-        """OpenAI ``/v1/completions``: the chat body with ``prompt`` instead of ``messages``."""
-        body = self.chat_body(request)
-        del body["messages"]
-        body["prompt"] = request.prompt
-        return body
 
     def post(self, request: Request, url: str, body: Any) -> HttpCall:
         return HttpCall("POST", url, body, self.auth_headers(request), stream=request.stream, timeout=request.timeout)
@@ -393,11 +437,12 @@ class OpenAICompatibleProvider(Provider):
     def prepare(self, request: Request) -> HttpCall:
         self.supports(request)
         if request.task == "completion":
-            return self.post(request, join_url(self.base_url(request), "/v1/completions"), self.completion_body(request))
+            body = completion_request_body(request, self.wire_model(request))
+            return self.post(request, join_url(self.base_url(request), "/v1/completions"), body)
         if request.task == "embeddings":
             body = openai_embed_body(request, self.wire_model(request))
             return self.post(request, join_url(self.base_url(request), "/v1/embeddings"), body)
-        return self.post(request, self.chat_url(request), self.chat_body(request))
+        return self.post(request, self.chat_url(request), chat_request_body(request, self.wire_model(request)))
 
     def parse(self, request: Request, result: HttpResult) -> Any:
         if request.task == "embeddings":

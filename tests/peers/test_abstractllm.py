@@ -134,8 +134,6 @@ def test_streaming_generate_yields_text():  # AbstractLLM README: for chunk in l
     assert pieces and all(isinstance(piece, str) for piece in pieces)
 
 
-@pytest.mark.xfail(raises=errors.UnknownModelError, strict=True,
-                   reason="needs the no-org model-id rule from the providers branch")
 @responses.activate
 def test_create_llm_with_a_hub_id_without_an_organisation():  # A4: create_llm("huggingface", model="distilgpt2")
     _chat()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any, Dict
 
 from recordings import exchange
@@ -24,6 +25,8 @@ CLASSIFY = "TestInferenceClient.test_text_classification[hf-inference,text-class
 ZERO_SHOT = "TestInferenceClient.test_zero_shot_classification_single_label[hf-inference,zero-shot-classification]#1"
 TOOL_CALL = "InferenceClientVCRTest.test_chat_completion_with_tool#0"
 JSON_OBJECT = "InferenceClientVCRTest.test_chat_completion_with_response_format#0"
+DOCTOR_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "doctor"
+HUB_AND_CATALOGUE = {"/api/whoami-v2": "whoami-v2.json", "/v1/models": "router-models.json"}
 # Parameters only a text-generation body carries (classification sends none of them).
 GENERATION_PARAMETERS = {"max_new_tokens", "details", "return_full_text", "decoder_input_details", "top_n_tokens", "stop"}
 
@@ -31,6 +34,8 @@ GENERATION_PARAMETERS = {"max_new_tokens", "details", "return_full_text", "decod
 def hf_world(request: Recorded) -> Answer:
     body = request.body if isinstance(request.body, dict) else {}
     path = request.path.rstrip("/")
+    if request.method == "GET" and path in HUB_AND_CATALOGUE:  # the Hub's whoami, the router's /v1/models
+        return _json(json.loads((DOCTOR_FIXTURES / HUB_AND_CATALOGUE[path]).read_text(encoding="utf-8")))
     if path.endswith("/chat/completions") and body.get("tools"):
         return _tool_call_events() if body.get("stream") else _recorded(TOOL_CALL)
     if path.endswith("/chat/completions") and body.get("response_format") and not body.get("stream"):

@@ -141,7 +141,7 @@ class TransformersEngine(InProcessEngine):
                 provider=self.name,
             )
         try:
-            import bitsandbytes  # noqa: F401
+            import bitsandbytes  # type: ignore[import-not-found]  # noqa: F401
         except ImportError:
             raise errors.MissingDependencyError(
                 f"quantization={quantization!r} needs bitsandbytes: pip install bitsandbytes", provider=self.name,
@@ -205,7 +205,7 @@ class TransformersEngine(InProcessEngine):
             return "stop"
         return "length" if len(new_ids) >= max_new_tokens else "stop"  # else a stop string ended it
 
-    def complete(self, request: Request) -> Any:
+    def compute(self, request: Request) -> Any:
         if request.task == "embeddings":
             return self.embed(request)
         loaded_model = self.model_for(request)

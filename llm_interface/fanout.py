@@ -1,0 +1,225 @@
+"""Batches: many messages, bounded concurrency, answers in input order (``send_messages``).
+
+This module knows no client class: it works over anything that plans, looks in the cache and sends
+(``Batchable`` below), so the clients can offer ``send_messages`` without an import circle; ``batch.py``
+is the layer the facade calls.
+
+Each answer is a ``Response``, or the typed error that item ended with (so one failure does not lose
+the others), or, with ``raise_on_error=True``, the first error is raised and the rest cancelled.
+
+Cooperation with the server's limits: every item goes through the client's retry policy and rate
+limiter as a single call would; on top of that, a 429 seen by any item pauses the whole batch for
+the wait the server asked for (the ``Pacer``), so the batch slows down instead of piling more
+requests onto a limit it already hit. Cache hits answer at once, without waiting for a slot.
+
+A tqdm progress bar is drawn when ``progress`` is true and stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterable, List, Mapping, Optional, Protocol
+
+from . import errors
+from .events import Hooks
+from .plan import Plan
+
+logger = logging.getLogger("llm_interface")
+
+
+class Batchable(Protocol):
+    """What a batch needs of a client (``Client`` is one)."""
+
+    hooks: Hooks
+
+    def interface_options(self, given: Any) -> Any: ...
+
+    def plan(self, provider_name: str, task: str, message: Any, options: Any = None, interface_options: Any = None) -> Plan: ...
+
+    def cached(self, plan: Plan) -> Any: ...
+
+    def send_uncached(self, plan: Plan) -> Any: ...
+
+
+class AsyncBatchable(Protocol):
+    """What an async batch needs (``AsyncClient`` is one): the sync client's steps and the async send."""
+
+    @property
+    def client(self) -> Batchable: ...
+
+    async def send_uncached(self, plan: Plan) -> Any: ...
+
+
+def _check(concurrency: Any) -> int:
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise errors.InvalidRequestError(f"concurrency must be an int >= 1, got {concurrency!r}")
+    return concurrency
+
+
+class Pacer:
+    """Batch-wide pause after a 429: no item starts a new request before ``resume_at``."""
+
+    __slots__ = ("resume_at",)
+
+    def __init__(self) -> None:
+        self.resume_at = 0.0
+
+    def on_retry(self, _request: Any, _number: int, wait: float, error: BaseException) -> None:
+        if getattr(error, "status", None) == 429:
+            self.resume_at = max(self.resume_at, time.monotonic() + wait)
+
+    def pause(self) -> float:
+        return self.resume_at - time.monotonic()
+
+    def wait(self) -> None:
+        delay = self.pause()
+        if delay > 0:
+            time.sleep(delay)
+
+    async def wait_async(self) -> None:
+        delay = self.pause()
+        if delay > 0:
+            import asyncio  # lazy: the sync facade does not load asyncio
+
+            await asyncio.sleep(delay)
+
+
+class _Progress:
+    """A tqdm bar, or nothing (not a terminal, asked off, or tqdm missing)."""
+
+    def __init__(self, total: int, progress: bool, desc: str) -> None:
+        self.bar = None
+        if progress and total and sys.stderr.isatty():
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                logger.info("tqdm is not installed: no progress bar (pip install tqdm).")
+            else:
+                self.bar = tqdm(total=total, desc=desc, unit="call", file=sys.stderr)
+
+    def update(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_in_threads(
+    client: Batchable,
+    provider: str,
+    messages: Iterable[Any],
+    options: Optional[Mapping[str, Any]] = None,
+    interface_options: Optional[Mapping[str, Any]] = None,
+    *,
+    concurrency: int = 8,
+    progress: bool = True,
+    raise_on_error: bool = False,
+) -> List[Any]:
+    """Send every message with up to ``concurrency`` threads over ``client``; answers in input order."""
+    _check(concurrency)
+    interface_options = client.interface_options(interface_options)  # merged and checked once, not per item
+    items = list(messages)
+    results: List[Any] = [None] * len(items)
+    if not items:
+        return results
+    pacer = Pacer()
+    bar = _Progress(len(items), progress, provider)
+    indices = iter(range(len(items)))
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def one(index: int) -> Any:
+        plan = client.plan(provider, "chat", items[index], options, interface_options)
+        hit = client.cached(plan)
+        if hit is not None:
+            return hit
+        pacer.wait()
+        return client.send_uncached(plan)  # the cache was just checked: not twice
+
+    def worker() -> None:
+        while not stop.is_set():
+            with lock:
+                index = next(indices, None)
+            if index is None:
+                return
+            try:
+                results[index] = one(index)
+            except errors.LLMInterfaceError as error:
+                if raise_on_error:
+                    stop.set()
+                    raise
+                results[index] = error
+            bar.update()
+
+    client.hooks.add("retry", pacer.on_retry)
+    try:
+        with ThreadPoolExecutor(min(concurrency, len(items)), thread_name_prefix="llm_interface-batch") as pool:
+            futures = [pool.submit(worker) for _ in range(min(concurrency, len(items)))]
+            for future in futures:
+                future.result()  # the first error, with raise_on_error
+    finally:
+        stop.set()
+        client.hooks.remove("retry", pacer.on_retry)
+        bar.close()
+    return results
+
+
+async def run_in_tasks(
+    aclient: AsyncBatchable,
+    provider: str,
+    messages: Iterable[Any],
+    options: Optional[Mapping[str, Any]] = None,
+    interface_options: Optional[Mapping[str, Any]] = None,
+    *,
+    concurrency: int = 8,
+    progress: bool = True,
+    raise_on_error: bool = False,
+) -> List[Any]:
+    """Send every message with up to ``concurrency`` requests in flight; answers in input order."""
+    import asyncio  # lazy: the sync facade does not load asyncio
+    _check(concurrency)
+    client = aclient.client
+    interface_options = client.interface_options(interface_options)  # merged and checked once, not per item
+    items = list(messages)
+    results: List[Any] = [None] * len(items)
+    if not items:
+        return results
+    pacer = Pacer()
+    bar = _Progress(len(items), progress, provider)
+    indices = iter(range(len(items)))  # shared by the workers: one loop, no lock needed
+
+    async def worker() -> None:
+        for index in indices:
+            try:
+                plan = client.plan(provider, "chat", items[index], options, interface_options)
+                hit = client.cached(plan)
+                if hit is not None:
+                    results[index] = hit
+                else:
+                    await pacer.wait_async()
+                    results[index] = await aclient.send_uncached(plan)  # the cache was just checked
+            except errors.LLMInterfaceError as error:
+                if raise_on_error:
+                    raise
+                results[index] = error
+            bar.update()
+
+    client.hooks.add("retry", pacer.on_retry)
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(items)))]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise
+    finally:
+        client.hooks.remove("retry", pacer.on_retry)
+        bar.close()
+    return results
