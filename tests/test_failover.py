@@ -12,7 +12,7 @@ from support.upstream import ERRORS, hf_routes
 
 from llm_interface import Client, LLMInterface, errors, failover
 from llm_interface.async_client import AsyncClient
-from llm_interface.providers.huggingface import ROUTER_ENV
+from llm_interface.providers.hf_routes import ROUTER_ENV
 from llm_interface.types import Response
 
 NO_RETRY = {"retry_attempts": 0}
