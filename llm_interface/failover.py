@@ -28,7 +28,9 @@ This layer sits on the client's public methods only: nothing here runs unless ``
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Tuple, Type
 
@@ -48,6 +50,10 @@ FAILS_OVER: Tuple[Type[BaseException], ...] = (
     errors.StreamError,  # only ever seen here before a stream's first chunk
 )
 
+# The target being tried in this context: the client's hooks run inside each hop's call, before the answer
+# is labelled, so a ``response`` hook (the call log) reads ``served_by`` from here (``current_target``).
+_serving: ContextVar[Optional[str]] = ContextVar("llm_interface_failover_target", default=None)
+
 # The options that say where a call goes; a fallback target replaces them all.
 ROUTING = frozenset({"model", "api_base", "apiBase", "provider", "local", "model_path"})
 
@@ -66,6 +72,21 @@ class Hop:
     failed: str
     error: errors.LLMInterfaceError
     next: str
+
+
+def current_target() -> Optional[str]:
+    """The failover target whose call is running in this context (None outside failover): what a hook
+    records as ``served_by`` before the answer carries it."""
+    return _serving.get()
+
+
+@contextlib.contextmanager
+def _trying(label: str) -> Iterator[None]:
+    token = _serving.set(label)
+    try:
+        yield
+    finally:
+        _serving.reset(token)
 
 
 def wanted(interface_options: Any) -> bool:
@@ -151,7 +172,9 @@ def first_answer(client: Any, targets: List[Target], call: Callable[[Dict[str, A
     tried: List[Tuple[str, BaseException]] = []
     for number, target in enumerate(targets):
         try:
-            return _labelled(call(target.options), target.label)
+            with _trying(target.label):
+                answer = call(target.options)
+            return _labelled(answer, target.label)
         except FAILS_OVER as error:
             tried.append((target.label, error))
             if number + 1 < len(targets):
@@ -164,7 +187,9 @@ async def first_answer_async(owner: Any, targets: List[Target], call: Callable[[
     tried: List[Tuple[str, BaseException]] = []
     for number, target in enumerate(targets):
         try:
-            return _labelled(await call(target.options), target.label)
+            with _trying(target.label):
+                answer = await call(target.options)
+            return _labelled(answer, target.label)
         except FAILS_OVER as error:
             tried.append((target.label, error))
             if number + 1 < len(targets):
@@ -245,9 +270,10 @@ class FailoverStream:
         for number, target in enumerate(targets):
             stream = None
             try:
-                stream = open_stream(target.options)
-                chunks = iter(stream)
-                first = next(chunks, _END)
+                with _trying(target.label):
+                    stream = open_stream(target.options)
+                    chunks = iter(stream)
+                    first = next(chunks, _END)
             except FAILS_OVER as error:
                 if stream is not None:
                     stream.close()
@@ -270,7 +296,12 @@ class FailoverStream:
         self._consumed = True
         if self._first is not _END:
             yield self._first
-            yield from self._chunks
+            while True:  # the target is set around each step only: between chunks the caller's code runs
+                with _trying(self.served_by or ""):
+                    chunk = next(self._chunks, _END)
+                if chunk is _END:
+                    break
+                yield chunk
         if self._stream.response is not None:
             self.response = _labelled(self._stream.response, self.served_by or "")
 
@@ -315,11 +346,12 @@ class AsyncFailoverStream:
         for number, target in enumerate(self._targets):
             stream = None
             try:
-                stream = self._open_stream(target.options)
-                try:
-                    self._first = await stream.__anext__()
-                except StopAsyncIteration:
-                    self._first = _END
+                with _trying(target.label):
+                    stream = self._open_stream(target.options)
+                    try:
+                        self._first = await stream.__anext__()
+                    except StopAsyncIteration:
+                        self._first = _END
             except FAILS_OVER as error:
                 if stream is not None:
                     await stream.aclose()
@@ -347,7 +379,8 @@ class AsyncFailoverStream:
             first, self._first = self._first, _END
             return first
         try:
-            return await self._stream.__anext__()
+            with _trying(self.served_by or ""):
+                return await self._stream.__anext__()
         except StopAsyncIteration:
             if self._stream.response is not None and self.response is None:
                 self.response = _labelled(self._stream.response, self.served_by or "")

@@ -307,3 +307,18 @@ def test_served_by_never_carries_a_password_from_a_target_url(facade, down, up):
     response = LLMInterface.send_message("huggingface", "Hi", {"api_base": down.url}, {**NO_RETRY, "fallbacks": [secret_url]})
     assert response.served_by == up.url.replace("http://", "http://***@")
     assert "fake-test-secret" not in repr(response)
+
+
+def test_the_call_log_shows_each_hop_and_who_served(facade, down, up, tmp_path):
+    from llm_interface import call_log_db
+
+    path = tmp_path / "calls.db"
+    log = facade.configure_log(path)
+    LLMInterface.send_message("huggingface", "Hi", {"api_base": down.url}, {**NO_RETRY, "fallbacks": [up.url]})
+    stream = LLMInterface.stream_message("huggingface", "Streamed", {"api_base": down.url}, {**NO_RETRY, "fallbacks": [up.url]})
+    stream.text()
+    log.close()
+    rows = sorted(call_log_db.every(path), key=lambda row: row["id"])
+    assert [(row["error_type"], row["served_by"]) for row in rows] == [
+        ("ServerError", None), (None, up.url), ("ServerError", None), (None, up.url)]
+    assert [row["answer"] for row in rows if row["answer"]] == ["echo: Hi", "echo: Streamed"]
