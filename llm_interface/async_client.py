@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from . import errors
+from . import errors, rerank_pipeline
 from .async_stream import AsyncStream
 from .async_transport import AsyncTransport, has_aiohttp
 from .base_client import merge_batches
@@ -25,6 +25,7 @@ from .client import Client
 from .fanout import run_in_tasks
 from .plan import Plan
 from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps_async
+from .text_tasks import AsyncTextTaskCalls
 from .thread_transport import ThreadTransport
 from .types import Response
 from .wire import POOL_SIZE
@@ -45,7 +46,7 @@ def _tell_once_about_threads(workers: int) -> None:
         )
 
 
-class AsyncClient:
+class AsyncClient(AsyncTextTaskCalls):
     """``await AsyncClient().send_message_async("huggingface", "Hello")``.
 
     ``client``: the ``Client`` to share (a new one from ``client_kwargs`` if None).
@@ -250,7 +251,16 @@ class AsyncClient:
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Any:
         """The async ``rerank``."""
-        return await self.answer(self.client.rerank_plan(provider, query, documents, options, interface_options))
+        plan = self.client.rerank_plan(provider, query, documents, options, interface_options)
+
+        def replan(extra: Dict[str, Any]) -> Plan:
+            return self.client.rerank_plan(provider, query, documents, {**(options or {}), **extra}, interface_options)
+
+        if rerank_pipeline.known(plan):
+            plan = rerank_pipeline.resolve(plan, self.client._get_json, replan)
+        else:  # the Hub's pipeline tag, read once per model: sync I/O, in a thread
+            plan = await self.in_thread(rerank_pipeline.resolve, plan, self.client._get_json, replan)
+        return await self.answer(plan)
 
     async def send_messages_async(
         self,

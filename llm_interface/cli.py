@@ -12,6 +12,8 @@ import argparse
 import os
 import sys
 
+from .cli_tasks import TASK_EXAMPLES, Tools, add_task_commands
+
 EXAMPLES = {
     "send": 'llm-interface send huggingface "Explain the importance of low latency LLMs." --max-tokens 200\n'
             '  echo "Summarise this" | llm-interface send huggingface - --model small --stream',
@@ -26,6 +28,7 @@ EXAMPLES = {
     "doctor": "llm-interface doctor\n  llm-interface doctor --api-base http://127.0.0.1:8080 --json",
     "logs": "llm-interface logs list -n 5\n  llm-interface logs show 12\n  llm-interface logs search \"fox\"\n"
             "  llm-interface logs export --json > calls.jsonl",
+    **TASK_EXAMPLES,
 }
 
 
@@ -95,6 +98,8 @@ def _parser():
     rerank.add_argument("query")
     rerank.add_argument("documents", nargs="+", help="documents; '-' reads one per line from standard input")
     rerank.set_defaults(run=_rerank)
+
+    add_task_commands(command, calls, Tools(_client, _options, _print_json))  # cli_tasks.py
 
     aliases = command("aliases", "list model aliases, or set one in the project's alias file")
     alias_actions = aliases.add_subparsers(dest="action", required=True, metavar="ACTION")

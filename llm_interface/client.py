@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import cache_policy
+from . import cache_policy, rerank_pipeline
 from .aliases import AliasTable
 from .base_client import BaseClient, merge_batches
 from .cache import CacheBackend
@@ -22,12 +22,13 @@ from .prompts import HubTemplate
 from .request import Request
 from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps, stream_steps
 from .stream import Stream
+from .text_tasks import TextTaskCalls
 from .transport import Transport
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 from .wire import Context
 
 
-class Client(BaseClient):
+class Client(TextTaskCalls, BaseClient):
     """Holds keys, aliases, cache and connections. Build several for several configurations."""
 
     def __init__(
@@ -182,8 +183,11 @@ class Client(BaseClient):
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> RerankResponse:
-        """Documents by relevance to ``query``, best first (``top_n``, ``return_documents``)."""
-        return self.answer(self.rerank_plan(provider, query, documents, options, interface_options))
+        """Documents by relevance to ``query``, best first (``top_n``, ``return_documents``); a cross-encoder
+        scores pairs, any other model compares embeddings (``cross_encoder``: rerank_pipeline.py)."""
+        plan = self.rerank_plan(provider, query, documents, options, interface_options)
+        return self.answer(rerank_pipeline.resolve(plan, self._get_json, lambda extra: self.rerank_plan(
+            provider, query, documents, {**(options or {}), **extra}, interface_options)))
 
     def _batched(self, provider: str, task: str, text_or_list: Any, options: Any, interface_options: Any) -> Any:
         plans = self.batch_plans(provider, task, text_or_list, options, interface_options)

@@ -34,8 +34,9 @@ PROVIDERS_PAGE = "https://huggingface.co/settings/inference-providers"
 
 
 def hub_url() -> str:
-    """The Hub's base URL: ``$LLM_INTERFACE_HF_HUB``, else https://huggingface.co."""
-    return (os.environ.get(HUB_ENV) or HUB).rstrip("/")
+    """The Hub's base URL: ``$LLM_INTERFACE_HF_HUB``, else ``$HF_ENDPOINT`` (huggingface_hub's own variable, so a
+    mirror set up for it applies here too), else https://huggingface.co."""
+    return (os.environ.get(HUB_ENV) or os.environ.get("HF_ENDPOINT") or HUB).rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,26 @@ configurations in one process.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable, List, Mapping, Optional, Union
+from typing import Any, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import batch, failover, js_config
 from .cache import CacheBackend
 from .client import Client
 from .prompts import PromptTemplate
 from .servers import tools as servers
-from .servers.results import Health, Scores, ServerInfo, SparseEmbeddingResponse, TokenCount, Tokens
+from .servers.results import (
+    Health,
+    Metrics,
+    PoolingResponse,
+    Scores,
+    ServerInfo,
+    Slot,
+    SparseEmbeddingResponse,
+    TokenCount,
+    Tokens,
+)
 from .stream import Stream
+from .text_tasks import FacadeTextTasks
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 
 _lock = threading.Lock()
@@ -53,7 +64,7 @@ class _Chat:
     completions = _Completions()
 
 
-class LLMInterface:
+class LLMInterface(FacadeTextTasks):
     """``LLMInterface.send_message("huggingface", "Hello")``: the JS library's API in snake_case.
 
     ``provider`` may be ``[provider, api_key]`` (JS's inline-key form): the key is used and remembered."""
@@ -402,6 +413,34 @@ class LLMInterface:
     ) -> Scores:
         """One score per text against ``source`` (TEI ``/similarity``, vLLM ``/score``), in the order given."""
         return servers.similarity(cls.client, provider, source, texts, options, interface_options)
+
+    @classmethod
+    def metrics(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Metrics:
+        """The server's Prometheus ``/metrics``, parsed (``Metrics.value(name)``; the page in ``Metrics.text``)."""
+        return servers.metrics(cls.client, provider, options, interface_options)
+
+    @classmethod
+    def slots(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Tuple[Slot, ...]:
+        """llama.cpp ``/slots``: each slot's id, context size and whether it is busy."""
+        return servers.slots(cls.client, provider, options, interface_options)
+
+    @classmethod
+    def generate(cls, provider: str, prompt: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Response:
+        """Raw generation on the server's own route (SGLang ``/generate``, llama.cpp ``/completion``)."""
+        return servers.generate(cls.client, provider, prompt, options, interface_options)
+
+    @classmethod
+    def pooling(cls, provider: str, texts: Any, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> PoolingResponse:
+        """The pooler's raw output per text (TEI ``/embed_all``: one vector per token; vLLM ``/pooling``)."""
+        return servers.pooling(cls.client, provider, texts, options, interface_options)
 
     @classmethod
     async def server_info_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None,

@@ -19,7 +19,7 @@ from .types import Choice, EmbeddingResponse, Response, StreamChunk
 def choices_of(response: Response) -> tuple:
     """The answer's choices; a single answer is one choice."""
     return response.choices or (
-        Choice(0, response.results, response.finish_reason, response.tool_calls, response.logprobs),
+        Choice(0, response.results, response.finish_reason, response.tool_calls, response.logprobs, response.reasoning),
     )
 
 
@@ -43,6 +43,12 @@ def usage_dict(response: Any) -> Optional[Dict[str, int]]:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": usage.total_tokens or prompt + completion}
 
 
+def reasoning_fields(text: str) -> Dict[str, str]:
+    """The thinking under both names clients read: ``reasoning_content`` (DeepSeek, vLLM, LiteLLM) and
+    ``reasoning`` (the HF router's gpt-oss, OpenRouter, Groq)."""
+    return {"reasoning_content": text, "reasoning": text}
+
+
 def chat_body(response: Response, model: Optional[str]) -> Dict[str, Any]:
     """A ``chat.completion`` object."""
     choices = []
@@ -50,6 +56,8 @@ def chat_body(response: Response, model: Optional[str]) -> Dict[str, Any]:
         message: Dict[str, Any] = {"role": "assistant", "content": choice.text if choice.text or not choice.tool_calls else None}
         if choice.tool_calls:
             message["tool_calls"] = [dict(call) for call in choice.tool_calls]
+        if choice.reasoning is not None:
+            message.update(reasoning_fields(choice.reasoning))
         choices.append({"index": choice.index, "message": message,
                         "finish_reason": choice.finish_reason or "stop", "logprobs": chat_logprobs(choice)})
     body = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
@@ -96,6 +104,8 @@ def chat_chunk(base: Mapping[str, Any], chunk: StreamChunk) -> Optional[Dict[str
         delta["content"] = chunk.text
     if chunk.tool_calls:
         delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(chunk.tool_calls)]
+    if chunk.reasoning:
+        delta.update(reasoning_fields(chunk.reasoning))
     if not delta and not chunk.finish_reason:
         return None
     return {**base, "choices": [{"index": chunk.index, "delta": delta, "finish_reason": chunk.finish_reason, "logprobs": None}]}

@@ -50,6 +50,7 @@ TRANSPORT_OPTIONS = frozenset(
         "prompt_template",
         "raw",  # Hugging Face: send chat messages to the raw-generation route, rendered with a prompt template
         "openai_format",  # Hugging Face endpoints: use /v1/completions, /v1/embeddings instead of TGI/TEI routes
+        "cross_encoder",  # Hugging Face rerank: True pairs (query, document) on a cross-encoder (rerank_pipeline.py)
         "batch_size",  # embeddings/classify: inputs per call (TEI's max_client_batch_size, 32 by default)
         "local",  # Hugging Face local mode (providers/huggingface.local_engine): True, False, or decided by the model
         "model_path",  # local mode: a .gguf file or model folder

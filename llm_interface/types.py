@@ -63,7 +63,7 @@ def _number(value: Any) -> Optional[float]:
 
 
 def _text(value: Any) -> Optional[str]:
-    return value if isinstance(value, str) and value else None
+    return value if isinstance(value, str) else None
 
 
 def _seq(value: Any) -> list:
@@ -122,6 +122,7 @@ class Choice:
     finish_reason: Optional[str] = None
     tool_calls: Tuple[Dict[str, Any], ...] = ()
     logprobs: Optional[Logprobs] = None
+    reasoning: Optional[str] = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,8 @@ class Response:
     total_time: Optional[float] = None
     request_id: Optional[str] = None
     served_by: Optional[str] = None  # with failover: the target that answered (failover.py)
+    # A reasoning model's thinking (llm_interface/reasoning.py), never part of ``results``.
+    reasoning: Optional[str] = None
     original: Any = field(default=None, repr=False, compare=False)
     attempt_json_repair: bool = field(default=False, repr=False, compare=False)
 
@@ -183,11 +186,13 @@ class Response:
                     "finish_reason": c.finish_reason,
                     "tool_calls": [dict(t) for t in c.tool_calls],
                     "logprobs": c.logprobs.as_dict() if c.logprobs else None,
+                    **({"reasoning": c.reasoning} if c.reasoning is not None else {}),
                 }
                 for c in self.choices
             ],
             "request_id": self.request_id,
             **({"served_by": self.served_by} if self.served_by else {}),  # a cached answer keeps who served it
+            **({"reasoning": self.reasoning} if self.reasoning is not None else {}),
         }
 
     @classmethod
@@ -207,11 +212,13 @@ class Response:
                     finish_reason=c.get("finish_reason"),
                     tool_calls=tuple(c.get("tool_calls") or ()),
                     logprobs=Logprobs.from_dict(c.get("logprobs")),
+                    reasoning=_text(c.get("reasoning")),
                 )
                 for i, c in enumerate(data.get("choices") or ())
             ),
             request_id=data.get("request_id"),
-            served_by=_text(data.get("served_by")),
+            served_by=_text(data.get("served_by")) or None,
+            reasoning=_text(data.get("reasoning")),
             **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 
@@ -240,6 +247,7 @@ class StreamChunk:
     logprob: Optional[float] = None
     token: Optional[str] = None
     raw: Any = field(default=None, repr=False, compare=False)
+    reasoning: Optional[str] = None  # the new piece of a reasoning model's thinking, never in ``text``
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from llm_interface import Client, LLMInterface
+from llm_interface import Client, LLMInterface, rerank_pipeline
 
 FAKE_KEY = "hf_test_fake_key_0123456789abcdefghijklmnop"
 
@@ -25,6 +25,7 @@ def isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_TOKEN_PATH", str(tmp_path / "no-token"))
     monkeypatch.chdir(tmp_path)
     LLMInterface.reset()
+    rerank_pipeline.forget()  # the Hub's pipeline tags are remembered per process
     yield
     LLMInterface.reset()
 

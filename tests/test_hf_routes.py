@@ -43,7 +43,7 @@ ROUTES = [
      "openai-endpoint", hf_routes.OpenAIEmbeddings, "http://tei/v1/embeddings"),
     ("TEI predict", dict(task="classify", api_base="http://tei"), "endpoint", hf_routes.TEIPredict, "http://tei/predict"),
     ("TEI rerank", dict(task="rerank", api_base="http://tei"), "endpoint", hf_routes.TEIRerank, "http://tei/rerank"),
-    ("sentence-similarity", dict(task="rerank"), "hf-inference", hf_routes.SentenceSimilarity,
+    ("sentence-similarity", dict(task="rerank"), "hf-inference", hf_routes.HFInferenceRerank,
      "https://router.huggingface.co/hf-inference/models/org/m/pipeline/sentence-similarity"),
     ("text-classification/ chat", dict(model="text-classification/org/m"), "hf-inference", hf_routes.ClassifyAsChat,
      "https://router.huggingface.co/hf-inference/models/org/m"),

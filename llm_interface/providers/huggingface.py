@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from .. import errors
 from ..request import Request
 from ..wire import HttpCall, HttpResult, request_id_of
-from . import hf_tasks
+from . import hf_tasks, hf_text_tasks
 from .base import Provider, StreamState
 from .hf_routes import (
     CLASSIFICATION_PREFIX,
@@ -123,7 +123,7 @@ def local_engine(request: Request) -> Optional[str]:
 
 class HuggingFaceProvider(OpenAICompatibleProvider):
     name = "huggingface"
-    tasks = frozenset({"chat", "completion", "embeddings", "classify", "rerank"})
+    tasks = frozenset({"chat", "completion", "embeddings", "classify", "rerank", "respond"}) | hf_text_tasks.TASKS
 
     def engine_for(self, request: Request) -> Provider:
         """Local mode (``local_engine``): the transformers or llama.cpp engine computes the answer in process."""
@@ -187,6 +187,8 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             if model is None or is_url(model):
                 return model  # the endpoint serves one model; TGI ignores the field
             return aliases.resolve(self.name, model, kind)
+        if request.task in hf_text_tasks.TASKS:  # no alias table for these: the model, else the task's default
+            return model or hf_text_tasks.DEFAULT_MODELS[request.task]
         if request.task in ("classify", "rerank") or wire_task(request) == "classify":
             if not model:
                 raise errors.UnknownModelError(
@@ -197,7 +199,7 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
         model = aliases.resolve(self.name, model, kind)
         inference_provider = request.settings.get("provider")
         if (
-            wire_task(request) == "chat" and inference_provider and inference_provider not in _POLICIES
+            wire_task(request) in ("chat", "respond") and inference_provider and inference_provider not in _POLICIES
             and ":" not in model
         ):
             model = f"{model}:{inference_provider}"

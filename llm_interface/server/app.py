@@ -1,6 +1,7 @@
 """The OpenAI-compatible proxy: a FastAPI app over one shared ``Client``.
 
 Routes: ``POST /v1/chat/completions`` (SSE streams ending in ``[DONE]``), ``POST /v1/completions``,
+``POST /v1/responses`` (OpenAI's Responses API, responses_route.py),
 ``POST /v1/embeddings``, ``POST /rerank`` (and ``/v1/rerank``), ``GET /v1/models``, ``GET /health``,
 OpenAPI docs at ``/docs``; LiteLLM's proxy also serves the OpenAI routes without ``/v1``, and so does
 this one. Handlers are ``async`` and call upstream through one ``AsyncClient`` (aiohttp) over the one
@@ -31,10 +32,12 @@ from ..openai_shapes import chat_body, completion_body, embedding_body
 from ..providers import provider_class
 from ..redact import scrub
 from ..request import CAMEL_CASE, INTERFACE_OPTIONS, TRANSPORT_OPTIONS
+from ..responses_shapes import responses_body
 from . import models as api
 from .body import parse_body
 from .config import ModelRoute, ProxyConfig
 from .errors import ProxyError, error_body, internal_error, openai_error
+from .responses_route import streamed_responses
 
 logger = logging.getLogger("llm_interface.server")
 
@@ -290,6 +293,15 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
             raise ProxyError(400, "encoding_format must be 'float' or 'base64'.", param="encoding_format")
         answer = await upstream.embeddings_async(route.provider, texts, route.call_options(_params(body)))
         return embedding_body(answer, body.model, body.encoding_format)
+
+    @post("/responses", api.ResponsesRequest)
+    async def responses(request: Request) -> Any:
+        body = await read(request, api.ResponsesRequest)
+        route = route_for(body.model)
+        options = route.call_options(_params(body))
+        if body.stream:
+            return await streamed_responses(upstream.stream_respond_async(route.provider, body.input, options), body.model, secrets)
+        return responses_body(await upstream.respond_async(route.provider, body.input, options), body.model)
 
     rerank_schema = {"requestBody": {"required": True, "content": {"application/json": {
         "schema": api.RerankRequest.model_json_schema()}}}}

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict
 
 from recordings import exchange
+from support.fake_tasks import task_answer
 from support.loopback import Answer, Recorded
 from support.upstream import hf_routes
 
@@ -32,6 +33,9 @@ GENERATION_PARAMETERS = {"max_new_tokens", "details", "return_full_text", "decod
 
 
 def hf_world(request: Recorded) -> Answer:
+    answer = task_answer(request)  # the text tasks, cross-encoder rerank, the Responses API (fake_tasks.py)
+    if answer is not None:
+        return answer
     body = request.body if isinstance(request.body, dict) else {}
     path = request.path.rstrip("/")
     if request.method == "GET" and path in HUB_AND_CATALOGUE:  # the Hub's whoami, the router's /v1/models
