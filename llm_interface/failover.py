@@ -281,6 +281,10 @@ class FailoverStream:
                 if number + 1 < len(targets):
                     _hop(client, number + 1, target, error, targets[number + 1])
                 continue
+            except BaseException:  # the caller's mistake (or Ctrl-C): raised, the connection freed
+                if stream is not None:
+                    stream.close()
+                raise
             self._stream, self._chunks, self._first, self.served_by = stream, chunks, first, target.label
             self._consumed = False
             return
@@ -359,6 +363,10 @@ class AsyncFailoverStream:
                 if number + 1 < len(self._targets):
                     _hop(self._owner.client, number + 1, target, error, self._targets[number + 1])
                 continue
+            except BaseException:
+                if stream is not None:
+                    await stream.aclose()
+                raise
             self._stream, self.served_by = stream, target.label
             return
         raise _failed_all(tried)
