@@ -324,7 +324,7 @@ def test_the_call_log_shows_each_hop_and_who_served(facade, down, up, tmp_path):
     assert [row["answer"] for row in rows if row["answer"]] == ["echo: Hi", "echo: Streamed"]
 
 
-def test_a_stream_the_caller_got_wrong_is_raised_and_its_connection_freed(facade, up):
+def test_a_stream_the_caller_got_wrong_is_raised_without_failing_over(facade, up):
     with LoopbackServer(default=Status(401, ERRORS[401])) as primary:
         with pytest.raises(errors.AuthenticationError):
             LLMInterface.stream_message("huggingface", "Hi", {"api_base": primary.url}, {**NO_RETRY, "fallbacks": [up.url]})
