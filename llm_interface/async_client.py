@@ -49,7 +49,8 @@ def _tell_once_about_threads(workers: int) -> None:
 class AsyncClient(AsyncTextTaskCalls):
     """``await AsyncClient().send_message_async("huggingface", "Hello")``.
 
-    ``client``: the ``Client`` to share (a new one from ``client_kwargs`` if None).
+    ``client``: the ``Client`` to share, or a ``{provider: api_key}`` dict as ``Client`` takes (a new
+    Client is made from it and ``client_kwargs``, e.g. ``max_response_bytes``).
     ``max_connections``: the most connections (or threads, without aiohttp) open at once.
     ``backend``: ``"auto"`` (aiohttp when installed), ``"aiohttp"``, or ``"threads"``.
     Use ``async with AsyncClient() as c:`` or ``await c.aclose()`` to close its connections.
@@ -57,7 +58,7 @@ class AsyncClient(AsyncTextTaskCalls):
 
     def __init__(
         self,
-        client: Optional[Client] = None,
+        client: Union[Client, Mapping[str, str], None] = None,
         *,
         max_connections: int = POOL_SIZE,
         backend: str = "auto",
@@ -65,6 +66,15 @@ class AsyncClient(AsyncTextTaskCalls):
     ) -> None:
         if backend not in BACKENDS:
             raise errors.InvalidRequestError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        if isinstance(client, Mapping):  # ``AsyncClient({"huggingface": key})``, as ``Client({...})``
+            if "api_keys" in client_kwargs:
+                raise errors.InvalidRequestError("Pass the API keys once: AsyncClient({...}) or AsyncClient(api_keys={...}).")
+            client, client_kwargs = None, {**client_kwargs, "api_keys": client}
+        if client is not None and not isinstance(client, Client):
+            raise errors.InvalidRequestError(
+                f"AsyncClient's first argument is a Client to share or a {{provider: api_key}} dict, "
+                f"not {type(client).__name__}."
+            )
         if client is not None and client_kwargs:
             raise errors.InvalidRequestError("Pass either client= or Client arguments, not both.")
         self.client = client if client is not None else Client(**client_kwargs)
@@ -73,7 +83,10 @@ class AsyncClient(AsyncTextTaskCalls):
         self._executor: Optional[ThreadPoolExecutor] = None
         self.transport: Union[AsyncTransport, ThreadTransport]
         if backend == "aiohttp" or (backend == "auto" and has_aiohttp()):
-            self.transport = AsyncTransport(limit=max_connections)
+            # The shared Client's size cap holds here too (Client(max_response_bytes=...)).
+            cap = getattr(self.client.transport, "max_response_bytes", None)
+            self.transport = AsyncTransport(limit=max_connections) if cap is None else AsyncTransport(
+                limit=max_connections, max_response_bytes=cap)
         else:
             if backend == "auto":
                 _tell_once_about_threads(max_connections)
@@ -272,9 +285,10 @@ class AsyncClient(AsyncTextTaskCalls):
         concurrency: int = 8,
         progress: bool = True,
         raise_on_error: bool = False,
+        deadline: Optional[float] = None,
     ) -> List[Any]:
         """A batch, answers in input order: the async ``Client.send_messages`` (see ``llm_interface.fanout``)."""
         return await run_in_tasks(
             self, provider, messages, options, interface_options,
-            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
         )

@@ -146,9 +146,20 @@ class BaseClient:
         return cache
 
     def flush_cache(self) -> None:
-        """Remove every entry of the configured cache (a no-op without one)."""
-        if self.cache is not None:
-            cache_policy.guarded(self.cache, self.cache.clear)
+        """Remove every entry of the configured cache (a no-op without one).
+
+        Unlike a call's cache reads and writes, which go on without an unavailable store, this was asked
+        for itself: a store that cannot be cleared raises CacheUnavailableError, never a silent success."""
+        cache = self.cache
+        if cache is None:
+            return
+        try:
+            cache.clear()
+        except cache.failures as exc:
+            raise errors.CacheUnavailableError(
+                f"The {cache.name} cache is unavailable ({type(exc).__name__}: {exc}); nothing was cleared. "
+                "Check that the store is running and reachable (its url or path), then call flush_cache() again."
+            ) from exc
 
     def configure_rate_limit(
         self,

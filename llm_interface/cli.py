@@ -328,8 +328,8 @@ def _cache(args):
     extra = {"url": args.url} if args.url else {}
     cache = make_cache(args.backend, path=args.path, **extra)  # a bad path or URL: ConfigurationError, exit 2
     try:
-        # Asked directly, not through Client.flush_cache (which warns and goes on): the command must
-        # report what happened, and an unavailable store is a failure, not "cleared".
+        # Asked directly (no Client is needed): the command must report what happened, and an
+        # unavailable store is a failure, not "cleared" (Client.flush_cache raises for the same reason).
         if args.action == "clear":
             cache.clear()
             stats: dict = {"cleared": True}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import cache_policy, rerank_pipeline
+from . import cache_policy, errors, rerank_pipeline
 from .aliases import AliasTable
 from .base_client import BaseClient, merge_batches
 from .cache import CacheBackend
@@ -40,9 +40,19 @@ class Client(TextTaskCalls, BaseClient):
         transport: Optional[Transport] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
         debug: bool = False,
+        max_response_bytes: Optional[int] = None,
     ) -> None:
+        """``max_response_bytes``: the largest answer body (and SSE event) read, default 32 MiB
+        (docs/retry-and-rate-limits.md); it goes to the transport this Client builds."""
+        if transport is not None and max_response_bytes is not None:
+            raise errors.InvalidRequestError(
+                "Pass max_response_bytes either to Client or to the Transport you give it, not both: "
+                "Transport(max_response_bytes=...)."
+            )
         super().__init__(api_keys, aliases=aliases, cache=cache, interface_options=interface_options, debug=debug)
-        self.transport = transport or Transport()
+        if transport is None:
+            transport = Transport() if max_response_bytes is None else Transport(max_response_bytes=max_response_bytes)
+        self.transport = transport
         self.renderer = PromptRenderer(self.prompt_templates, self._get_json)
         self._steps: Dict[str, Callable[[Any], Any]] = {
             ACQUIRE: self._acquire, RENDER: self.renderer.render, COMPUTE: _compute, CHUNKS: _chunks,
@@ -206,12 +216,13 @@ class Client(TextTaskCalls, BaseClient):
         concurrency: int = 8,
         progress: bool = True,
         raise_on_error: bool = False,
+        deadline: Optional[float] = None,
     ) -> List[Any]:
         """A batch over threads, answers in input order: each a Response or the item's typed error.
         See ``llm_interface.fanout`` (how a batch paces itself after a 429)."""
         return run_in_threads(
             self, provider, messages, options, interface_options,
-            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
         )
 
     # -- prompt templates (chat messages for raw-generation routes) -----------------------------

@@ -22,6 +22,7 @@
     +-- TimeoutError                   connect or read timeout (also a builtins.TimeoutError)
     +-- ConnectionError                DNS, refused, reset (also a builtins.ConnectionError)
     +-- StreamError                    a stream ended early or broke mid-way (never a silent truncation)
+    +-- CacheUnavailableError          an operation asked of the cache itself (flush_cache) could not run
 
 Every error carries ``provider``, ``model``, ``status``, ``request_id`` and ``server_message`` (the
 server's own words), and its ``str()`` says how to fix it where we know. API keys never reach an
@@ -214,6 +215,11 @@ class ConnectionError(LLMInterfaceError, builtins.ConnectionError):  # noqa: A00
 
 class StreamError(LLMInterfaceError):
     """A stream broke or ended before the server said it was finished."""
+
+
+class CacheUnavailableError(LLMInterfaceError):
+    """The cache store could not do what was asked of it directly (``flush_cache``): down, locked, read-only.
+    A call's own cache reads and writes never raise it: they warn and go on without the cache."""
 
 
 class CacheMissError(ConfigurationError):

@@ -332,10 +332,11 @@ class LLMInterface(FacadeTextTasks):
         concurrency: int = 8,
         progress: bool = True,
         raise_on_error: bool = False,
+        deadline: Optional[float] = None,
     ) -> List[Any]:
         return batch.send_messages(
             cls.client, provider, messages, options, interface_options,
-            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
         )
 
     @classmethod
@@ -349,10 +350,11 @@ class LLMInterface(FacadeTextTasks):
         concurrency: int = 8,
         progress: bool = True,
         raise_on_error: bool = False,
+        deadline: Optional[float] = None,
     ) -> List[Any]:
         return await batch.send_messages_async(
             cls.async_client(), provider, messages, options, interface_options,
-            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
         )
 
     # -- self-hosted servers (servers/): detection, introspection, TEI extras --------------------------

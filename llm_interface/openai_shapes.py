@@ -3,6 +3,8 @@
 The proxy (``server/app.py``) sends these bodies over HTTP; the LiteLLM and EasyLLM adapters
 (``compat/``) hand them to Python callers wrapped in ``OpenAIObject`` so that both
 ``response["choices"][0]["message"]["content"]`` and ``response.choices[0].message.content`` work.
+Every builder goes one way, a result to OpenAI's answer JSON (``chat_completion_json``, ``text_completion_json``,
+``embeddings_json``, the stream ``chunks``); the request bodies a provider sends are built in ``providers/``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def reasoning_fields(text: str) -> Dict[str, str]:
     return {"reasoning_content": text, "reasoning": text}
 
 
-def chat_body(response: Response, model: Optional[str]) -> Dict[str, Any]:
+def chat_completion_json(response: Response, model: Optional[str]) -> Dict[str, Any]:
     """A ``chat.completion`` object."""
     choices = []
     for choice in choices_of(response):
@@ -68,7 +70,7 @@ def chat_body(response: Response, model: Optional[str]) -> Dict[str, Any]:
     return body
 
 
-def completion_body(responses: List[Response], model: Optional[str]) -> Dict[str, Any]:
+def text_completion_json(responses: List[Response], model: Optional[str]) -> Dict[str, Any]:
     """A ``text_completion`` object for one or more prompts' answers (choices in order)."""
     choices: List[Dict[str, Any]] = []
     prompt_tokens = completion_tokens = 0
@@ -141,7 +143,7 @@ def encode_vector(vector: List[float], encoding: Optional[str]) -> Union[List[fl
     return list(vector)
 
 
-def embedding_body(answer: EmbeddingResponse, model: Optional[str], encoding: Optional[str] = None) -> Dict[str, Any]:
+def embeddings_json(answer: EmbeddingResponse, model: Optional[str], encoding: Optional[str] = None) -> Dict[str, Any]:
     """An embeddings ``list`` object, vectors in input order."""
     data = [
         {"object": "embedding", "index": i, "embedding": encode_vector(vector, encoding)}

@@ -10,7 +10,7 @@ sequence, which records it and re-raises.
 Step kinds and what the driver must do:
     ACQUIRE  (plan)        the client's rate limiter: wait for a slot        -> None
     RENDER   (plan)        chat rendered into a prompt (may fetch the Hub)   -> the new Plan
-    COMPUTE  (plan)        an in-process engine's ``complete``               -> the Response
+    COMPUTE  (plan)        an in-process engine's ``compute``                -> the Response
     CHUNKS   (plan)        an in-process engine's ``stream`` (loads it)      -> an iterator of chunks
     SEND     (call, plan)  the transport sends, with retries                 -> HttpResult
     OPEN     (call, plan)  the transport opens a stream, with retries        -> an open HTTP stream
@@ -43,7 +43,11 @@ def call_steps(recorder: Recorder, plan: Plan) -> Steps:
         plan = yield from _prepared(plan)
         call = plan.provider.prepare(plan.request)
         result = yield SEND, (call, plan)
-        response = plan.provider.parse(plan.request, result)
+        try:
+            response = plan.provider.parse(plan.request, result)
+        except errors.LLMInterfaceError as error:  # an unreadable 200 after retries: it says how many were made
+            error.retries = result.retries
+            raise
         return recorder.succeeded(plan, response, result.elapsed, result.retries, result.body)
     except errors.LLMInterfaceError as error:
         recorder.failed_with(plan, error)

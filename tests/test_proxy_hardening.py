@@ -100,6 +100,7 @@ STATUS = {  # class -> (status, type, code) the proxy answers
     errors.TimeoutError: (504, "timeout", "upstream_timeout"),
     errors.ConnectionError: (502, "upstream_connection_error", "upstream_unreachable"),
     errors.StreamError: (502, "upstream_stream_error", None),
+    errors.CacheUnavailableError: (503, "server_error", "cache_unavailable"),
 }
 
 

@@ -8,7 +8,7 @@ import sys
 import llm_interface
 
 EXPECTED = [
-    "APIError", "AsyncClient", "AsyncStream", "AuthenticationError", "CacheMissError", "Choice", "Classification",
+    "APIError", "AsyncClient", "AsyncStream", "AuthenticationError", "CacheMissError", "CacheUnavailableError", "Choice", "Classification",
     "ClassificationResponse", "Client", "ConfigurationError", "ConnectionError", "EmbeddingResponse", "Health",
     "InvalidRequestError", "InvalidResponseError", "LLMInterface", "LLMInterfaceEmbeddings", "LLMInterfaceError",
     "LLMInterfaceSendMessage", "LLMInterfaceStreamMessage", "Label", "Logprobs", "Metrics", "MissingAPIKeyError",

@@ -17,7 +17,7 @@ from loopback import Answer, Status
 
 from llm_interface import Client
 from llm_interface.cache.entries import decode_entry, encode_entry
-from llm_interface.openai_shapes import chat_body, chat_chunk, chunk_base
+from llm_interface.openai_shapes import chat_chunk, chat_completion_json, chunk_base
 from llm_interface.reasoning import ThinkSplitter, split_think
 from llm_interface.request import Request
 from llm_interface.types import Response, StreamChunk
@@ -132,10 +132,10 @@ def test_cache_entry_round_trips_reasoning_of_each_choice():
 
 
 def test_proxy_shapes_pass_reasoning_on():
-    body = chat_body(Response("The answer.", reasoning="Thinking."), "m")
+    body = chat_completion_json(Response("The answer.", reasoning="Thinking."), "m")
     message = body["choices"][0]["message"]
     assert message["content"] == "The answer."
     assert message["reasoning_content"] == message["reasoning"] == "Thinking."
-    assert "reasoning_content" not in chat_body(Response("x"), "m")["choices"][0]["message"]
+    assert "reasoning_content" not in chat_completion_json(Response("x"), "m")["choices"][0]["message"]
     chunk = chat_chunk(chunk_base("chat", "m"), StreamChunk("", reasoning="Hmm"))
     assert chunk["choices"][0]["delta"] == {"reasoning_content": "Hmm", "reasoning": "Hmm"}

@@ -352,7 +352,7 @@ class ChatStreamState(StreamState):
 
 def chat_request_body(request: Request, model: Optional[str]) -> Dict[str, Any]:
     """The JSON a request sends to ``/v1/chat/completions`` (``model``: the name the body carries, if any).
-    Not ``openai_shapes.chat_body``, which is an answer's JSON for the proxy and the adapters."""
+    Not ``openai_shapes.chat_completion_json``, which is an answer's JSON for the proxy and the adapters."""
     body: Dict[str, Any] = {"messages": list(request.messages or ())}
     if model is not None:
         body["model"] = model

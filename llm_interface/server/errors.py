@@ -21,6 +21,7 @@ Status mapping of the library's typed errors (documented in docs/proxy.md):
     TimeoutError                                       504 timeout
     ConnectionError                                    502 upstream_connection_error
     StreamError                                        502 upstream_stream_error
+    CacheUnavailableError (the proxy's cache store down) 503 server_error / cache_unavailable
     any other exception (a bug)                        500 server_error / internal_error, no traceback
 
 Messages pass through ``scrub`` so that no configured secret can ever be echoed to a client.
@@ -66,6 +67,7 @@ _MAPPING: Tuple[Tuple[type, int, str, Optional[str]], ...] = (
     (errors.TimeoutError, 504, "timeout", "upstream_timeout"),
     (errors.ConnectionError, 502, "upstream_connection_error", "upstream_unreachable"),
     (errors.StreamError, 502, "upstream_stream_error", None),
+    (errors.CacheUnavailableError, 503, "server_error", "cache_unavailable"),
     (errors.InvalidResponseError, 502, "upstream_error", "invalid_upstream_response"),
     (errors.APIError, 502, "upstream_error", None),
 )
