@@ -22,10 +22,11 @@ import queue
 import threading
 import time
 import weakref
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-from . import redact
+from . import failover, redact
 from .call_log_db import DEFAULT_BACKUPS, DEFAULT_MAX_BYTES, Store, default_path
 
 logger = logging.getLogger("llm_interface")
@@ -75,6 +76,9 @@ class CallLog:
 
     def _on_response(self, request: Any, response: Any) -> None:
         total = getattr(response, "total_time", None)
+        target = failover.current_target()  # read here: the writer thread has another context
+        if target and getattr(response, "served_by", "") is None:
+            response = replace(response, served_by=target)
         self._put((time.time(), request, response, None, total))
 
     def _on_error(self, request: Any, error: BaseException) -> None:

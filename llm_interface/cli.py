@@ -1,4 +1,4 @@
-"""The ``llm-interface`` command: send, embed, classify, rerank, aliases, cache, models, serve, doctor, logs.
+"""The ``llm-interface`` command: send, chat, embed, classify, rerank, aliases, cache, models, serve, doctor, logs.
 
 Exit codes: 0 ok; 1 the provider or the network failed (a typed error, printed as one line on stderr);
 2 bad usage (argparse's own errors, and ``ConfigurationError``s: a bad option, an unknown provider or
@@ -17,6 +17,8 @@ from .cli_tasks import TASK_EXAMPLES, Tools, add_task_commands
 EXAMPLES = {
     "send": 'llm-interface send huggingface "Explain the importance of low latency LLMs." --max-tokens 200\n'
             '  echo "Summarise this" | llm-interface send huggingface - --model small --stream',
+    "chat": "llm-interface chat huggingface --model small --system 'Answer briefly.'\n"
+            "  llm-interface chat huggingface --load chat.json        # go on from a /save",
     "embed": 'llm-interface embed huggingface "first text" "second text" --model small --json',
     "classify": 'llm-interface classify huggingface "I love this!" --model distilbert/distilbert-base-uncased-finetuned-sst-2-english',
     "rerank": 'llm-interface rerank huggingface "what is a fox?" "A fox is an animal." "Paris is in France." --model BAAI/bge-reranker-base',
@@ -71,6 +73,20 @@ def _parser():
     send.add_argument("--stop", action="append", help="a stop sequence (repeatable)")
     send.add_argument("--stream", action="store_true", help="print tokens as they arrive")
     send.set_defaults(run=_send)
+
+    chat = command("chat", "talk with a model in the terminal: streamed answers, /model, /system, /save, /clear")
+    chat.add_argument("provider", nargs="?", default="huggingface", help="provider name (default huggingface)")
+    chat.add_argument("--model", help="an alias (default, small, large, agent) or a model id")
+    chat.add_argument("--api-base", help="an endpoint or TGI server URL (else HUGGINGFACE_API_BASE, else the router)")
+    chat.add_argument("--system", help="a system message to put first")
+    chat.add_argument("--load", metavar="PATH", help="go on from a conversation saved with /save")
+    chat.add_argument("--fallback", action="append", default=[], metavar="TARGET",
+                      help="a model id, endpoint URL or local model to try when the call fails (repeatable; docs/failover.md)")
+    chat.add_argument("--timeout", type=float, help="seconds to wait for the server")
+    chat.add_argument("--retries", type=int, help="retries after the first attempt (default 2)")
+    chat.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
+                      help="any other option, e.g. -o max_tokens=200 -o temperature=0.2")
+    chat.set_defaults(run=_chat)
 
     embed = command("embed", "print embedding vectors, one line per text", [calls])
     embed.add_argument("texts", nargs="+", help="texts to embed; '-' reads one text per line from standard input")
@@ -221,6 +237,27 @@ def _send(args):
             else:
                 print()
     return 0
+
+
+def _chat(args):
+    from .chat_repl import run
+    from .session import Session
+
+    options = _options(args)
+    model = options.pop("model", None)
+    client = _client(args)
+    with client:
+        if args.load:
+            session = Session.load(args.load, client=client)
+            session.options.update(options)
+            session.model = model or session.model
+            session.system = args.system or session.system
+            if args.fallback:
+                session.interface_options = {**(session.interface_options or {}), "fallbacks": args.fallback}
+        else:
+            fallbacks = {"fallbacks": args.fallback} if args.fallback else None
+            session = Session(args.provider, model, args.system, options, fallbacks, client=client)
+        return run(session)
 
 
 def _embed(args):

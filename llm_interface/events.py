@@ -2,7 +2,8 @@
 
 Events: ``request`` (a key-free ``Request``), ``response`` (request, response), ``retry``
 (request, retry number, wait, error), ``error`` (request, error), ``cache_hit`` (request, the cached
-answer: a call the cache answered, which no other event sees). The ``Response`` carries the
+answer: a call the cache answered, which no other event sees), ``failover`` (a ``failover.Hop``: the
+target that failed, its error, the target tried next). The ``Response`` carries the
 timings (``request_time``, ``total_time``), ``usage``, ``retries`` and ``cached``. A hook that raises
 is logged and ignored: user metrics never break a call. Register with ``Client.on("response", fn)``.
 
@@ -21,7 +22,7 @@ from .request import Request
 
 logger = logging.getLogger("llm_interface")
 
-EVENTS = ("request", "response", "retry", "error", "cache_hit")
+EVENTS = ("request", "response", "retry", "error", "cache_hit", "failover")
 
 
 class Hooks:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Iterable, List, Mapping, Optional, Tuple, Union
 
-from . import batch, js_config
+from . import batch, failover, js_config
 from .cache import CacheBackend
 from .client import Client
 from .prompts import PromptTemplate
@@ -97,6 +97,8 @@ class LLMInterface(FacadeTextTasks):
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Response:
+        if failover.wanted(interface_options):
+            return failover.send_message(cls.client, js_config.inline_key(cls.client, provider), message, options, interface_options)
         return cls.client.send_message(js_config.inline_key(cls.client, provider), message, options, interface_options)
 
     @classmethod
@@ -107,6 +109,9 @@ class LLMInterface(FacadeTextTasks):
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Stream:
+        if failover.wanted(interface_options):
+            return failover.stream_message(  # type: ignore[return-value]  # a Stream's twin over the targets
+                cls.client, js_config.inline_key(cls.client, provider), message, options, interface_options)
         return cls.client.stream_message(js_config.inline_key(cls.client, provider), message, options, interface_options)
 
     @classmethod
@@ -144,6 +149,8 @@ class LLMInterface(FacadeTextTasks):
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Response:
+        if failover.wanted(interface_options):
+            return failover.complete(cls.client, provider, prompt, options, interface_options)
         return cls.client.complete(provider, prompt, options, interface_options)
 
     @classmethod
@@ -154,6 +161,8 @@ class LLMInterface(FacadeTextTasks):
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Stream:
+        if failover.wanted(interface_options):
+            return failover.stream_complete(cls.client, provider, prompt, options, interface_options)  # type: ignore[return-value]
         return cls.client.stream_complete(provider, prompt, options, interface_options)
 
     @classmethod
@@ -164,6 +173,8 @@ class LLMInterface(FacadeTextTasks):
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> EmbeddingResponse:
+        if failover.wanted(interface_options):
+            return failover.embeddings(cls.client, js_config.inline_key(cls.client, provider), text_or_list, options, interface_options)
         return cls.client.embeddings(js_config.inline_key(cls.client, provider), text_or_list, options, interface_options)
 
     @classmethod
@@ -259,6 +270,9 @@ class LLMInterface(FacadeTextTasks):
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Response:
+        if failover.wanted(interface_options):
+            return await failover.send_message_async(
+                cls.async_client(), js_config.inline_key(cls.client, provider), message, options, interface_options)
         return await cls.async_client().send_message_async(js_config.inline_key(cls.client, provider), message, options, interface_options)
 
     @classmethod
@@ -269,21 +283,31 @@ class LLMInterface(FacadeTextTasks):
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Any:
+        if failover.wanted(interface_options):
+            return failover.stream_message_async(
+                cls.async_client(), js_config.inline_key(cls.client, provider), message, options, interface_options)
         return cls.async_client().stream_message_async(js_config.inline_key(cls.client, provider), message, options, interface_options)
 
     @classmethod
     async def complete_async(cls, provider: str, prompt: str, options: Optional[Mapping[str, Any]] = None,
                              interface_options: Optional[Mapping[str, Any]] = None) -> Response:
+        if failover.wanted(interface_options):
+            return await failover.complete_async(cls.async_client(), provider, prompt, options, interface_options)
         return await cls.async_client().complete_async(provider, prompt, options, interface_options)
 
     @classmethod
     def stream_complete_async(cls, provider: str, prompt: str, options: Optional[Mapping[str, Any]] = None,
                               interface_options: Optional[Mapping[str, Any]] = None) -> Any:
+        if failover.wanted(interface_options):
+            return failover.stream_complete_async(cls.async_client(), provider, prompt, options, interface_options)
         return cls.async_client().stream_complete_async(provider, prompt, options, interface_options)
 
     @classmethod
     async def embeddings_async(cls, provider: str, text_or_list: Any, options: Optional[Mapping[str, Any]] = None,
                                interface_options: Optional[Mapping[str, Any]] = None) -> Any:
+        if failover.wanted(interface_options):
+            return await failover.embeddings_async(
+                cls.async_client(), js_config.inline_key(cls.client, provider), text_or_list, options, interface_options)
         return await cls.async_client().embeddings_async(js_config.inline_key(cls.client, provider), text_or_list, options, interface_options)
 
     @classmethod

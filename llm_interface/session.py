@@ -21,9 +21,10 @@ import json
 from pathlib import Path
 from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Union
 
-from . import errors
+from . import errors, failover
 from .request import content_text, normalize_message
 from .servers import tools as server_tools
+from .tools import run_loop, run_loop_async, stream_loop, stream_loop_async
 from .types import Response, StreamChunk
 
 CHARS_PER_TOKEN = 4
@@ -39,6 +40,11 @@ def approx_tokens(message: Mapping[str, Any]) -> int:
     if message.get("tool_calls"):
         size += len(json.dumps(message["tool_calls"]))
     return TOKENS_PER_MESSAGE + (size + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
+
+
+def _plain(method: Any) -> Any:
+    """A client method called as failover's functions are (the client first), so both go one way."""
+    return lambda _client, *args: method(*args)
 
 
 class Session:
@@ -188,19 +194,28 @@ class Session:
 
     # -- talking --------------------------------------------------------------------------------
 
-    def send(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> Response:
-        """Send a user message (text, or message dicts) with the history; keep both on success."""
+    def send(self, message: Any, options: Optional[Mapping[str, Any]] = None, *, tools: Any = None) -> Response:
+        """Send a user message (text, or message dicts) with the history; keep both on success.
+
+        ``tools`` (functions, or a ``tools.Toolbox``): run the model's tool calls and feed them back until it
+        answers (docs/tools.md); every turn is kept."""
+        if tools is not None:
+            return run_loop(self, message, tools, options)
         turns = self._next(message)
-        response = self.client.send_message(
-            self.provider, self._call(turns), self._options(options), self.interface_options
-        )
+        send = failover.send_message if failover.wanted(self.interface_options) else _plain(self.client.send_message)
+        response = send(self.client, self.provider, self._call(turns), self._options(options), self.interface_options)
         self._keep(turns, response)
         return response
 
-    def stream(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> Iterator[StreamChunk]:
-        """Stream the answer; the turn is kept once the stream completes (not if abandoned)."""
+    def stream(self, message: Any, options: Optional[Mapping[str, Any]] = None, *, tools: Any = None) -> Iterator[StreamChunk]:
+        """Stream the answer; the turn is kept once the stream completes (not if abandoned).
+
+        ``tools``: as in ``send``; the chunks of every turn come in order."""
+        if tools is not None:
+            return stream_loop(self, message, tools, options)
         turns = self._next(message)
-        stream = self.client.stream_message(self.provider, self._call(turns), self._options(options), self.interface_options)
+        open_stream = failover.stream_message if failover.wanted(self.interface_options) else _plain(self.client.stream_message)
+        stream = open_stream(self.client, self.provider, self._call(turns), self._options(options), self.interface_options)
 
         def chunks() -> Iterator[StreamChunk]:
             with stream:
@@ -230,21 +245,28 @@ class Session:
 
         await asyncio.to_thread(self._keep, turns, response)
 
-    async def send_async(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> Response:
-        """The async ``send`` (over an ``AsyncClient`` sharing this session's client)."""
+    async def send_async(self, message: Any, options: Optional[Mapping[str, Any]] = None, *, tools: Any = None) -> Response:
+        """The async ``send`` (over an ``AsyncClient`` sharing this session's client); ``tools`` as in ``send``."""
+        if tools is not None:
+            return await run_loop_async(self, message, tools, options)
         turns = await self._next_async(message)
-        response = await self._async().send_message_async(
-            self.provider, self._call(turns), self._options(options), self.interface_options
-        )
+        owner = self._async()
+        send = failover.send_message_async if failover.wanted(self.interface_options) else _plain(owner.send_message_async)
+        response = await send(owner, self.provider, self._call(turns), self._options(options), self.interface_options)
         await self._keep_async(turns, response)
         return response
 
-    async def stream_async(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> AsyncIterator[StreamChunk]:
-        """The async ``stream``: ``async for chunk in session.stream_async("...")``."""
+    async def stream_async(self, message: Any, options: Optional[Mapping[str, Any]] = None, *,
+                           tools: Any = None) -> AsyncIterator[StreamChunk]:
+        """The async ``stream``: ``async for chunk in session.stream_async("...")``; ``tools`` as in ``send``."""
+        if tools is not None:
+            async for chunk in stream_loop_async(self, message, tools, options):
+                yield chunk
+            return
         turns = await self._next_async(message)
-        stream = self._async().stream_message_async(
-            self.provider, self._call(turns), self._options(options), self.interface_options
-        )
+        owner = self._async()
+        open_stream = failover.stream_message_async if failover.wanted(self.interface_options) else _plain(owner.stream_message_async)
+        stream = open_stream(owner, self.provider, self._call(turns), self._options(options), self.interface_options)
         async with stream:
             async for chunk in stream:
                 yield chunk

@@ -142,6 +142,7 @@ class Response:
     request_time: Optional[float] = None
     total_time: Optional[float] = None
     request_id: Optional[str] = None
+    served_by: Optional[str] = None  # with failover: the target that answered (failover.py)
     # A reasoning model's thinking (llm_interface/reasoning.py), never part of ``results``.
     reasoning: Optional[str] = None
     original: Any = field(default=None, repr=False, compare=False)
@@ -192,6 +193,7 @@ class Response:
                 for c in self.choices
             ],
             "request_id": self.request_id,
+            **({"served_by": self.served_by} if self.served_by else {}),  # a cached answer keeps who served it
             **({"reasoning": self.reasoning} if self.reasoning is not None else {}),
             "cost": self.cost,
             "inference_provider": self.inference_provider,
@@ -219,6 +221,7 @@ class Response:
                 for i, c in enumerate(data.get("choices") or ())
             ),
             request_id=data.get("request_id"),
+            served_by=_text(data.get("served_by")) or None,
             reasoning=_text(data.get("reasoning")),
             cost=_number(data.get("cost")),
             inference_provider=data.get("inference_provider") if isinstance(data.get("inference_provider"), str) else None,
@@ -266,6 +269,7 @@ class EmbeddingResponse:
     request_time: Optional[float] = None
     total_time: Optional[float] = None
     request_id: Optional[str] = None
+    served_by: Optional[str] = None  # with failover: the target that answered (failover.py)
     original: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -285,6 +289,7 @@ class EmbeddingResponse:
             "provider": self.provider,
             "usage": self.usage.as_dict() if self.usage else None,
             "request_id": self.request_id,
+            **({"served_by": self.served_by} if self.served_by else {}),
         }
 
     @classmethod
@@ -295,6 +300,7 @@ class EmbeddingResponse:
             provider=data.get("provider"),
             usage=Usage.from_dict(data.get("usage")),
             request_id=data.get("request_id"),
+            served_by=_text(data.get("served_by")),
             **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 

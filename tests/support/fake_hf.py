@@ -5,7 +5,7 @@ server, answering with the shapes recorded in ``tests/fixtures/hf-reference``.
 would (chat echoes the last user message, so an example's assertion on its own words holds), plus what only the
 router and ``hf-inference`` serve: ``/hf-inference/models/{id}`` (text-generation, text-classification and
 zero-shot classification, told apart by the body), ``/pipeline/sentence-similarity``, and chat answers with tool
-calls or a JSON object when the request asks for them.
+calls (streamed too) or a JSON object when the request asks for them.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def hf_world(request: Recorded) -> Answer:
         found = [m for m in catalogue["data"] if path == f"/v1/models/{m['id']}"]
         return _json(catalogue if path == "/v1/models" else (found[0] if found else {"error": "not found"}))
     if path.endswith("/chat/completions") and body.get("tools"):
-        return _recorded(TOOL_CALL)
+        return _tool_call_events() if body.get("stream") else _recorded(TOOL_CALL)
     if path.endswith("/chat/completions") and body.get("response_format") and not body.get("stream"):
         return _recorded(JSON_OBJECT)
     if path.endswith("/pipeline/sentence-similarity"):
@@ -71,6 +71,20 @@ def hf_world(request: Recorded) -> Answer:
             return _recorded(GENERATE)
         return _recorded(CLASSIFY)
     return hf_routes(request)
+
+
+def _tool_call_events() -> Answer:
+    """The recorded tool call as a stream: one delta carrying the whole call, the finish, then [DONE]."""
+    answer = exchange(TOOL_CALL)["response"]["body"]
+    choice = answer["choices"][0]
+    base = {k: answer[k] for k in ("id", "created", "model", "system_fingerprint")}
+    calls = [{**call, "index": i} for i, call in enumerate(choice["message"]["tool_calls"])]
+    events = [
+        {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": calls}}]},
+        {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+    ]
+    data = b"".join(b"data: " + json.dumps(event).encode("utf-8") + b"\n\n" for event in events) + b"data: [DONE]\n\n"
+    return Answer(200, {"Content-Type": "text/event-stream", "X-Request-Id": "docs-fake"}, data)
 
 
 def _zero_shot(body: Dict[str, Any], labels: Any) -> Answer:
