@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from . import errors
 from .credentials import find_api_key
+from .hf_hub import hub_url
 from .providers import hf_hub_mapping, provider_class
 from .providers.hf_routes import router_base
 from .providers.lenient import as_float, as_int, as_str
@@ -190,7 +191,7 @@ class Catalogue:
             found = parse_catalogue(self._fetch(router_base() + "/v1/models", api_key))
         else:
             tag = PIPELINE_TAGS.get(str(task), str(task))
-            url = (f"{hf_hub_mapping.hub_base()}/api/models?inference_provider={quote(provider or 'all')}"
+            url = (f"{hub_url()}/api/models?inference_provider={quote(provider or 'all')}"
                    f"&pipeline_tag={quote(tag)}&expand[]=inferenceProviderMapping&limit=100")
             found = parse_hub_listing(self._fetch(url, api_key), tag)
         if provider:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from . import errors, redact
 from .cache import make_cache
+from .catalogue import parse_catalogue
 from .client import Client
 from .credentials import find_api_base, find_api_key, how_to_set_key, key_source
 from .hf_hub import BILLING_PAGE, INFERENCE_PERMISSION, PROVIDERS_PAGE, TOKENS_PAGE, WHOAMI, Account, hub_url
@@ -266,9 +267,10 @@ def check_aliases(http: _Http, key: Optional[str], aliases: Mapping[str, Mapping
     router = router_base()
     try:
         _, body = http.get(router + "/v1/models", key)
+        # model id -> the providers serving it live, read by the catalogue's own parser (llm-interface models)
+        catalogue = {model.id: tuple(o.provider for o in model.providers if o.live) for model in parse_catalogue(body)}
     except errors.LLMInterfaceError as error:
         return Check(name, SKIP, f"could not read the router's catalogue at {router}/v1/models ({type(error).__name__})")
-    catalogue = _catalogue(body)
     chat = dict(aliases.get("chat", {}))
     unserved = {alias: why for alias, why in ((a, _unserved(m, catalogue)) for a, m in sorted(chat.items())) if why}
     details = {"checked": sorted(a for a, m in chat.items() if not _not_on_router(m)), "unserved": unserved,
@@ -282,17 +284,6 @@ def check_aliases(http: _Http, key: Optional[str], aliases: Mapping[str, Mapping
                      "(served models: https://huggingface.co/models?inference_provider=all)", details)
     return Check(name, OK, f"every chat alias points to a model the router serves ({len(details['checked'])} checked; "
                            "embeddings aliases are not in the router's chat catalogue)", details=details)
-
-
-def _catalogue(body: Any) -> Dict[str, Tuple[str, ...]]:
-    """model id -> providers that serve it live, from the router's OpenAI-style ``/v1/models``."""
-    found: Dict[str, Tuple[str, ...]] = {}
-    for entry in (body.get("data") if isinstance(body, dict) else None) or ():
-        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-            providers: List[str] = [p["provider"] for p in entry.get("providers") or () if isinstance(p, dict)
-                         and isinstance(p.get("provider"), str) and p.get("status", "live") == "live"]
-            found[entry["id"]] = tuple(providers)
-    return found
 
 
 def _not_on_router(model: str) -> bool:

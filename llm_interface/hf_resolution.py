@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from .cache import CacheBackend
 from .cache_policy import guarded
+from .hf_hub import hub_url
 from .plan import Plan
 from .providers import hf_hub_mapping as mapping_rules
 from .providers.hf_hub_mapping import ProviderMapping
@@ -43,7 +44,7 @@ class ProviderResolver:
         self._cache = cache
 
     def mapping(self, model: str, api_key: Optional[str]) -> Tuple[ProviderMapping, ...]:
-        key = (mapping_rules.hub_base(), model)
+        key = (hub_url(), model)
         now = time.monotonic()
         with _LOCK:
             held = _MEMORY.get(key)

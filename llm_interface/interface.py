@@ -32,12 +32,6 @@ from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Re
 _lock = threading.Lock()
 
 
-async def _in_thread(function: Any, *args: Any) -> Any:
-    import asyncio  # here, not at the top: importing the facade stays light (test_public_api)
-
-    return await asyncio.to_thread(function, *args)
-
-
 class _DefaultClient:
     """Creates the shared Client on first use, so that importing the package costs nothing."""
 
@@ -467,23 +461,23 @@ class LLMInterface(FacadeTextTasks):
     async def server_info_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> ServerInfo:
-        """``server_info`` in a worker thread: these are one-off GETs, not worth a second code path."""
-        return await _in_thread(cls.server_info, provider, options, interface_options)
+        """``server_info`` in the async client's worker pool: these are one-off GETs, not worth a second code path."""
+        return await cls.async_client().in_thread(cls.server_info, provider, options, interface_options)
 
     @classmethod
     async def health_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Health:
-        return await _in_thread(cls.health, provider, options, interface_options)
+        return await cls.async_client().in_thread(cls.health, provider, options, interface_options)
 
     @classmethod
     async def tokenize_async(cls, provider: str, text: str, options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Tokens:
-        return await _in_thread(cls.tokenize, provider, text, options, interface_options)
+        return await cls.async_client().in_thread(cls.tokenize, provider, text, options, interface_options)
 
     @classmethod
     async def count_tokens_async(cls, provider: str, messages: Any,
                                  options: Optional[Mapping[str, Any]] = None,
                                  interface_options: Optional[Mapping[str, Any]] = None) -> TokenCount:
-        return await _in_thread(cls.count_tokens, provider, messages, options, interface_options)
+        return await cls.async_client().in_thread(cls.count_tokens, provider, messages, options, interface_options)

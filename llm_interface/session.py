@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Union
 
 from . import errors, failover
+from .ratelimit import CHARS_PER_TOKEN  # one rule of thumb for every estimate (the rate limiter's)
 from .request import content_text, normalize_message
 from .servers import tools as server_tools
 from .tools import run_loop, run_loop_async, stream_loop, stream_loop_async
 from .types import Response, StreamChunk
 
-CHARS_PER_TOKEN = 4
 TOKENS_PER_MESSAGE = 4  # role and separators: what chat templates add around each message
 _NOT_SAVED = frozenset({"api_key", "apiKey", "headers"})
 FORMAT = 1

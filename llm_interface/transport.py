@@ -272,30 +272,32 @@ class Transport:
                 time.sleep(delay)
             headers.update(retry_headers)
 
-    def send(
-        self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook] = None
-    ) -> HttpResult:
+    def _answered(
+        self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook]
+    ) -> Tuple[requests.Response, bytes, float, int]:
+        """The 2xx answer, its whole body, when the call started and its retries: what send and send_text share."""
         started = time.perf_counter()
         retrier = Retrier(policy, ctx, on_retry)
         response = self._attempts(call, ctx, retrier)
         content = self._read(response, ctx, call, retrier, strict=True)  # read failures are not retried
         if wire_log.isEnabledFor(logging.DEBUG):
             debug.log_answer(call.url, response.status_code, content, redact.secrets_of(call.headers))
+        return response, content, started, retrier.retries
+
+    def send(
+        self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook] = None
+    ) -> HttpResult:
+        response, content, started, retries = self._answered(call, ctx, policy, on_retry)
         body = http_errors.success_body(response.status_code, response.headers, content, ctx)
-        return HttpResult(response.status_code, response.headers, body, time.perf_counter() - started, retrier.retries)
+        return HttpResult(response.status_code, response.headers, body, time.perf_counter() - started, retries)
 
     def send_text(
         self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook] = None
     ) -> HttpResult:
         """``send`` for a route that answers plain text (Prometheus ``/metrics``): ``body`` is the text."""
-        started = time.perf_counter()
-        retrier = Retrier(policy, ctx, on_retry)
-        response = self._attempts(call, ctx, retrier)
-        content = self._read(response, ctx, call, retrier, strict=True)
-        if wire_log.isEnabledFor(logging.DEBUG):
-            debug.log_answer(call.url, response.status_code, content, redact.secrets_of(call.headers))
+        response, content, started, retries = self._answered(call, ctx, policy, on_retry)
         text = content.decode("utf-8", "replace")  # Prometheus text is UTF-8 by its spec
-        return HttpResult(response.status_code, response.headers, text, time.perf_counter() - started, retrier.retries)
+        return HttpResult(response.status_code, response.headers, text, time.perf_counter() - started, retries)
 
     def get_json(self, url: str, headers: Optional[Mapping[str, str]] = None, ctx: Optional[Context] = None, timeout: Any = None) -> Any:
         """A plain GET answering JSON (Hub metadata such as ``tokenizer_config.json``), without retries."""

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Dict, List, Set
 
 import pytest
-from test_layering import import_graph, module_name
+from support.package_imports import PACKAGE, module_name
+from test_layering import import_graph
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "llm_interface"
 DOC = ROOT / "docs" / "architecture.md"
 FLOORS = ("faces", "facade", "clients", "steps", "services", "providers", "transport", "leaves")
 

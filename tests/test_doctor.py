@@ -208,6 +208,16 @@ def test_aliases_pointing_to_unserved_models_fail(hf, capsys, monkeypatch, tmp_p
     assert "llm-interface aliases set huggingface" in checks["aliases"]["fix"]
 
 
+def test_a_catalogue_without_a_data_list_skips_the_aliases_instead_of_failing_them(hf, capsys, monkeypatch):
+    # The catalogue's own parser reads it (catalogue.parse_catalogue): an odd answer is unreadable, not "unserved".
+    monkeypatch.setenv("HF_TOKEN", KEY)
+    hf.models = _json(200, {"object": "list"})
+    code, text, checks = doctor(capsys)
+    assert checks["aliases"]["status"] == "skip", text
+    assert "could not read the router's catalogue" in checks["aliases"]["summary"]
+    assert "InvalidResponseError" in checks["aliases"]["summary"]
+
+
 def test_offline_it_says_what_it_could_not_check_and_exits_0(capsys, monkeypatch):
     dead = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv(HUB_ENV, dead)

@@ -215,3 +215,14 @@ def test_cache_mode_off_keeps_the_mapping_out_of_the_cache(world, tmp_path):
     client.configure_cache("files", path=str(tmp_path / "cache"), mode="off")
     client.embeddings("huggingface", ["a", "b"], {"model": MODEL})
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+
+
+def test_the_mapping_follows_hf_endpoint_like_every_other_hub_read(monkeypatch):
+    # One reader of the Hub's base URL (hf_hub.hub_url): the mapping, whoami and the templates move together.
+    from llm_interface.providers.hf_hub_mapping import mapping_url
+
+    monkeypatch.delenv(HUB_ENV, raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9/mirror/")
+    assert mapping_url("org/m").startswith("http://127.0.0.1:9/mirror/api/models/org/m?")
+    monkeypatch.setenv(HUB_ENV, "http://127.0.0.1:8")
+    assert mapping_url("org/m").startswith("http://127.0.0.1:8/api/models/org/m?")

@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
 
-PACKAGE = Path(__file__).resolve().parents[1] / "llm_interface"
+from support.package_imports import PACKAGE, from_base, module_name, package_of
 
 MAX_LINES = 500
 # Modules allowed past MAX_LINES, each with the reason it is one module. Empty: keep it so, split instead.
@@ -19,13 +19,6 @@ TRANSPORT_MODULES = {"llm_interface.transport", "llm_interface.async_transport",
 HTTP_LIBRARIES = {"requests", "urllib3", "aiohttp", "httpx"}
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
 def lines_of(path: Path) -> int:
     return len(path.read_text(encoding="utf-8").splitlines())
 
@@ -34,7 +27,7 @@ def module_level_imports(path: Path, name: str = "") -> Iterator[Tuple[int, str]
     """(line, absolute dotted name) of every import that runs when ``path`` (module ``name``) is imported: the
     module's own statements, its top-level ``if``/``try`` blocks and class bodies; not function bodies."""
     name = name or module_name(path)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    package = package_of(path, name)
     pending: List[ast.AST] = list(ast.parse(path.read_text(encoding="utf-8")).body)
     while pending:
         node = pending.pop()
@@ -44,11 +37,7 @@ def module_level_imports(path: Path, name: str = "") -> Iterator[Tuple[int, str]
             for alias in node.names:
                 yield node.lineno, alias.name
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")
-                anchor = anchor[: len(anchor) - (node.level - 1)]
-                base = ".".join(anchor + ([base] if base else []))
+            base = from_base(node, package)
             for alias in node.names:
                 yield node.lineno, f"{base}.{alias.name}"  # ``from . import transport`` names the module
         else:

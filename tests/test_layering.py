@@ -7,31 +7,20 @@ import ast
 from pathlib import Path
 from typing import Dict, List, Optional, Set
 
-PACKAGE = Path(__file__).resolve().parents[1] / "llm_interface"
-
-
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+from support.package_imports import PACKAGE, from_base, module_name, package_of
 
 
 def imports_of(path: Path, modules: Set[str]) -> Set[str]:
     """Every module of ours that ``path`` imports anywhere (top level, in a function, under TYPE_CHECKING)."""
     name = module_name(path)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    package = package_of(path, name)
     found: Set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         targets: List[str] = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")
-                anchor = anchor[: len(anchor) - (node.level - 1)]
-                base = ".".join(anchor + ([base] if base else []))
+            base = from_base(node, package)
             # ``from . import x`` imports the module x when there is one
             targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
         for target in targets:

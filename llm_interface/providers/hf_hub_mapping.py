@@ -24,6 +24,7 @@ from typing import Any, List, Optional, Tuple
 from urllib.parse import quote
 
 from .. import errors
+from ..hf_hub import HUB_ENV, hub_url  # the one reader of the Hub's base URL (a mirror, a loopback server)
 from ..request import Request
 from .hf_routes import (
     ENDPOINT,
@@ -38,9 +39,6 @@ from .hf_routes import (
 
 logger = logging.getLogger("llm_interface")
 
-HUB = "https://huggingface.co"
-# Another Hub base URL (a mirror, a test's loopback server); docs/huggingface.md.
-HUB_ENV = "LLM_INTERFACE_HF_HUB"
 # The provider non-chat tasks use when the call names none: "auto" (the Hub's mapping) unless set,
 # e.g. "hf-inference" to skip the Hub request entirely.
 DEFAULT_PROVIDER_ENV = "LLM_INTERFACE_HF_PROVIDER"
@@ -64,12 +62,8 @@ class ProviderMapping:
         return {"provider": self.provider, "providerId": self.provider_id, "task": self.task, "status": self.status}
 
 
-def hub_base() -> str:
-    return (os.environ.get(HUB_ENV) or HUB).rstrip("/")
-
-
 def mapping_url(model: str) -> str:
-    return f"{hub_base()}/api/models/{quote(model, safe='/')}?expand[]=inferenceProviderMapping"
+    return f"{hub_url()}/api/models/{quote(model, safe='/')}?expand[]=inferenceProviderMapping"
 
 
 def parse_mapping(body: Any, model: str) -> Tuple[ProviderMapping, ...]:

@@ -10,12 +10,16 @@ provider, model, request id and a short excerpt of the body. Never another excep
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, Dict, List, Optional
 
 from .. import errors
+from ..types import _int, _number
 
 EXCERPT = 200
+
+# One reader of JSON numbers for every parser: types.py's (it sits below the providers).
+as_int = _int  # an int, or a float with an integral value; bools, NaN, strings read as absent
+as_float = _number  # a finite number as float; bools, strings, NaN, infinities read as absent
 
 
 def as_dict(value: Any) -> Dict[str, Any]:
@@ -28,28 +32,6 @@ def as_list(value: Any) -> List[Any]:
 
 def as_str(value: Any) -> Optional[str]:
     return value if isinstance(value, str) else None
-
-
-def as_int(value: Any) -> Optional[int]:
-    """An int (a float with an integral value counts); bools, NaN and everything else read as absent."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    return None
-
-
-def as_float(value: Any) -> Optional[float]:
-    """A finite number as float; anything else (bools, strings, NaN, infinities) reads as absent."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an int too large for a float
-        return None
-    return number if math.isfinite(number) else None
 
 
 def text_of(content: Any) -> str:

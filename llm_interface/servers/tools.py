@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import errors
 from ..credentials import find_api_base
+from ..ratelimit import CHARS_PER_TOKEN  # one rule of thumb for every estimate (the rate limiter's)
 from ..request import normalize_message
 from ..retry import RetryPolicy
 from ..types import Response
@@ -30,7 +31,6 @@ from .results import (
     Tokens,
 )
 
-CHARS_PER_TOKEN = 4
 ESTIMATE_SOURCE = "estimate: 4 characters per token (no server tokenizer or local tokenizer available)"
 _NO_RETRY = RetryPolicy(attempts=0)
 # Answers that mean "this route is not here", so the next probe is tried; anything else is raised.
