@@ -75,7 +75,7 @@ class Terminal:
     def line(self, text: str) -> None:
         self.send(text + "\r")
 
-    def exit_status(self, timeout: float = 10.0) -> int:
+    def exit_status(self, timeout: float = 20.0) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if select.select([self.fd], [], [], 0.05)[0]:
@@ -172,6 +172,8 @@ def test_ctrl_d_and_exit_leave_and_help_lists_the_commands(chat):
         chat.expect(re.escape(command))
     chat.line("/nonsense")
     chat.expect(r"unknown command /nonsense")
+    chat.expect(r">>> ")
+    chat.at_prompt()  # a Ctrl-D typed before readline waits for a key can be lost in the terminal's mode switch
     chat.send("\x04")  # Ctrl-D on an empty line
     assert chat.exit_status() == 0
 
