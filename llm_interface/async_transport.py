@@ -29,6 +29,8 @@ from .retry import Retrier, RetryPolicy
 from .sse import SSEDecoder
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
+    DRAIN_BYTES,
+    DRAIN_SECONDS,
     POOL_SIZE,
     Context,
     HttpCall,
@@ -160,6 +162,21 @@ class AsyncHttpStream:
                 self._response.release()  # fully read: the connection can be reused
             else:
                 self._response.close()
+
+    async def release(self) -> None:
+        """The answer is complete: read the few bytes left of the body (at most ``DRAIN_BYTES``, waiting at
+        most ``DRAIN_SECONDS``, as the sync transport) so that the connection goes back to the pool; a body
+        with more left, slower, or broken is closed instead."""
+        aiohttp = aiohttp_module()
+        size = 0
+        try:
+            while not self.ended and not self.closed and size <= DRAIN_BYTES:
+                data = await asyncio.wait_for(self._response.content.readany(), DRAIN_SECONDS)
+                self.ended = not data
+                size += len(data)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            self.ended = False  # the connection is closed, not pooled
+        self.close()
 
 
 async def _close_at_loop_end(session: Any) -> AsyncIterator[None]:

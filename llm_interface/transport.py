@@ -25,6 +25,8 @@ from .retry import Retrier, RetryPolicy
 from .sse import SSEDecoder
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
+    DRAIN_BYTES,
+    DRAIN_SECONDS,
     POOL_SIZE,
     Context,
     HttpCall,
@@ -147,9 +149,30 @@ class HttpStream:
         return http_errors.broken_stream_error(self._ctx, self.request_id, reason)
 
     def close(self) -> None:
+        """Free the connection: pooled when the body was read to its end, else closed (never pooled half-read)."""
         if not self.closed:
             self.closed = True
             self._response.close()
+
+    def release(self) -> None:
+        """The answer is complete: read the few bytes left of the body so that urllib3 puts the connection
+        back in the pool (each stream would otherwise open a new TCP, in production TLS, connection). A body
+        that ends only when the server closes, has more than ``DRAIN_BYTES`` left, is slower than
+        ``DRAIN_SECONDS`` or breaks is closed instead."""
+        raw = self._response.raw
+        connection = getattr(raw, "connection", None)  # None: the whole body was read, already pooled
+        sock = getattr(connection, "sock", None)
+        if not self.closed and sock is not None and (raw.chunked or raw.length_remaining is not None):
+            sock.settimeout(DRAIN_SECONDS)  # each request sets its own timeouts again
+            size = 0
+            try:
+                for data in _arrivals(raw):
+                    size += len(data)
+                    if size > DRAIN_BYTES:
+                        break
+            except (OSError, urllib3.exceptions.HTTPError, requests.exceptions.RequestException):
+                pass  # a timeout or a reset: the connection is closed below, not pooled
+        self.close()
 
     def __enter__(self) -> "HttpStream":
         return self
