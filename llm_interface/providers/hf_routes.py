@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Dict, Mapping, Optional
+from typing import Any, ClassVar, Dict, Mapping, Optional, Tuple
 
 from .. import errors
 from ..request import Request
@@ -387,8 +387,23 @@ def mode_of(request: Request, task: str) -> str:
     return HF_INFERENCE
 
 
+# The last request resolved and its Route: a call asks for its Route when it is checked, prepared and parsed;
+# a Request is frozen, so the same object has the same Route (held by identity, never by equality).
+_last_resolved: Tuple[Optional[Request], Optional["Route"]] = (None, None)
+
+
 def resolve(request: Request) -> Route:
-    """The request's Route: every question about mode and task is asked here, once."""
+    """The request's Route: every question about mode and task is asked here, once per call."""
+    global _last_resolved
+    last, route = _last_resolved  # one read: another thread may replace the pair meanwhile
+    if last is request and route is not None:
+        return route
+    route = _resolve(request)
+    _last_resolved = (request, route)
+    return route
+
+
+def _resolve(request: Request) -> Route:
     task = wire_task(request)
     mode = mode_of(request, task)
     row = PROVIDERS[mode]
