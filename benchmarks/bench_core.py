@@ -255,7 +255,8 @@ def _async_connections(url: str, streams: int, words: str) -> int:
 
 
 def fresh_process_times(statements: Dict[str, str], runs: int, bytecode: bool = True) -> Dict[str, float]:
-    """Median seconds of each statement in a fresh interpreter, the statements interleaved run by run.
+    """Seconds of each statement in a fresh interpreter, the least disturbed (the minimum) of ``runs``, the
+    statements interleaved run by run: on a shared machine a start-up's spikes come from the neighbours.
     Without ``bytecode``, every module is compiled from source (an empty pycache, nothing written): a
     fresh checkout, a container built without .pyc files."""
     import tempfile
@@ -273,7 +274,7 @@ def fresh_process_times(statements: Dict[str, str], runs: int, bytecode: bool = 
                 out = subprocess.run([sys.executable, *flags, "-c", code.format(statement)],
                                      capture_output=True, text=True, env=env, check=True)
                 times[name].append(float(out.stdout.split()[-1]))
-    return {name: statistics.median(v) for name, v in times.items()}
+    return {name: min(v) for name, v in times.items()}
 
 
 IMPORTS = {

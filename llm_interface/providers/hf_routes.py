@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Dict, Mapping, Optional, Tuple
+from typing import Any, ClassVar, Dict, Mapping, NamedTuple, Optional, Tuple
 
 from .. import errors
 from ..request import Request
@@ -79,10 +79,10 @@ class TaskHelper:
         raise errors.UnsupportedTaskError(f"{request.task!r} cannot be streamed.", provider=provider, model=request.model)
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     """A request's resolved route: who serves it (``mode``), the helper, the base URL, the model name the body
-    carries, and the request as the task sees it (a ``text-classification/`` chat call is a classify call)."""
+    carries, and the request as the task sees it (a ``text-classification/`` chat call is a classify call).
+    A NamedTuple: one is built per call (a third of a frozen dataclass's cost, and none of its import cost)."""
 
     mode: str
     helper: TaskHelper
