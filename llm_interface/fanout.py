@@ -21,6 +21,7 @@ import logging
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, List, Mapping, Optional, Protocol
 
 from . import errors
@@ -155,8 +156,6 @@ def run_in_threads(
                     raise
                 results[index] = error
             bar.update()
-
-    from concurrent.futures import ThreadPoolExecutor  # a batch's only: not on the import of every Client
 
     client.hooks.add("retry", pacer.on_retry)
     try:
