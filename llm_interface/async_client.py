@@ -17,14 +17,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from . import errors
+from . import errors, rerank_pipeline, router_preflight
 from .async_stream import AsyncStream
 from .async_transport import AsyncTransport, has_aiohttp
 from .base_client import merge_batches
 from .client import Client
 from .fanout import run_in_tasks
 from .plan import Plan
-from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps_async
+from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, RESOLVE, SEND, call_steps, run_steps_async
+from .text_tasks import AsyncTextTaskCalls
 from .thread_transport import ThreadTransport
 from .types import Response
 from .wire import POOL_SIZE
@@ -45,10 +46,11 @@ def _tell_once_about_threads(workers: int) -> None:
         )
 
 
-class AsyncClient:
+class AsyncClient(AsyncTextTaskCalls):
     """``await AsyncClient().send_message_async("huggingface", "Hello")``.
 
-    ``client``: the ``Client`` to share (a new one from ``client_kwargs`` if None).
+    ``client``: the ``Client`` to share, or a ``{provider: api_key}`` dict as ``Client`` takes (a new
+    Client is made from it and ``client_kwargs``, e.g. ``max_response_bytes``).
     ``max_connections``: the most connections (or threads, without aiohttp) open at once.
     ``backend``: ``"auto"`` (aiohttp when installed), ``"aiohttp"``, or ``"threads"``.
     Use ``async with AsyncClient() as c:`` or ``await c.aclose()`` to close its connections.
@@ -56,7 +58,7 @@ class AsyncClient:
 
     def __init__(
         self,
-        client: Optional[Client] = None,
+        client: Union[Client, Mapping[str, str], None] = None,
         *,
         max_connections: int = POOL_SIZE,
         backend: str = "auto",
@@ -64,6 +66,15 @@ class AsyncClient:
     ) -> None:
         if backend not in BACKENDS:
             raise errors.InvalidRequestError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        if isinstance(client, Mapping):  # ``AsyncClient({"huggingface": key})``, as ``Client({...})``
+            if "api_keys" in client_kwargs:
+                raise errors.InvalidRequestError("Pass the API keys once: AsyncClient({...}) or AsyncClient(api_keys={...}).")
+            client, client_kwargs = None, {**client_kwargs, "api_keys": client}
+        if client is not None and not isinstance(client, Client):
+            raise errors.InvalidRequestError(
+                f"AsyncClient's first argument is a Client to share or a {{provider: api_key}} dict, "
+                f"not {type(client).__name__}."
+            )
         if client is not None and client_kwargs:
             raise errors.InvalidRequestError("Pass either client= or Client arguments, not both.")
         self.client = client if client is not None else Client(**client_kwargs)
@@ -72,7 +83,10 @@ class AsyncClient:
         self._executor: Optional[ThreadPoolExecutor] = None
         self.transport: Union[AsyncTransport, ThreadTransport]
         if backend == "aiohttp" or (backend == "auto" and has_aiohttp()):
-            self.transport = AsyncTransport(limit=max_connections)
+            # The shared Client's size cap holds here too (Client(max_response_bytes=...)).
+            cap = getattr(self.client.transport, "max_response_bytes", None)
+            self.transport = AsyncTransport(limit=max_connections) if cap is None else AsyncTransport(
+                limit=max_connections, max_response_bytes=cap)
         else:
             if backend == "auto":
                 _tell_once_about_threads(max_connections)
@@ -81,7 +95,7 @@ class AsyncClient:
             self.transport = ThreadTransport(self.client, self.in_thread)
         self._steps: Dict[str, Callable[[Any], Awaitable[Any]]] = {
             ACQUIRE: self._acquire, RENDER: self._render, COMPUTE: self._compute, CHUNKS: self._chunks,
-            SEND: self._send, OPEN: self._open,
+            SEND: self._send, OPEN: self._open, RESOLVE: self._resolve,
         }
 
     @property
@@ -136,6 +150,11 @@ class AsyncClient:
         rendered: Plan = await self.in_thread(self.client.renderer.render, plan)
         return rendered
 
+    async def _resolve(self, plan: Plan) -> Plan:
+        """The Hub mapping fetch is sync I/O (once per model and process): it runs in a thread."""
+        resolved: Plan = await self.in_thread(self.client.resolver.resolve, plan)
+        return resolved
+
     async def _compute(self, plan: Plan) -> Any:
         return await self.in_thread(plan.provider.compute, plan.request)
 
@@ -144,11 +163,30 @@ class AsyncClient:
 
     async def _send(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return await self.transport.send(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        await self._preflight(plan)
+        try:
+            return await self.transport.send(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        except errors.ValidationError as error:  # the router's model_not_supported, with the alternatives
+            better = await self.in_thread(router_preflight.explained, self.client.catalogue, plan.request, error)
+            if better is not error:
+                raise better from error
+            raise
 
     async def _open(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return await self.transport.open_stream(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        await self._preflight(plan)
+        try:
+            return await self.transport.open_stream(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        except errors.ValidationError as error:
+            better = await self.in_thread(router_preflight.explained, self.client.catalogue, plan.request, error)
+            if better is not error:
+                raise better from error
+            raise
+
+    async def _preflight(self, plan: Plan) -> None:
+        """``{"preflight": True}`` and the budget: the catalogue checks (sync I/O, cached) in a thread."""
+        if plan.request.settings.get("preflight") or self.client.budget is not None:
+            await self.in_thread(self.client.check_before_sending, plan)
 
     # -- running planned calls ------------------------------------------------------------------
 
@@ -250,7 +288,16 @@ class AsyncClient:
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> Any:
         """The async ``rerank``."""
-        return await self.answer(self.client.rerank_plan(provider, query, documents, options, interface_options))
+        plan = self.client.rerank_plan(provider, query, documents, options, interface_options)
+
+        def replan(extra: Dict[str, Any]) -> Plan:
+            return self.client.rerank_plan(provider, query, documents, {**(options or {}), **extra}, interface_options)
+
+        if rerank_pipeline.known(plan):
+            plan = rerank_pipeline.resolve(plan, self.client._get_json, replan)
+        else:  # the Hub's pipeline tag, read once per model: sync I/O, in a thread
+            plan = await self.in_thread(rerank_pipeline.resolve, plan, self.client._get_json, replan)
+        return await self.answer(plan)
 
     async def send_messages_async(
         self,
@@ -262,9 +309,10 @@ class AsyncClient:
         concurrency: int = 8,
         progress: bool = True,
         raise_on_error: bool = False,
+        deadline: Optional[float] = None,
     ) -> List[Any]:
         """A batch, answers in input order: the async ``Client.send_messages`` (see ``llm_interface.fanout``)."""
         return await run_in_tasks(
             self, provider, messages, options, interface_options,
-            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
         )

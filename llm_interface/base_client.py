@@ -55,6 +55,7 @@ class BaseClient:
         self._providers: Dict[type, Provider] = {}
         self.prompt_templates = PromptTemplates()
         self.recorder = Recorder(self)
+        self.call_log: Any = None  # a call_log.CallLog, set by configure_log
 
     def __repr__(self) -> str:
         # Which providers have keys, never the keys.
@@ -145,9 +146,20 @@ class BaseClient:
         return cache
 
     def flush_cache(self) -> None:
-        """Remove every entry of the configured cache (a no-op without one)."""
-        if self.cache is not None:
-            cache_policy.guarded(self.cache, self.cache.clear)
+        """Remove every entry of the configured cache (a no-op without one).
+
+        Unlike a call's cache reads and writes, which go on without an unavailable store, this was asked
+        for itself: a store that cannot be cleared raises CacheUnavailableError, never a silent success."""
+        cache = self.cache
+        if cache is None:
+            return
+        try:
+            cache.clear()
+        except cache.failures as exc:
+            raise errors.CacheUnavailableError(
+                f"The {cache.name} cache is unavailable ({type(exc).__name__}: {exc}); nothing was cleared. "
+                "Check that the store is running and reachable (its url or path), then call flush_cache() again."
+            ) from exc
 
     def configure_rate_limit(
         self,
@@ -171,6 +183,17 @@ class BaseClient:
         self.rate_limiter.configure(
             provider_class(provider).name, requests_per_minute, tokens_per_minute, redis_url, max_wait=max_wait
         )
+
+    def configure_log(self, path: Any = None, **kwargs: Any) -> Any:
+        """Log every call from now on to an SQLite file (``path``, default ``$LLM_INTERFACE_LOG``, else
+        ``~/.local/share/llm_interface/calls.db``), off the hot path; ``max_bytes``, ``backups``,
+        ``queue_size`` as in docs/call-log.md. Returns the ``CallLog``; ``close()`` it to stop."""
+        from .call_log import CallLog
+
+        if self.call_log is not None:
+            self.call_log.close()
+        self.call_log = CallLog(self, path, **kwargs)
+        return self.call_log
 
     def on(self, event: str, hook: Optional[Callable[..., Any]] = None) -> Any:
         """Call ``hook`` on ``event`` (``request``, ``response``, ``retry``, ``error``; ``on_`` prefix
@@ -208,6 +231,10 @@ class BaseClient:
             instance = self._providers[cls] = cls()
         return instance
 
+    def account(self, plan: Plan, response: Any) -> Optional[float]:
+        """An answer's cost in USD; None here: ``Client`` prices answers from the catalogue it holds (cost.py)."""
+        return None
+
     # -- the I/O-free steps ---------------------------------------------------------------------
 
     def interface_options(self, given: Any) -> InterfaceOptions:
@@ -233,7 +260,10 @@ class BaseClient:
 
     def cached(self, plan: Plan) -> Any:
         """The cached answer for ``plan``, or None (see cache_policy.py; replay mode raises on a miss)."""
-        return cache_policy.lookup(self.cache, plan)
+        hit = cache_policy.lookup(self.cache, plan)
+        if hit is not None and self.hooks:
+            self.hooks.emit("cache_hit", plan.request, hit)
+        return hit
 
     def batch_plans(self, provider: str, task: str, text_or_list: Any, options: Any, interface_options: Any) -> List[Plan]:
         """One plan per server-sized batch of an embeddings/classify input (shared with the async client)."""

@@ -28,11 +28,12 @@ def send_messages(
     concurrency: int = 8,
     progress: bool = True,
     raise_on_error: bool = False,
+    deadline: Optional[float] = None,
 ) -> List[Any]:
     """Send every message with up to ``concurrency`` threads over ``client``; answers in input order."""
     return run_in_threads(
         client, provider, messages, options, interface_options,
-        concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+        concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
     )
 
 
@@ -46,9 +47,10 @@ async def send_messages_async(
     concurrency: int = 8,
     progress: bool = True,
     raise_on_error: bool = False,
+    deadline: Optional[float] = None,
 ) -> List[Any]:
     """Send every message with up to ``concurrency`` requests in flight over ``aclient``; answers in input order."""
     return await run_in_tasks(
         aclient, provider, messages, options, interface_options,
-        concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+        concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
     )

@@ -1,4 +1,4 @@
-"""The ``llm-interface`` command: send, embed, classify, rerank, aliases, cache, serve.
+"""The ``llm-interface`` command: send, embed, classify, rerank, aliases, cache, models, serve, doctor, logs.
 
 Exit codes: 0 ok; 1 the provider or the network failed (a typed error, printed as one line on stderr);
 2 bad usage (argparse's own errors, and ``ConfigurationError``s: a bad option, an unknown provider or
@@ -9,7 +9,10 @@ Everything but argparse is imported inside the commands, so ``--help`` stays ins
 """
 
 import argparse
+import os
 import sys
+
+from .cli_tasks import TASK_EXAMPLES, Tools, add_task_commands
 
 EXAMPLES = {
     "send": 'llm-interface send huggingface "Explain the importance of low latency LLMs." --max-tokens 200\n'
@@ -20,6 +23,12 @@ EXAMPLES = {
     "aliases": "llm-interface aliases list huggingface\n  llm-interface aliases set huggingface small microsoft/Phi-3-mini-4k-instruct",
     "cache": "llm-interface cache stats --backend files --path .llm_cache\n  llm-interface cache clear --backend files --path .llm_cache",
     "serve": "llm-interface serve --config config.yaml --port 4000",
+    "doctor": "llm-interface doctor\n  llm-interface doctor --api-base http://127.0.0.1:8080 --json",
+    "logs": "llm-interface logs list -n 5\n  llm-interface logs show 12\n  llm-interface logs search \"fox\"\n"
+            "  llm-interface logs export --json > calls.jsonl",
+    "models": "llm-interface models --provider together\n  llm-interface models deepseek-ai/DeepSeek-R1 --json\n"
+              "  llm-interface models --task embeddings",
+    **TASK_EXAMPLES,
 }
 
 
@@ -76,6 +85,8 @@ def _parser():
     rerank.add_argument("documents", nargs="+", help="documents; '-' reads one per line from standard input")
     rerank.set_defaults(run=_rerank)
 
+    add_task_commands(command, calls, Tools(_client, _options, _print_json))  # cli_tasks.py
+
     aliases = command("aliases", "list model aliases, or set one in the project's alias file")
     alias_actions = aliases.add_subparsers(dest="action", required=True, metavar="ACTION")
     alias_list = alias_actions.add_parser("list", help="list aliases", parents=[common], epilog=_example("aliases"),
@@ -101,6 +112,13 @@ def _parser():
     cache.add_argument("--json", action="store_true")
     cache.set_defaults(run=_cache)
 
+    models = command("models", "list the Inference Providers catalogue: providers, prices, context, tools")
+    models.add_argument("model", nargs="?", help="one model id: all its providers")
+    models.add_argument("--task", help="chat (the router's catalogue, default), embeddings, completion, classify")
+    models.add_argument("--provider", help="only models this Inference Provider serves, e.g. together")
+    models.add_argument("--json", action="store_true")
+    models.set_defaults(run=_models)
+
     serve = command("serve", "run the OpenAI-compatible proxy (needs the [server] extra)")
     serve.add_argument("--config", required=True, help="a config.yaml in LiteLLM's format (see docs/proxy.md)")
     serve.add_argument("--host", help="address to bind (default from the config, else 127.0.0.1)")
@@ -108,6 +126,24 @@ def _parser():
     serve.add_argument("--workers", type=int, default=1, help="worker processes (share a cache and limits through Redis)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(run=_serve)
+
+    doctor = command("doctor", "check the key, account, endpoint, cache, Redis and aliases; say what to fix "
+                               "(exit 1 when a check fails)")
+    doctor.add_argument("--api-base", help="the endpoint or TGI/TEI server to check (else HUGGINGFACE_API_BASE)")
+    doctor.add_argument("--cache", help="a persistent cache to check: files, sqlite or redis")
+    doctor.add_argument("--cache-path", help="its directory or file (redis: its URL)")
+    doctor.add_argument("--redis-url", help="a Redis to check (else $REDIS_URL)")
+    doctor.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each server (default 5)")
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(run=_doctor)
+
+    logs = command("logs", "read the log of calls (client.configure_log, or $LLM_INTERFACE_LOG for the CLI)")
+    logs.add_argument("action", nargs="?", default="list", choices=["list", "show", "search", "export", "path"])
+    logs.add_argument("value", nargs="?", help="show: the call's id; search: the text")
+    logs.add_argument("--path", help="the log file (default $LLM_INTERFACE_LOG, else ~/.local/share/llm_interface/calls.db)")
+    logs.add_argument("-n", "--limit", type=int, default=20, help="list/search: how many calls, newest first (default 20)")
+    logs.add_argument("--json", action="store_true", help="JSON (export: one call per line, always)")
+    logs.set_defaults(run=_logs)
     return parser
 
 
@@ -121,6 +157,10 @@ def _client(args):
     interface = {"retry_attempts": args.retries} if getattr(args, "retries", None) is not None else None
     client = Client(interface_options=interface)
     client.on("retry", waking_reporter(lambda line: print(line, file=sys.stderr)))  # scaled-to-zero endpoints
+    from .call_log_db import LOG_ENV
+
+    if os.environ.get(LOG_ENV):  # opt-in, as in the library: the CLI's calls go to the log too
+        client.configure_log()
     return client
 
 
@@ -260,8 +300,8 @@ def _cache(args):
     extra = {"url": args.url} if args.url else {}
     cache = make_cache(args.backend, path=args.path, **extra)  # a bad path or URL: ConfigurationError, exit 2
     try:
-        # Asked directly, not through Client.flush_cache (which warns and goes on): the command must
-        # report what happened, and an unavailable store is a failure, not "cleared".
+        # Asked directly (no Client is needed): the command must report what happened, and an
+        # unavailable store is a failure, not "cleared" (Client.flush_cache raises for the same reason).
         if args.action == "clear":
             cache.clear()
             stats: dict = {"cleared": True}
@@ -283,12 +323,41 @@ def _cache(args):
     return 0
 
 
+def _models(args):
+    from .catalogue import catalogue_rows
+    from .client import Client
+
+    with Client() as client:
+        if args.model:
+            found = [client.get_model_info("huggingface", args.model)]
+        else:
+            found = client.list_models("huggingface", args.task, args.provider)
+    if args.json:
+        _print_json([model.to_dict() for model in found])
+    else:
+        for line in catalogue_rows(found, args.provider):
+            print(line)
+    return 0
+
+
 def _serve(args):
     from .server import ProxyConfig, serve
 
     config = ProxyConfig.load(args.config)
     serve(config, host=args.host, port=args.port, log_level=args.log_level, workers=args.workers, config_path=args.config)
     return 0
+
+
+def _doctor(args):
+    from .doctor import run_cli
+
+    return run_cli(args)
+
+
+def _logs(args):
+    from .call_log_cli import run_cli
+
+    return run_cli(args)
 
 
 # -- entry point ----------------------------------------------------------------------------------

@@ -11,23 +11,27 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import cache_policy
+from . import cache_policy, errors, rerank_pipeline, router_preflight
 from .aliases import AliasTable
 from .base_client import BaseClient, merge_batches
 from .cache import CacheBackend
+from .catalogue import Catalogue, CatalogueModel, catalogue_key
+from .cost import Budget, cost_of
 from .fanout import run_in_threads
+from .hf_resolution import ProviderResolver
 from .plan import Plan
 from .prompt_render import PromptRenderer
 from .prompts import HubTemplate
 from .request import Request
-from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, SEND, call_steps, run_steps, stream_steps
+from .sequence import ACQUIRE, CHUNKS, COMPUTE, OPEN, RENDER, RESOLVE, SEND, call_steps, run_steps, stream_steps
 from .stream import Stream
+from .text_tasks import TextTaskCalls
 from .transport import Transport
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 from .wire import Context
 
 
-class Client(BaseClient):
+class Client(TextTaskCalls, BaseClient):
     """Holds keys, aliases, cache and connections. Build several for several configurations."""
 
     def __init__(
@@ -39,16 +43,32 @@ class Client(BaseClient):
         transport: Optional[Transport] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
         debug: bool = False,
+        max_response_bytes: Optional[int] = None,
     ) -> None:
+        """``max_response_bytes``: the largest answer body (and SSE event) read, default 32 MiB
+        (docs/retry-and-rate-limits.md); it goes to the transport this Client builds."""
+        if transport is not None and max_response_bytes is not None:
+            raise errors.InvalidRequestError(
+                "Pass max_response_bytes either to Client or to the Transport you give it, not both: "
+                "Transport(max_response_bytes=...)."
+            )
         super().__init__(api_keys, aliases=aliases, cache=cache, interface_options=interface_options, debug=debug)
-        self.transport = transport or Transport()
+        if transport is None:
+            transport = Transport() if max_response_bytes is None else Transport(max_response_bytes=max_response_bytes)
+        self.transport = transport
         self.renderer = PromptRenderer(self.prompt_templates, self._get_json)
+        # The mapping goes into the configured cache too, unless the cache is switched off ("off" mode).
+        self.resolver = ProviderResolver(self._get_json, lambda: self.cache if self.current_cache_mode() != "off" else None)
+        self.catalogue = Catalogue(self._get_json)
+        self.budget: Optional[Budget] = None
         self._steps: Dict[str, Callable[[Any], Any]] = {
             ACQUIRE: self._acquire, RENDER: self.renderer.render, COMPUTE: _compute, CHUNKS: _chunks,
-            SEND: self._send, OPEN: self._open,
+            SEND: self._send, OPEN: self._open, RESOLVE: self.resolver.resolve,
         }
 
     def close(self) -> None:
+        if self.call_log is not None:
+            self.call_log.close()  # what is queued is written first
         self.transport.close()
         if self.cache is not None:
             self.cache.close()
@@ -70,11 +90,46 @@ class Client(BaseClient):
 
     def _send(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return self.transport.send(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        self.check_before_sending(plan)
+        try:
+            return self.transport.send(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        except errors.ValidationError as error:  # the router's model_not_supported, with the alternatives
+            self._explain(plan, error)
+            raise
 
     def _open(self, argument: Tuple[Any, Plan]) -> Any:
         call, plan = argument
-        return self.transport.open_stream(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        self.check_before_sending(plan)
+        try:
+            return self.transport.open_stream(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        except errors.ValidationError as error:
+            self._explain(plan, error)
+            raise
+
+    def check_before_sending(self, plan: Plan) -> None:
+        """The opt-in preflight and the budget (both read the catalogue: sync I/O, held ``CATALOGUE_TTL``)."""
+        router_preflight.before_sending(self.catalogue, plan.request)
+        if self.budget is not None:  # a limit, or tracking only (usd=None): either way the prices are needed
+            if router_preflight.applies(plan.request):
+                self.catalogue.full(plan.request.api_key)  # prices for the estimate, and for the answer's cost
+            self.budget.check(self.catalogue, plan.request)
+
+    def account(self, plan: Plan, response: Any) -> Optional[float]:
+        cost = cost_of(self.catalogue, plan.request, response)
+        if self.budget is not None:
+            self.budget.add(cost)
+        return cost
+
+    def configure_budget(self, usd: Optional[float] = None) -> Budget:
+        """Refuse (BudgetExceededError) a call that would take this client's spending past ``usd`` dollars, as
+        priced by the router's catalogue (cost.py); ``usd=None`` only tracks. ``budget.spent`` is the running total."""
+        self.budget = Budget(usd)
+        return self.budget
+
+    def _explain(self, plan: Plan, error: errors.ValidationError) -> None:
+        better = router_preflight.explained(self.catalogue, plan.request, error)
+        if better is not error:
+            raise better from error
 
     def _get_json(self, url: str, headers: Mapping[str, str], context: Context, timeout: Any) -> Any:
         return self.transport.get_json(url, headers, context, timeout=timeout)
@@ -84,7 +139,11 @@ class Client(BaseClient):
     def answer(self, plan: Plan) -> Any:
         """Run a planned, non-streaming call: the cache, else the network (and the answer into the cache)."""
         hit = cache_policy.lookup(self.cache, plan)  # ``self.cached``, one call less on a hit's path
-        return hit if hit is not None else self.send_uncached(plan)
+        if hit is None:
+            return self.send_uncached(plan)
+        if self.hooks:
+            self.hooks.emit("cache_hit", plan.request, hit)
+        return hit
 
     def send_uncached(self, plan: Plan) -> Any:
         """The network half of ``answer``, for callers that have already looked in the cache (batches)."""
@@ -176,8 +235,11 @@ class Client(BaseClient):
         options: Optional[Mapping[str, Any]] = None,
         interface_options: Optional[Mapping[str, Any]] = None,
     ) -> RerankResponse:
-        """Documents by relevance to ``query``, best first (``top_n``, ``return_documents``)."""
-        return self.answer(self.rerank_plan(provider, query, documents, options, interface_options))
+        """Documents by relevance to ``query``, best first (``top_n``, ``return_documents``); a cross-encoder
+        scores pairs, any other model compares embeddings (``cross_encoder``: rerank_pipeline.py)."""
+        plan = self.rerank_plan(provider, query, documents, options, interface_options)
+        return self.answer(rerank_pipeline.resolve(plan, self._get_json, lambda extra: self.rerank_plan(
+            provider, query, documents, {**(options or {}), **extra}, interface_options)))
 
     def _batched(self, provider: str, task: str, text_or_list: Any, options: Any, interface_options: Any) -> Any:
         plans = self.batch_plans(provider, task, text_or_list, options, interface_options)
@@ -196,13 +258,27 @@ class Client(BaseClient):
         concurrency: int = 8,
         progress: bool = True,
         raise_on_error: bool = False,
+        deadline: Optional[float] = None,
     ) -> List[Any]:
         """A batch over threads, answers in input order: each a Response or the item's typed error.
         See ``llm_interface.fanout`` (how a batch paces itself after a 429)."""
         return run_in_threads(
             self, provider, messages, options, interface_options,
-            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
         )
+
+    # -- the Inference Providers catalogue (catalogue.py) --------------------------------------
+
+    def list_models(
+        self, provider: str = "huggingface", task: Optional[str] = None, inference_provider: Optional[str] = None
+    ) -> List[CatalogueModel]:
+        """The router's catalogue (chat models: providers, prices, context, tools), or for another ``task``
+        ("embeddings", "completion", "classify") the Hub's served models; ``inference_provider`` filters."""
+        return self.catalogue.models(catalogue_key(self, provider), task=task, provider=inference_provider)
+
+    def get_model_info(self, provider: str, model: str) -> CatalogueModel:
+        """One model's catalogue entry: every provider serving it, with status, price and capabilities."""
+        return self.catalogue.model(model, catalogue_key(self, provider))
 
     # -- prompt templates (chat messages for raw-generation routes) -----------------------------
 

@@ -142,6 +142,24 @@ def find_api_key(provider: str, explicit: Optional[str], configured: Dict[str, s
     return None
 
 
+def key_source(provider: str, configured: Dict[str, str]) -> Optional[str]:
+    """Where ``find_api_key`` finds the key for ``provider`` (no ``api_key`` option), in words; None if
+    nowhere. ``llm-interface doctor`` says it; the key itself is never part of the answer."""
+    if configured.get(provider):
+        return "set_api_key"
+    names = KEY_ENV_VARS.get(provider, ())
+    for name in names:
+        if (os.environ.get(name) or "").strip():
+            return f"the environment variable {name}"
+    dotenv = _dotenv() if names else {}
+    for name in names:
+        if dotenv.get(name, "").strip():
+            return f"{name} in ./.env"
+    if provider == "huggingface" and _by_stat(os.fspath(hf_token_file()), _TOKEN_CACHE, _read_token, None):
+        return f"the token file {hf_token_file()}"
+    return None
+
+
 def find_api_base(provider: str, explicit: Optional[str]) -> Optional[str]:
     if explicit:
         return explicit

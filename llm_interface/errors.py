@@ -22,6 +22,7 @@
     +-- TimeoutError                   connect or read timeout (also a builtins.TimeoutError)
     +-- ConnectionError                DNS, refused, reset (also a builtins.ConnectionError)
     +-- StreamError                    a stream ended early or broke mid-way (never a silent truncation)
+    +-- CacheUnavailableError          an operation asked of the cache itself (flush_cache) could not run
 
 Every error carries ``provider``, ``model``, ``status``, ``request_id`` and ``server_message`` (the
 server's own words), and its ``str()`` says how to fix it where we know. API keys never reach an
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Tuple
 
 from . import redact
 from .wait_headers import estimated_time
@@ -141,6 +142,15 @@ class UnsupportedTaskError(ConfigurationError):
     """The provider, or the provider in this mode, cannot do the task asked."""
 
 
+class NoProviderError(UnsupportedTaskError):
+    """No (enabled, live) Inference Provider serves the model for the task; ``providers`` lists those the Hub
+    names for it (hf_hub_mapping.py)."""
+
+    def __init__(self, message: str, *, providers: Tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.providers = providers
+
+
 class MissingDependencyError(ConfigurationError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
 
@@ -216,8 +226,31 @@ class StreamError(LLMInterfaceError):
     """A stream broke or ended before the server said it was finished."""
 
 
+class CacheUnavailableError(LLMInterfaceError):
+    """The cache store could not do what was asked of it directly (``flush_cache``): down, locked, read-only.
+    A call's own cache reads and writes never raise it: they warn and go on without the cache."""
+
+
 class CacheMissError(ConfigurationError):
     """Replay mode: the request has no recorded answer, and the network may not be used."""
+
+
+class ModelNotSupportedError(ValidationError):
+    """The router answered 400 ``model_not_supported`` (or preflight found no provider fit for the request):
+    ``alternatives`` holds the catalogue's providers for the model that would serve it (preflight_check.py)."""
+
+    def __init__(self, message: str, *, alternatives: Tuple[Any, ...] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.alternatives = alternatives
+
+
+class BudgetExceededError(ConfigurationError):
+    """A call would take the client past its ``configure_budget(usd=...)``; ``spent`` and ``budget`` in USD."""
+
+    def __init__(self, message: str, *, spent: float = 0.0, budget: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.spent = spent
+        self.budget = budget
 
 
 # -- building errors from HTTP answers ---------------------------------------------------------

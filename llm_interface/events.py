@@ -1,7 +1,8 @@
 """Hooks that let users plug in their own metrics and logging.
 
 Events: ``request`` (a key-free ``Request``), ``response`` (request, response), ``retry``
-(request, retry number, wait, error), ``error`` (request, error). The ``Response`` carries the
+(request, retry number, wait, error), ``error`` (request, error), ``cache_hit`` (request, the cached
+answer: a call the cache answered, which no other event sees). The ``Response`` carries the
 timings (``request_time``, ``total_time``), ``usage``, ``retries`` and ``cached``. A hook that raises
 is logged and ignored: user metrics never break a call. Register with ``Client.on("response", fn)``.
 
@@ -20,7 +21,7 @@ from .request import Request
 
 logger = logging.getLogger("llm_interface")
 
-EVENTS = ("request", "response", "retry", "error")
+EVENTS = ("request", "response", "retry", "error", "cache_hit")
 
 
 class Hooks:

@@ -12,21 +12,30 @@ limiter as a single call would; on top of that, a 429 seen by any item pauses th
 the wait the server asked for (the ``Pacer``), so the batch slows down instead of piling more
 requests onto a limit it already hit. Cache hits answer at once, without waiting for a slot.
 
+A ``deadline`` (seconds) bounds the whole batch: each item's own call is cut to the time left (the
+transport ends it with a ``TimeoutError``), an item not started by then is not sent, and the batch
+returns at the deadline whatever is still running (an in-process engine cannot be interrupted: its
+thread finishes in the background). Every item that did not finish holds a ``TimeoutError`` in its
+slot; nothing is lost and the answers stay in input order.
+
 A tqdm progress bar is drawn when ``progress`` is true and stderr is a terminal.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from typing import Any, Iterable, List, Mapping, Optional, Protocol
 
 from . import errors
 from .events import Hooks
 from .plan import Plan
+from .request import MAX_DEADLINE
 
 logger = logging.getLogger("llm_interface")
 
@@ -58,6 +67,50 @@ def _check(concurrency: Any) -> int:
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         raise errors.InvalidRequestError(f"concurrency must be an int >= 1, got {concurrency!r}")
     return concurrency
+
+
+def _ends_at(deadline: Any) -> Optional[float]:
+    """The monotonic time the batch must end by, or None (no deadline)."""
+    if deadline is None:
+        return None
+    if (not isinstance(deadline, (int, float)) or isinstance(deadline, bool) or not deadline == deadline
+            or not 0 < deadline <= MAX_DEADLINE):  # NaN fails ``deadline == deadline``
+        raise errors.InvalidRequestError(
+            f"deadline must be seconds > 0 and at most {MAX_DEADLINE:g} (or None for no limit), got {deadline!r}"
+        )
+    return time.monotonic() + float(deadline)
+
+
+# After the deadline, a moment for in-flight calls to end with the transport's own TimeoutError (it
+# names the URL and the request id) before the batch stops waiting and fills their slots itself.
+_GRACE = 0.1
+_PENDING: Any = object()  # a slot no answer or error has reached yet
+
+
+def _timed_out(provider: str, deadline: Any) -> errors.TimeoutError:
+    return errors.TimeoutError(
+        f"The batch passed its deadline of {deadline:g}s before this item finished; raise deadline=, "
+        "raise concurrency, or send fewer messages per batch.",
+        provider=provider,
+    )
+
+
+def _within(plan: Plan, ends_at: Optional[float], provider: str, deadline: Any) -> Plan:
+    """``plan`` with its call's deadline cut to the batch's time left; a TimeoutError when none is left."""
+    if ends_at is None:
+        return plan
+    left = ends_at - time.monotonic()
+    if left <= 0:
+        raise _timed_out(provider, deadline)
+    own = plan.policy.deadline
+    if own is not None and own <= left:
+        return plan
+    return plan._replace(policy=dataclasses.replace(plan.policy, deadline=left))
+
+
+def _fill(results: List[Any], provider: str, deadline: Any) -> List[Any]:
+    """A copy of ``results`` (a straggler thread may still write into the original), pending slots timed out."""
+    return [_timed_out(provider, deadline) if result is _PENDING else result for result in results]
 
 
 class Pacer:
@@ -120,12 +173,15 @@ def run_in_threads(
     concurrency: int = 8,
     progress: bool = True,
     raise_on_error: bool = False,
+    deadline: Optional[float] = None,
 ) -> List[Any]:
-    """Send every message with up to ``concurrency`` threads over ``client``; answers in input order."""
+    """Send every message with up to ``concurrency`` threads over ``client``; answers in input order.
+    ``deadline``: seconds for the whole batch (see the module's docstring)."""
     _check(concurrency)
+    ends_at = _ends_at(deadline)
     interface_options = client.interface_options(interface_options)  # merged and checked once, not per item
     items = list(messages)
-    results: List[Any] = [None] * len(items)
+    results: List[Any] = [_PENDING] * len(items)
     if not items:
         return results
     pacer = Pacer()
@@ -139,8 +195,11 @@ def run_in_threads(
         hit = client.cached(plan)
         if hit is not None:
             return hit
+        _within(plan, ends_at, provider, deadline)  # a pause past the deadline is not worth waiting for
+        if ends_at is not None and pacer.pause() > ends_at - time.monotonic():
+            raise _timed_out(provider, deadline)
         pacer.wait()
-        return client.send_uncached(plan)  # the cache was just checked: not twice
+        return client.send_uncached(_within(plan, ends_at, provider, deadline))  # the cache was just checked
 
     def worker() -> None:
         while not stop.is_set():
@@ -158,16 +217,21 @@ def run_in_threads(
             bar.update()
 
     client.hooks.add("retry", pacer.on_retry)
+    pool = ThreadPoolExecutor(min(concurrency, len(items)), thread_name_prefix="llm_interface-batch")
     try:
-        with ThreadPoolExecutor(min(concurrency, len(items)), thread_name_prefix="llm_interface-batch") as pool:
-            futures = [pool.submit(worker) for _ in range(min(concurrency, len(items)))]
-            for future in futures:
+        futures = [pool.submit(worker) for _ in range(min(concurrency, len(items)))]
+        timeout = None if ends_at is None else max(0.0, ends_at - time.monotonic()) + _GRACE
+        wait_for_futures(futures, timeout=timeout, return_when=FIRST_EXCEPTION)
+        for future in futures:
+            if future.done():
                 future.result()  # the first error, with raise_on_error
     finally:
         stop.set()
+        # Past a deadline, do not wait for a straggler (its call is cut to the deadline; an engine is not).
+        pool.shutdown(wait=ends_at is None, cancel_futures=True)
         client.hooks.remove("retry", pacer.on_retry)
         bar.close()
-    return results
+    return _fill(results, provider, deadline)
 
 
 async def run_in_tasks(
@@ -180,14 +244,17 @@ async def run_in_tasks(
     concurrency: int = 8,
     progress: bool = True,
     raise_on_error: bool = False,
+    deadline: Optional[float] = None,
 ) -> List[Any]:
-    """Send every message with up to ``concurrency`` requests in flight; answers in input order."""
+    """Send every message with up to ``concurrency`` requests in flight; answers in input order.
+    ``deadline``: seconds for the whole batch (see the module's docstring)."""
     import asyncio  # lazy: the sync facade does not load asyncio
     _check(concurrency)
+    ends_at = _ends_at(deadline)
     client = aclient.client
     interface_options = client.interface_options(interface_options)  # merged and checked once, not per item
     items = list(messages)
-    results: List[Any] = [None] * len(items)
+    results: List[Any] = [_PENDING] * len(items)
     if not items:
         return results
     pacer = Pacer()
@@ -202,7 +269,11 @@ async def run_in_tasks(
                 if hit is not None:
                     results[index] = hit
                 else:
+                    _within(plan, ends_at, provider, deadline)
+                    if ends_at is not None and pacer.pause() > ends_at - time.monotonic():
+                        raise _timed_out(provider, deadline)
                     await pacer.wait_async()
+                    plan = _within(plan, ends_at, provider, deadline)
                     results[index] = await aclient.send_uncached(plan)  # the cache was just checked
             except errors.LLMInterfaceError as error:
                 if raise_on_error:
@@ -213,7 +284,17 @@ async def run_in_tasks(
     client.hooks.add("retry", pacer.on_retry)
     workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(items)))]
     try:
-        await asyncio.gather(*workers)
+        if ends_at is None:
+            await asyncio.gather(*workers)
+        else:
+            timeout = max(0.0, ends_at - time.monotonic()) + _GRACE
+            done, late = await asyncio.wait(workers, timeout=timeout, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]  # the first error, with raise_on_error
+            for task in late:  # past the deadline: their slots time out below
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
     except BaseException:
         for task in workers:
             task.cancel()
@@ -222,4 +303,4 @@ async def run_in_tasks(
     finally:
         client.hooks.remove("retry", pacer.on_retry)
         bar.close()
-    return results
+    return _fill(results, provider, deadline)

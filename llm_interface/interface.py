@@ -7,15 +7,26 @@ configurations in one process.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable, List, Mapping, Optional, Union
+from typing import Any, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import batch, js_config
 from .cache import CacheBackend
 from .client import Client
 from .prompts import PromptTemplate
 from .servers import tools as servers
-from .servers.results import Health, Scores, ServerInfo, SparseEmbeddingResponse, TokenCount, Tokens
+from .servers.results import (
+    Health,
+    Metrics,
+    PoolingResponse,
+    Scores,
+    ServerInfo,
+    Slot,
+    SparseEmbeddingResponse,
+    TokenCount,
+    Tokens,
+)
 from .stream import Stream
+from .text_tasks import FacadeTextTasks
 from .types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 
 _lock = threading.Lock()
@@ -53,7 +64,7 @@ class _Chat:
     completions = _Completions()
 
 
-class LLMInterface:
+class LLMInterface(FacadeTextTasks):
     """``LLMInterface.send_message("huggingface", "Hello")``: the JS library's API in snake_case.
 
     ``provider`` may be ``[provider, api_key]`` (JS's inline-key form): the key is used and remembered."""
@@ -210,6 +221,11 @@ class LLMInterface:
         cls.client.flush_cache()
 
     @classmethod
+    def configure_log(cls, path: Any = None, **kwargs: Any) -> Any:
+        """Log every call of the default client to SQLite (docs/call-log.md)."""
+        return cls.client.configure_log(path, **kwargs)
+
+    @classmethod
     def configure_rate_limit(
         cls,
         provider: str,
@@ -292,10 +308,11 @@ class LLMInterface:
         concurrency: int = 8,
         progress: bool = True,
         raise_on_error: bool = False,
+        deadline: Optional[float] = None,
     ) -> List[Any]:
         return batch.send_messages(
             cls.client, provider, messages, options, interface_options,
-            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
         )
 
     @classmethod
@@ -309,11 +326,31 @@ class LLMInterface:
         concurrency: int = 8,
         progress: bool = True,
         raise_on_error: bool = False,
+        deadline: Optional[float] = None,
     ) -> List[Any]:
         return await batch.send_messages_async(
             cls.async_client(), provider, messages, options, interface_options,
-            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error,
+            concurrency=concurrency, progress=progress, raise_on_error=raise_on_error, deadline=deadline,
         )
+
+    # -- the Inference Providers catalogue (catalogue.py) ---------------------------------------------
+
+    @classmethod
+    def configure_budget(cls, usd: Optional[float] = None) -> Any:
+        """Refuse a call that would take spending past ``usd`` dollars (BudgetExceededError); None only tracks."""
+        return cls.client.configure_budget(usd)
+
+    @classmethod
+    def list_models(
+        cls, provider: str = "huggingface", task: Optional[str] = None, inference_provider: Optional[str] = None
+    ) -> List[Any]:
+        """The router's catalogue: every model with its providers, prices, context length and capabilities."""
+        return cls.client.list_models(provider, task, inference_provider)
+
+    @classmethod
+    def get_model_info(cls, provider: str, model: str) -> Any:
+        """One model's catalogue entry (``CatalogueModel``)."""
+        return cls.client.get_model_info(provider, model)
 
     # -- self-hosted servers (servers/): detection, introspection, TEI extras --------------------------
 
@@ -373,6 +410,34 @@ class LLMInterface:
     ) -> Scores:
         """One score per text against ``source`` (TEI ``/similarity``, vLLM ``/score``), in the order given."""
         return servers.similarity(cls.client, provider, source, texts, options, interface_options)
+
+    @classmethod
+    def metrics(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Metrics:
+        """The server's Prometheus ``/metrics``, parsed (``Metrics.value(name)``; the page in ``Metrics.text``)."""
+        return servers.metrics(cls.client, provider, options, interface_options)
+
+    @classmethod
+    def slots(cls, provider: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Tuple[Slot, ...]:
+        """llama.cpp ``/slots``: each slot's id, context size and whether it is busy."""
+        return servers.slots(cls.client, provider, options, interface_options)
+
+    @classmethod
+    def generate(cls, provider: str, prompt: str, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> Response:
+        """Raw generation on the server's own route (SGLang ``/generate``, llama.cpp ``/completion``)."""
+        return servers.generate(cls.client, provider, prompt, options, interface_options)
+
+    @classmethod
+    def pooling(cls, provider: str, texts: Any, options: Optional[Mapping[str, Any]] = None,
+        interface_options: Optional[Mapping[str, Any]] = None,
+    ) -> PoolingResponse:
+        """The pooler's raw output per text (TEI ``/embed_all``: one vector per token; vLLM ``/pooling``)."""
+        return servers.pooling(cls.client, provider, texts, options, interface_options)
 
     @classmethod
     async def server_info_async(cls, provider: str, options: Optional[Mapping[str, Any]] = None,

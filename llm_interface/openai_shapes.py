@@ -3,6 +3,8 @@
 The proxy (``server/app.py``) sends these bodies over HTTP; the LiteLLM and EasyLLM adapters
 (``compat/``) hand them to Python callers wrapped in ``OpenAIObject`` so that both
 ``response["choices"][0]["message"]["content"]`` and ``response.choices[0].message.content`` work.
+Every builder goes one way, a result to OpenAI's answer JSON (``chat_completion_json``, ``text_completion_json``,
+``embeddings_json``, the stream ``chunks``); the request bodies a provider sends are built in ``providers/``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from .types import Choice, EmbeddingResponse, Response, StreamChunk
 def choices_of(response: Response) -> tuple:
     """The answer's choices; a single answer is one choice."""
     return response.choices or (
-        Choice(0, response.results, response.finish_reason, response.tool_calls, response.logprobs),
+        Choice(0, response.results, response.finish_reason, response.tool_calls, response.logprobs, response.reasoning),
     )
 
 
@@ -43,13 +45,21 @@ def usage_dict(response: Any) -> Optional[Dict[str, int]]:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": usage.total_tokens or prompt + completion}
 
 
-def chat_body(response: Response, model: Optional[str]) -> Dict[str, Any]:
+def reasoning_fields(text: str) -> Dict[str, str]:
+    """The thinking under both names clients read: ``reasoning_content`` (DeepSeek, vLLM, LiteLLM) and
+    ``reasoning`` (the HF router's gpt-oss, OpenRouter, Groq)."""
+    return {"reasoning_content": text, "reasoning": text}
+
+
+def chat_completion_json(response: Response, model: Optional[str]) -> Dict[str, Any]:
     """A ``chat.completion`` object."""
     choices = []
     for choice in choices_of(response):
         message: Dict[str, Any] = {"role": "assistant", "content": choice.text if choice.text or not choice.tool_calls else None}
         if choice.tool_calls:
             message["tool_calls"] = [dict(call) for call in choice.tool_calls]
+        if choice.reasoning is not None:
+            message.update(reasoning_fields(choice.reasoning))
         choices.append({"index": choice.index, "message": message,
                         "finish_reason": choice.finish_reason or "stop", "logprobs": chat_logprobs(choice)})
     body = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
@@ -60,7 +70,7 @@ def chat_body(response: Response, model: Optional[str]) -> Dict[str, Any]:
     return body
 
 
-def completion_body(responses: List[Response], model: Optional[str]) -> Dict[str, Any]:
+def text_completion_json(responses: List[Response], model: Optional[str]) -> Dict[str, Any]:
     """A ``text_completion`` object for one or more prompts' answers (choices in order)."""
     choices: List[Dict[str, Any]] = []
     prompt_tokens = completion_tokens = 0
@@ -96,6 +106,8 @@ def chat_chunk(base: Mapping[str, Any], chunk: StreamChunk) -> Optional[Dict[str
         delta["content"] = chunk.text
     if chunk.tool_calls:
         delta["tool_calls"] = [{"index": i, **call} for i, call in enumerate(chunk.tool_calls)]
+    if chunk.reasoning:
+        delta.update(reasoning_fields(chunk.reasoning))
     if not delta and not chunk.finish_reason:
         return None
     return {**base, "choices": [{"index": chunk.index, "delta": delta, "finish_reason": chunk.finish_reason, "logprobs": None}]}
@@ -131,7 +143,7 @@ def encode_vector(vector: List[float], encoding: Optional[str]) -> Union[List[fl
     return list(vector)
 
 
-def embedding_body(answer: EmbeddingResponse, model: Optional[str], encoding: Optional[str] = None) -> Dict[str, Any]:
+def embeddings_json(answer: EmbeddingResponse, model: Optional[str], encoding: Optional[str] = None) -> Dict[str, Any]:
     """An embeddings ``list`` object, vectors in input order."""
     data = [
         {"object": "embedding", "index": i, "embedding": encode_vector(vector, encoding)}

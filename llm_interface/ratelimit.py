@@ -22,7 +22,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import errors
 from .credentials import fingerprint
@@ -123,7 +123,8 @@ return {1, tostring(wait)}
 class RateLimiter:
     """Per-provider limits; ``acquire(request)`` waits for a slot (or raises), ``reserve`` only reserves."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock  # the in-process buckets' time; the Redis buckets use the Redis server's TIME
         self._limits: Dict[str, Limit] = {}
         self._states: Dict[str, Tuple[float, float]] = {}
         self._lock = threading.Lock()
@@ -187,7 +188,7 @@ class RateLimiter:
 
     def _take_local(self, limit: Limit, keys: List[str], buckets: List[Tuple[str, float, float]]) -> Tuple[float, bool]:
         with self._lock:
-            wait, states = take([self._states.get(k) for k in keys], buckets, time.monotonic(), limit.max_wait)
+            wait, states = take([self._states.get(k) for k in keys], buckets, self.clock(), limit.max_wait)
             if states is not None:
                 self._states.update(zip(keys, states))
         return wait, states is not None
@@ -209,7 +210,7 @@ class RateLimiter:
                 args += [per_minute, cost]
             granted, wait = script(keys=[REDIS_PREFIX + k for k in keys], args=args)
         except (redis.RedisError, OSError) as exc:
-            breaker.failed(exc, "The rate limit's Redis", "calls use this process's budget")
+            breaker.record_failure(exc, "The rate limit's Redis", "calls use this process's budget")
             return None, False
-        breaker.succeeded()
+        breaker.record_success()
         return float(wait), bool(int(granted))

@@ -24,6 +24,9 @@ class Recorded(Protocol):
     hooks: Hooks
     cache: Any
 
+    def account(self, plan: Plan, response: Response) -> Optional[float]:
+        """The answer's cost in USD (None when unknown), counted against the client's budget."""
+
 
 class Recorder:
     __slots__ = ("_owner",)
@@ -46,6 +49,7 @@ class Recorder:
         )
         if isinstance(response, Response):
             changes["attempt_json_repair"] = plan.options.attempt_json_repair
+            changes["cost"] = self._owner.account(plan, response)
         # The provider's parse gives the answer; the call's details are known only here: one copy.
         response = _completed(response, changes)
         owner = self._owner

@@ -47,9 +47,11 @@ TRANSPORT_OPTIONS = frozenset(
         "scale_up_timeout",  # Hugging Face endpoints scaled to zero: X-Scale-Up-Timeout seconds
         "server",  # self-hosted: which server is behind api_base (servers/detect.py), when not detected
         "bill_to",  # Hugging Face: X-HF-Bill-To organisation
+        "preflight",  # Hugging Face router: check the catalogue for a fitting provider before sending
         "prompt_template",
         "raw",  # Hugging Face: send chat messages to the raw-generation route, rendered with a prompt template
         "openai_format",  # Hugging Face endpoints: use /v1/completions, /v1/embeddings instead of TGI/TEI routes
+        "cross_encoder",  # Hugging Face rerank: True pairs (query, document) on a cross-encoder (rerank_pipeline.py)
         "batch_size",  # embeddings/classify: inputs per call (TEI's max_client_batch_size, 32 by default)
         "local",  # Hugging Face local mode (providers/huggingface.local_engine): True, False, or decided by the model
         "model_path",  # local mode: a .gguf file or model folder

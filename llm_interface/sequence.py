@@ -9,8 +9,9 @@ sequence, which records it and re-raises.
 
 Step kinds and what the driver must do:
     ACQUIRE  (plan)        the client's rate limiter: wait for a slot        -> None
+    RESOLVE  (plan)        the Inference Provider picked (may fetch the Hub) -> the new Plan
     RENDER   (plan)        chat rendered into a prompt (may fetch the Hub)   -> the new Plan
-    COMPUTE  (plan)        an in-process engine's ``complete``               -> the Response
+    COMPUTE  (plan)        an in-process engine's ``compute``                -> the Response
     CHUNKS   (plan)        an in-process engine's ``stream`` (loads it)      -> an iterator of chunks
     SEND     (call, plan)  the transport sends, with retries                 -> HttpResult
     OPEN     (call, plan)  the transport opens a stream, with retries        -> an open HTTP stream
@@ -27,6 +28,7 @@ from .prompt_render import needs_prompt
 from .recorder import Recorder
 
 ACQUIRE, RENDER, COMPUTE, CHUNKS, SEND, OPEN = "acquire", "render", "compute", "chunks", "send", "open"
+RESOLVE = "resolve"
 
 Step = Tuple[str, Any]
 Steps = Generator[Step, Any, Any]
@@ -43,7 +45,11 @@ def call_steps(recorder: Recorder, plan: Plan) -> Steps:
         plan = yield from _prepared(plan)
         call = plan.provider.prepare(plan.request)
         result = yield SEND, (call, plan)
-        response = plan.provider.parse(plan.request, result)
+        try:
+            response = plan.provider.parse(plan.request, result)
+        except errors.LLMInterfaceError as error:  # an unreadable 200 after retries: it says how many were made
+            error.retries = result.retries
+            raise
         return recorder.succeeded(plan, response, result.elapsed, result.retries, result.body)
     except errors.LLMInterfaceError as error:
         recorder.failed_with(plan, error)
@@ -68,6 +74,8 @@ def stream_steps(recorder: Recorder, plan: Plan) -> Steps:
 
 
 def _prepared(plan: Plan) -> Generator[Step, Any, Plan]:
+    if plan.provider.needs_provider_mapping(plan.request):
+        plan = yield RESOLVE, plan
     yield ACQUIRE, plan
     if needs_prompt(plan):
         plan = yield RENDER, plan

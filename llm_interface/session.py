@@ -5,9 +5,10 @@
     chat.send("When was it published?")        # the first turn goes along
     chat.save("chat.json"); chat = Session.load("chat.json")
 
-History is bounded by ``max_messages`` and/or ``token_budget`` (approximate: about 4 characters a
-token, the rule of thumb for English with BPE tokenizers; a real tokenizer would need the model's
-files). Oldest turns go first, a whole turn at a time (a user message and the answers and tool
+History is bounded by ``max_messages`` and/or ``token_budget``. The budget counts exactly when it can:
+with ``tokenizer`` (a local folder or Hub id: the chat template applied), or from a self-hosted server
+that renders the template itself (``api_base`` on TGI or vLLM: servers/tools.count_tokens); else it is
+approximate (about 4 characters a token, plus each message's template overhead). Oldest turns go first, a whole turn at a time (a user message and the answers and tool
 results after it); the system message always stays, and so does the newest user message.
 
 A failed ``send`` leaves the history as it was. A ``stream`` adds its turn only once the answer is
@@ -22,12 +23,14 @@ from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, 
 
 from . import errors
 from .request import content_text, normalize_message
+from .servers import tools as server_tools
 from .types import Response, StreamChunk
 
 CHARS_PER_TOKEN = 4
 TOKENS_PER_MESSAGE = 4  # role and separators: what chat templates add around each message
 _NOT_SAVED = frozenset({"api_key", "apiKey", "headers"})
 FORMAT = 1
+SERVER_PROVIDERS = ("huggingface", "openai-compatible")  # api_base may be TGI, vLLM... with a tokenizer route
 
 
 def approx_tokens(message: Mapping[str, Any]) -> int:
@@ -52,6 +55,7 @@ class Session:
         client: Any = None,
         max_messages: Optional[int] = None,
         token_budget: Optional[int] = None,
+        tokenizer: Optional[str] = None,
         **params: Any,
     ) -> None:
         for name, bound in (("max_messages", max_messages), ("token_budget", token_budget)):
@@ -66,10 +70,14 @@ class Session:
         self.interface_options = dict(interface_options) if interface_options else None
         self.max_messages = max_messages
         self.token_budget = token_budget
+        self.tokenizer = tokenizer
+        # None: not asked yet; False: the server gave no exact count, so the estimate is used from then on
+        self._exact: Optional[bool] = None
         self._client = client
         self._async_client: Any = None
         self._turns: List[Dict[str, Any]] = []
         self.last_response: Optional[Response] = None
+        self.cost: Optional[float] = None  # USD of the answers with a known cost (cost.py); None: none known
 
     def __repr__(self) -> str:
         return f"Session({self.provider!r}, model={self.model!r}, messages={len(self._turns)})"
@@ -108,6 +116,9 @@ class Session:
             if self.max_messages is not None and count > self.max_messages:
                 return True
             if self.token_budget is not None:
+                exact = self._exact_count(turns)
+                if exact is not None:
+                    return exact > self.token_budget
                 return system_cost + sum(approx_tokens(m) for m in turns) > self.token_budget
             return False
 
@@ -118,6 +129,31 @@ class Session:
                 break
             turns = turns[starts[0]:]
         return turns
+
+    def counts_exactly(self) -> bool:
+        """Whether the token budget may be counted by a tokenizer (local, or the server's) rather than estimated."""
+        if self.token_budget is None or self._exact is False:
+            return False
+        # a server is asked only where self-hosted servers are spoken to: not a hosted API that has no tokenizer route
+        return self.tokenizer is not None or (bool(self.options.get("api_base")) and self.provider in SERVER_PROVIDERS)
+
+    def _exact_count(self, turns: List[Dict[str, Any]]) -> Optional[int]:
+        """The conversation's exact token count, or None when no tokenizer gives one (then: the estimate)."""
+        if not self.counts_exactly():
+            return None
+        options = {**self.options, "model": self.model} if self.model is not None else dict(self.options)
+        if self.tokenizer is not None:
+            options = {"tokenizer": self.tokenizer}
+        try:
+            count = server_tools.count_tokens(self.client, self.provider, self._with_system(turns), options,
+                                              self.interface_options)
+        except (errors.APIError, errors.InvalidResponseError, errors.UnsupportedTaskError, errors.MissingAPIKeyError):
+            count = None  # the server has no usable tokenizer route: estimate from now on
+        if count is None or not count.exact:
+            self._exact = False
+            return None
+        self._exact = True
+        return count.count
 
     def _next(self, message: Any) -> List[Dict[str, Any]]:
         """The kept turns plus the new user message(s), trimmed."""
@@ -143,6 +179,8 @@ class Session:
             answer["tool_calls"] = [dict(call) for call in response.tool_calls]
         self._turns = self._trimmed(turns + [answer])
         self.last_response = response
+        if response.cost is not None and not response.cached:
+            self.cost = (self.cost or 0.0) + response.cost
 
     def add(self, message: Mapping[str, Any]) -> None:
         """Add a message without sending (a tool result, or an assistant turn from elsewhere)."""
@@ -178,25 +216,39 @@ class Session:
             self._async_client = AsyncClient(client=self.client)
         return self._async_client
 
+    async def _next_async(self, message: Any) -> List[Dict[str, Any]]:
+        if not self.counts_exactly():
+            return self._next(message)
+        import asyncio  # here: importing the package stays light (test_public_api)
+
+        return await asyncio.to_thread(self._next, message)  # counting may ask the server: off the event loop
+
+    async def _keep_async(self, turns: List[Dict[str, Any]], response: Response) -> None:
+        if not self.counts_exactly():
+            return self._keep(turns, response)
+        import asyncio
+
+        await asyncio.to_thread(self._keep, turns, response)
+
     async def send_async(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> Response:
         """The async ``send`` (over an ``AsyncClient`` sharing this session's client)."""
-        turns = self._next(message)
+        turns = await self._next_async(message)
         response = await self._async().send_message_async(
             self.provider, self._call(turns), self._options(options), self.interface_options
         )
-        self._keep(turns, response)
+        await self._keep_async(turns, response)
         return response
 
     async def stream_async(self, message: Any, options: Optional[Mapping[str, Any]] = None) -> AsyncIterator[StreamChunk]:
         """The async ``stream``: ``async for chunk in session.stream_async("...")``."""
-        turns = self._next(message)
+        turns = await self._next_async(message)
         stream = self._async().stream_message_async(
             self.provider, self._call(turns), self._options(options), self.interface_options
         )
         async with stream:
             async for chunk in stream:
                 yield chunk
-        self._keep(turns, stream.response)
+        await self._keep_async(turns, stream.response)
 
     # -- saving ---------------------------------------------------------------------------------
 
@@ -210,6 +262,7 @@ class Session:
             "interface_options": self.interface_options,
             "max_messages": self.max_messages,
             "token_budget": self.token_budget,
+            "tokenizer": self.tokenizer,
             "messages": [dict(m) for m in self._turns],
         }
 
@@ -228,6 +281,7 @@ class Session:
             data["provider"], data.get("model"), data.get("system"), data.get("options") or None,
             data.get("interface_options"), client=client,
             max_messages=data.get("max_messages"), token_budget=data.get("token_budget"),
+            tokenizer=data.get("tokenizer"),
         )
         session._turns = [dict(m) for m in normalize_message(data["messages"])[0] or ()] if data.get("messages") else []
         return session

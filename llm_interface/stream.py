@@ -22,6 +22,8 @@ CHUNK = "chunk"  # the event name of a pair whose data is a StreamChunk already
 def replay_chunks(response: Response) -> List[StreamChunk]:
     """A cached answer as chunks: one for the text, then the finish."""
     chunks: List[StreamChunk] = []
+    if response.reasoning:  # a reasoning model's thinking comes first, as it did live
+        chunks.append(StreamChunk("", reasoning=response.reasoning))
     if response.results:
         chunks.append(StreamChunk(response.results))
     chunks.append(StreamChunk("", 0, response.finish_reason, response.tool_calls, response.usage))

@@ -360,6 +360,19 @@ class Transport:
         body = http_errors.success_body(response.status_code, response.headers, content, ctx)
         return HttpResult(response.status_code, response.headers, body, time.perf_counter() - started, retrier.retries)
 
+    def send_text(
+        self, call: HttpCall, ctx: Context, policy: RetryPolicy, on_retry: Optional[RetryHook] = None
+    ) -> HttpResult:
+        """``send`` for a route that answers plain text (Prometheus ``/metrics``): ``body`` is the text."""
+        started = time.perf_counter()
+        retrier = Retrier(policy, ctx, on_retry)
+        response = self._attempts(call, ctx, retrier)
+        content = self._read(response, ctx, call, retrier, strict=True)
+        if wire_log.isEnabledFor(logging.DEBUG):
+            debug.log_answer(call.url, response.status_code, content, redact.secrets_of(call.headers))
+        text = content.decode("utf-8", "replace")  # Prometheus text is UTF-8 by its spec
+        return HttpResult(response.status_code, response.headers, text, time.perf_counter() - started, retrier.retries)
+
     def get_json(self, url: str, headers: Optional[Mapping[str, str]] = None, ctx: Optional[Context] = None, timeout: Any = None) -> Any:
         """A plain GET answering JSON (Hub metadata such as ``tokenizer_config.json``), without retries."""
         call = HttpCall("GET", url, None, dict(headers or {}), timeout=timeout)

@@ -62,6 +62,10 @@ def _number(value: Any) -> Optional[float]:
     return number if math.isfinite(number) else None
 
 
+def _text(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) else None
+
+
 def _seq(value: Any) -> list:
     return value if isinstance(value, list) else list(value) if isinstance(value, tuple) else []
 
@@ -118,6 +122,7 @@ class Choice:
     finish_reason: Optional[str] = None
     tool_calls: Tuple[Dict[str, Any], ...] = ()
     logprobs: Optional[Logprobs] = None
+    reasoning: Optional[str] = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +142,12 @@ class Response:
     request_time: Optional[float] = None
     total_time: Optional[float] = None
     request_id: Optional[str] = None
+    # A reasoning model's thinking (llm_interface/reasoning.py), never part of ``results``.
+    reasoning: Optional[str] = None
     original: Any = field(default=None, repr=False, compare=False)
     attempt_json_repair: bool = field(default=False, repr=False, compare=False)
+    cost: Optional[float] = None  # USD, from the router catalogue's prices and the usage (cost.py); None: unknown
+    inference_provider: Optional[str] = None  # Hugging Face: the Inference Provider that answered, when known
 
     def __str__(self) -> str:
         return self.results
@@ -178,10 +187,14 @@ class Response:
                     "finish_reason": c.finish_reason,
                     "tool_calls": [dict(t) for t in c.tool_calls],
                     "logprobs": c.logprobs.as_dict() if c.logprobs else None,
+                    **({"reasoning": c.reasoning} if c.reasoning is not None else {}),
                 }
                 for c in self.choices
             ],
             "request_id": self.request_id,
+            **({"reasoning": self.reasoning} if self.reasoning is not None else {}),
+            "cost": self.cost,
+            "inference_provider": self.inference_provider,
         }
 
     @classmethod
@@ -201,10 +214,14 @@ class Response:
                     finish_reason=c.get("finish_reason"),
                     tool_calls=tuple(c.get("tool_calls") or ()),
                     logprobs=Logprobs.from_dict(c.get("logprobs")),
+                    reasoning=_text(c.get("reasoning")),
                 )
                 for i, c in enumerate(data.get("choices") or ())
             ),
             request_id=data.get("request_id"),
+            reasoning=_text(data.get("reasoning")),
+            cost=_number(data.get("cost")),
+            inference_provider=data.get("inference_provider") if isinstance(data.get("inference_provider"), str) else None,
             **call,  # the per-call fields (cached, timings), so that a hit is built complete
         )
 
@@ -233,6 +250,7 @@ class StreamChunk:
     logprob: Optional[float] = None
     token: Optional[str] = None
     raw: Any = field(default=None, repr=False, compare=False)
+    reasoning: Optional[str] = None  # the new piece of a reasoning model's thinking, never in ``text``
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from llm_interface import Client, LLMInterface
+from llm_interface import Client, LLMInterface, rerank_pipeline
+from llm_interface.hf_resolution import forget as forget_provider_mappings
 
 FAKE_KEY = "hf_test_fake_key_0123456789abcdefghijklmnop"
 
@@ -23,8 +24,14 @@ def isolated_env(monkeypatch, tmp_path):
     for name in KEY_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    # Non-chat tasks read the Hub's provider mapping by default (provider="auto"); the tests written for
+    # hf-inference pin it, and the tests of auto resolution (test_hf_provider_resolution.py) unset this.
+    monkeypatch.setenv("LLM_INTERFACE_HF_PROVIDER", "hf-inference")
+    monkeypatch.delenv("LLM_INTERFACE_HF_HUB", raising=False)
+    forget_provider_mappings()
     monkeypatch.chdir(tmp_path)
     LLMInterface.reset()
+    rerank_pipeline.forget()  # the Hub's pipeline tags are remembered per process
     yield
     LLMInterface.reset()
 

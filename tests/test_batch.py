@@ -135,3 +135,57 @@ def test_the_static_facade_batches(server):
     if require("aiohttp", "async"):
         results = asyncio.run(LLMInterface.send_messages_async("huggingface", ["c"], options(server), progress=False))
         assert results[0].results == "echo: c"
+
+
+# -- the batch deadline (issue 16, item 9: "per call and per batch") ---------------------------------
+
+
+def test_a_batch_deadline_times_out_what_did_not_finish_and_keeps_the_rest(server, run_batch):
+    """One slow item, fast ones around it: the fast answers stay, the slow one is a TimeoutError in its
+    slot, and the batch returns (a 30 s sleep would hold it for 30 s without the deadline)."""
+    messages = ["fast a", "sleep 30 slow", "fast b", "fast c"]
+    results = run_batch(messages, options(server), concurrency=2, progress=False, deadline=1.0)
+    assert len(results) == 4
+    assert [r.results for i, r in enumerate(results) if i != 1] == ["echo: fast a", "echo: fast b", "echo: fast c"]
+    assert isinstance(results[1], errors.TimeoutError) and "deadline" in str(results[1])
+
+
+def test_items_not_started_by_the_deadline_are_not_sent(server, run_batch):
+    """One worker, stuck on a slow item: the items behind it are never sent, each a TimeoutError."""
+    results = run_batch(["first", "sleep 30 stuck", "never 1", "never 2"], options(server),
+                        concurrency=1, progress=False, deadline=1.0)
+    assert results[0].results == "echo: first"
+    assert all(isinstance(r, errors.TimeoutError) for r in results[1:])
+    assert "batch" in str(results[3]) and "deadline" in str(results[3])
+    assert not any("never" in r.text for r in server.requests)
+
+
+def test_a_call_deadline_shorter_than_the_batch_deadline_still_applies(server, run_batch):
+    results = run_batch(["sleep 30 x", "y"], options(server), {"deadline": 0.5}, concurrency=2,
+                        progress=False, deadline=600)
+    assert isinstance(results[0], errors.TimeoutError) and results[1].results == "echo: y"
+
+
+def test_a_429_pause_past_the_deadline_is_not_waited_for(server, sync_client, monkeypatch):
+    """The batch-wide pause after a 429 would outlast the deadline: the items left end at once."""
+    real = batch_module.Pacer.pause
+    monkeypatch.setattr(batch_module.Pacer, "pause", lambda self: 3600.0)
+    try:
+        results = sync_client.send_messages("huggingface", ["a", "b"], options(server), progress=False, deadline=5)
+    finally:
+        monkeypatch.setattr(batch_module.Pacer, "pause", real)
+    assert all(isinstance(r, errors.TimeoutError) for r in results)
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), "10", True, 1e300])
+def test_a_bad_batch_deadline_is_a_typed_error(sync_client, bad):
+    with pytest.raises(errors.InvalidRequestError, match="deadline"):
+        sync_client.send_messages("huggingface", ["a"], deadline=bad)
+
+
+def test_the_facade_takes_the_batch_deadline(server):
+    LLMInterface.set_api_key({"huggingface": FAKE_KEY})
+    results = LLMInterface.send_messages("huggingface", ["a", "sleep 30 b"], options(server),
+                                         {"retry_attempts": 0}, progress=False, deadline=1.0)
+    assert results[0].results == "echo: a" and isinstance(results[1], errors.TimeoutError)

@@ -96,3 +96,31 @@ def test_a_refused_connection_names_host_and_port_on_the_wire():
     with pytest.raises(errors.ConnectionError) as caught:
         ask("sync", {"api_base": f"http://127.0.0.1:{port}"})
     assert f"127.0.0.1:{port} refused the connection" in str(caught.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", [name for name in BAD_CALLS if "key" in name or "header" in name])
+def test_the_whole_chain_of_a_refused_setting_carries_no_secret(loopback, mode, case):
+    """The chained exception used to show ``Bearer <key>`` (issue 16 #8): what a traceback prints, every
+    cause and context included, carries neither the key nor the header's value."""
+    import traceback
+
+    options, _ = BAD_CALLS[case]
+    with pytest.raises(errors.ConfigurationError) as caught:
+        ask(mode, fill(options, loopback.url), retries=2)
+    printed = "".join(traceback.format_exception(type(caught.value), caught.value, caught.value.__traceback__))
+    for secret in (options.get("api_key"), *(options.get("headers") or {}).values()):
+        if secret and "key" in case:
+            assert secret not in printed and secret.strip() not in printed
+            assert "Bearer " + secret.split("\n")[0] not in printed
+
+
+def test_the_body_encoder_refuses_non_finite_numbers_as_a_last_line():
+    """Whatever got past validation (a nested provider field, a caller's own HttpCall), NaN and infinities
+    never go out as the non-JSON tokens ``NaN`` / ``Infinity``: encoding refuses them, typed."""
+    from llm_interface.wire import encoded
+
+    for value in (math.nan, math.inf, -math.inf, {"deep": [1, math.nan]}):
+        with pytest.raises(errors.InvalidRequestError, match="NaN"):
+            encoded(HttpCall("POST", "http://127.0.0.1/", {"x": value}))
+    assert encoded(HttpCall("POST", "http://127.0.0.1/", {"x": 1.5}))[0] == b'{"x": 1.5}'

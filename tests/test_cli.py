@@ -254,3 +254,40 @@ def test_rerank(run):
     done = run("rerank", "huggingface", "red fox", "a red fox", "blue sky", "--model", "org/reranker")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].split("\t")[0] == "0"
+
+
+def _echo_the_authorization(request):
+    """An upstream that quotes the caller's Authorization header back, in the way the message asks."""
+    from support.loopback import Answer
+
+    auth = next((v for k, v in request.headers.items() if k.lower() == "authorization"), "")
+    how = request.text
+    if how == "html 200":
+        return Answer(headers={"Content-Type": "text/html"}, body=f"<html>bad credentials: {auth}</html>".encode())
+    if how == "error 200":
+        return Answer(headers={"Content-Type": "application/json"}, body=json.dumps({"error": f"refused {auth}"}).encode())
+    if how == "error 401":
+        return Answer(401, {"Content-Type": "application/json", "X-Error-Message": auth},
+                      json.dumps({"error": f"invalid {auth}"}).encode())
+    if how == "sse error":
+        event = json.dumps({"error": f"token {auth} rejected", "error_type": "validation"})
+        return Answer(headers={"Content-Type": "text/event-stream"}, chunks=[f"data: {event}\n\n".encode()])
+    return Answer(500, body=b"unexpected")
+
+
+@pytest.mark.parametrize("how,stream", [("html 200", False), ("error 200", False), ("error 401", False),
+                                        ("sse error", True)])
+def test_a_key_the_server_quotes_back_is_never_printed_even_with_debug(run, how, stream):
+    """Issue 16 #1 through the CLI: a distinctive key of no known shape, quoted back by the server in a
+    200 page, a 200 error object, an error answer and an SSE error event; --debug prints the traceback
+    and the DEBUG lines, and none of it may carry the key."""
+    from support.loopback import LoopbackServer
+
+    key = "fake-cli-echo-7f3a9c2e51d8b604"
+    with LoopbackServer(responder=_echo_the_authorization) as echo:
+        args = ["--debug", "send", "huggingface", how, "--retries", "0", "--api-base", echo.url]
+        done = run(*args, *(["--stream"] if stream else []), extra_env={"HF_TOKEN": key, "LLM_INTERFACE_DEBUG": "1"})
+        assert echo.count == 1
+    assert done.returncode == 1 and "Traceback" in done.stderr
+    assert key not in done.stdout and key not in done.stderr
+    assert "<- " in done.stderr  # the DEBUG lines of the answer were printed, and scrubbed

@@ -368,6 +368,7 @@ def test_our_retries_cache_and_errors_come_free(monkeypatch):
     again = completion(model="huggingface/m/m", messages=MESSAGES)
 
     assert first._response.retries == 1 and again._response.cached
+    assert "_response" not in first and set(first) >= {"id", "choices"}  # an attribute: the JSON stays OpenAI's
     assert again.choices[0].message.content == first.choices[0].message.content
     responses.add(responses.POST, ROUTER_CHAT, json={"error": "Invalid username or password."}, status=401)
     with pytest.raises(errors.AuthenticationError):

@@ -112,3 +112,30 @@ def test_an_alias_file_mapping_to_no_model_id_is_refused(tmp_path, monkeypatch, 
     with pytest.raises(errors.ConfigurationError) as caught:
         AliasTable().get("huggingface", "small")
     assert words in str(caught.value) and "aliases.json" in str(caught.value)
+
+
+def _read_only_folder(tmp_path):
+    """A folder this process cannot write: chmod for a normal user; root ignores modes, so a folder of
+    /proc (it exists and refuses new files, even to root)."""
+    import os
+    import sys
+
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o500)
+        return str(folder)
+    if sys.platform.startswith("linux") and os.path.isdir("/proc/self"):
+        return "/proc/self"
+    pytest.skip("no folder this process cannot write")
+
+
+def test_a_sqlite_cache_in_a_read_only_folder_fails_configuration_typed(tmp_path):
+    """Issue 16 #6: this raised a raw sqlite3.OperationalError (and would crash the proxy at start-up)."""
+    require("diskcache", "sqlite")
+    folder = _read_only_folder(tmp_path)
+    with Client() as client:
+        with pytest.raises(errors.ConfigurationError, match="Cannot open the sqlite cache") as caught:
+            client.configure_cache("sqlite", path=folder)
+        assert client.cache is None
+    assert "fix its permissions" in str(caught.value)

@@ -50,6 +50,7 @@ from support.fake_hf import hf_world
 from support.loopback import LoopbackServer
 
 from llm_interface import cli
+from llm_interface.hf_hub import HUB_ENV
 from llm_interface.providers.hf_routes import ROUTER_ENV
 from llm_interface.pytest_plugin import LLMCache
 
@@ -143,6 +144,7 @@ def fake_hf(monkeypatch):
     with LoopbackServer(responder=hf_world) as server:
         monkeypatch.setattr(socket, "getaddrinfo", loopback_only)
         monkeypatch.setenv(ROUTER_ENV, server.url)
+        monkeypatch.setenv(HUB_ENV, server.url)  # the Hub too (whoami for docs/doctor.md, chat templates)
         monkeypatch.setenv("HF_TOKEN", FAKE_TOKEN)
         yield server
 

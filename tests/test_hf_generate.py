@@ -337,8 +337,8 @@ def test_json_repair_on_malformed_output():
 
 def test_unsupported_task_names_what_is_supported(client):
     with pytest.raises(errors.UnsupportedTaskError, match="chat"):
-        client.complete("huggingface", "x", {"model": "meta-llama/Llama-3.1-8B-Instruct", "provider": "together"})
-    with pytest.raises(errors.UnsupportedTaskError, match="hf-inference and endpoints"):
+        client.complete("huggingface", "x", {"model": "meta-llama/Llama-3.1-8B-Instruct", "provider": "groq"})
+    with pytest.raises(errors.UnsupportedTaskError, match="hf-inference, endpoints and these providers"):
         client.embeddings("huggingface", "q", {"model": "BAAI/bge-small-en-v1.5:nebius"})
     with pytest.raises(errors.UnsupportedTaskError, match="supports"):
         Client().classify("openai-compatible", "x", {"api_base": TGI})

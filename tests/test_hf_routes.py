@@ -43,7 +43,7 @@ ROUTES = [
      "openai-endpoint", hf_routes.OpenAIEmbeddings, "http://tei/v1/embeddings"),
     ("TEI predict", dict(task="classify", api_base="http://tei"), "endpoint", hf_routes.TEIPredict, "http://tei/predict"),
     ("TEI rerank", dict(task="rerank", api_base="http://tei"), "endpoint", hf_routes.TEIRerank, "http://tei/rerank"),
-    ("sentence-similarity", dict(task="rerank"), "hf-inference", hf_routes.SentenceSimilarity,
+    ("sentence-similarity", dict(task="rerank"), "hf-inference", hf_routes.HFInferenceRerank,
      "https://router.huggingface.co/hf-inference/models/org/m/pipeline/sentence-similarity"),
     ("text-classification/ chat", dict(model="text-classification/org/m"), "hf-inference", hf_routes.ClassifyAsChat,
      "https://router.huggingface.co/hf-inference/models/org/m"),
@@ -92,8 +92,11 @@ def test_a_call_resolves_its_mode_once(monkeypatch, loopback):
 
 def test_a_third_party_provider_without_a_row_serves_chat_only():
     with pytest.raises(errors.UnsupportedTaskError) as caught:
-        hf_routes.resolve(request(task="embeddings", settings={"provider": "together"}))
-    assert "'together'" in str(caught.value) and "which serves: chat" in str(caught.value)
+        hf_routes.resolve(request(task="embeddings", settings={"provider": "groq"}))
+    assert "'groq'" in str(caught.value) and "which serves: chat)" in str(caught.value)
+    assert "deepinfra, scaleway, together" in str(caught.value)  # who does serve it
+    with pytest.raises(errors.UnsupportedTaskError, match="which serves: chat, generate"):
+        hf_routes.resolve(request(task="embeddings", settings={"provider": "novita"}))
 
 
 def test_our_mode_names_are_no_provider_rows():

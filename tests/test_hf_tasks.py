@@ -64,6 +64,8 @@ SIMILARITY = exchanges_for("sentence-similarity", status=200)
 def test_recorded_sentence_similarity_replays_as_rerank(case, client):
     model = _model(case)
     responses.add(responses.POST, HF + model + "/pipeline/sentence-similarity", body=body_bytes(case["response"]), content_type="application/json")
+    # The Hub says it is a bi-encoder (rerank_pipeline.py): rerank compares embeddings.
+    responses.add(responses.GET, "https://huggingface.co/api/models/" + model, json={"id": model, "pipeline_tag": "sentence-similarity"})
     query = "Machine learning is so easy."
     documents = ["Deep learning is so straightforward.", "This is so difficult, like rocket science.", "I can't believe how much I struggled with this."]
     result = client.rerank("huggingface", query, documents, {"model": model, "return_documents": True, "top_n": 2})
@@ -72,7 +74,7 @@ def test_recorded_sentence_similarity_replays_as_rerank(case, client):
     assert [r.index for r in result.results] == order
     assert [r.score for r in result.results] == [scores[i] for i in order]
     assert [r.text for r in result.results] == [documents[i] for i in order]
-    assert json.loads(responses.calls[0].request.body)["inputs"] == {"source_sentence": query, "sentences": documents}
+    assert json.loads(responses.calls[-1].request.body)["inputs"] == {"source_sentence": query, "sentences": documents}
 
 
 CLASSIFY = exchanges_for("text-classification", status=200) + exchanges_for("zero-shot-classification", status=200)

@@ -84,6 +84,8 @@ STATUS = {  # class -> (status, type, code) the proxy answers
     errors.UnknownModelError: (404, "invalid_request_error", "model_not_found"),
     errors.InvalidRequestError: (400, "invalid_request_error", None),
     errors.UnsupportedTaskError: (400, "invalid_request_error", "unsupported_task"),
+    errors.NoProviderError: (400, "invalid_request_error", "unsupported_task"),
+    errors.BudgetExceededError: (402, "insufficient_quota", "budget_exceeded"),
     errors.MissingDependencyError: (500, "server_error", "missing_dependency"),
     errors.CacheMissError: (400, "invalid_request_error", None),
     errors.APIError: (502, "upstream_error", None),
@@ -92,6 +94,7 @@ STATUS = {  # class -> (status, type, code) the proxy answers
     errors.NotFoundError: (404, "invalid_request_error", "upstream_model_not_found"),
     errors.ModelNotFoundError: (500, "server_error", "model_files_missing"),
     errors.ValidationError: (400, "invalid_request_error", None),
+    errors.ModelNotSupportedError: (400, "invalid_request_error", "model_not_supported"),
     errors.RateLimitError: (429, "rate_limit_error", "rate_limit_exceeded"),
     errors.ModelLoadingError: (503, "model_loading", "model_loading"),
     errors.ServerError: (502, "upstream_error", None),
@@ -100,6 +103,7 @@ STATUS = {  # class -> (status, type, code) the proxy answers
     errors.TimeoutError: (504, "timeout", "upstream_timeout"),
     errors.ConnectionError: (502, "upstream_connection_error", "upstream_unreachable"),
     errors.StreamError: (502, "upstream_stream_error", None),
+    errors.CacheUnavailableError: (503, "server_error", "cache_unavailable"),
 }
 
 

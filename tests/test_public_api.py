@@ -8,15 +8,16 @@ import sys
 import llm_interface
 
 EXPECTED = [
-    "APIError", "AsyncClient", "AsyncStream", "AuthenticationError", "CacheMissError", "Choice", "Classification", "ClassificationResponse",
-    "Client", "ConfigurationError", "ConnectionError", "EmbeddingResponse", "InvalidRequestError",
-    "InvalidResponseError", "LLMInterface", "LLMInterfaceEmbeddings", "LLMInterfaceError",
-    "LLMInterfaceSendMessage", "LLMInterfaceStreamMessage", "Label", "Logprobs", "MissingAPIKeyError",
-    "MissingDependencyError", "ModelLoadingError", "ModelNotFoundError", "NOT_GIVEN", "NotFoundError", "PaymentRequiredError", "PromptTemplate",
-    "RateLimitError", "RerankResponse", "RerankResult", "ResourceExhaustedError", "Response", "ServerError", "Session", "Stream", "StreamChunk",
-    "StreamError", "TimeoutError", "UnknownModelError", "UnknownProviderError", "UnsupportedTaskError", "Usage",
-    "ValidationError", "__version__",
-    "llm_interface_embeddings", "llm_interface_send_message", "llm_interface_stream_message",
+    "APIError", "AsyncClient", "AsyncStream", "AuthenticationError", "BudgetExceededError", "CacheMissError", "CacheUnavailableError", "CatalogueModel", "Choice", "Classification",
+    "ClassificationResponse", "Client", "ConfigurationError", "ConnectionError", "EmbeddingResponse", "Health",
+    "InvalidRequestError", "InvalidResponseError", "LLMInterface", "LLMInterfaceEmbeddings", "LLMInterfaceError",
+    "LLMInterfaceSendMessage", "LLMInterfaceStreamMessage", "Label", "Logprobs", "Metrics", "MissingAPIKeyError",
+    "MissingDependencyError", "ModelLoadingError", "ModelNotFoundError", "ModelNotSupportedError", "NOT_GIVEN", "NoProviderError", "NotFoundError",
+    "PaymentRequiredError", "PoolingResponse", "PromptTemplate", "RateLimitError", "RerankResponse", "RerankResult",
+    "ResourceExhaustedError", "Response", "Scores", "ServerError", "ServerInfo", "Session", "Slot",
+    "SparseEmbeddingResponse", "SparseVector", "Stream", "StreamChunk", "StreamError", "TimeoutError", "TokenCount",
+    "Tokens", "UnknownModelError", "UnknownProviderError", "UnsupportedTaskError", "Usage", "ValidationError",
+    "__version__", "llm_interface_embeddings", "llm_interface_send_message", "llm_interface_stream_message",
 ]
 
 

@@ -47,16 +47,32 @@ def test_estimate_tokens():
     assert estimate_tokens(parts) == 1
 
 
+def frozen_clock(now: float = 1000.0):
+    """A clock that stands still, so the waits are exact (no refill while the test runs, however slow)."""
+    return lambda: now
+
+
 def test_requests_per_minute_reserves_in_order_and_refuses_past_max_wait():
-    limiter = RateLimiter()
+    limiter = RateLimiter(clock=frozen_clock())
     limiter.configure("huggingface", requests_per_minute=120, max_wait=1.0)
     waits = [limiter.reserve(req()) for _ in range(120)]
     assert waits == [0.0] * 120
-    assert limiter.reserve(req()) == pytest.approx(0.5, abs=0.05)
-    assert limiter.reserve(req()) == pytest.approx(1.0, abs=0.05)
+    assert limiter.reserve(req()) == pytest.approx(0.5)
+    assert limiter.reserve(req()) == pytest.approx(1.0)
     with pytest.raises(RateLimitError, match="max_wait=1s") as info:
         limiter.reserve(req())
-    assert info.value.retry_after == pytest.approx(1.5, abs=0.05) and info.value.status is None
+    assert info.value.retry_after == pytest.approx(1.5) and info.value.status is None
+
+
+def test_the_buckets_refill_with_the_clock():
+    now = [1000.0]
+    limiter = RateLimiter(clock=lambda: now[0])
+    limiter.configure("huggingface", requests_per_minute=60, max_wait=10)
+    for _ in range(60):
+        limiter.reserve(req())
+    assert limiter.reserve(req()) == pytest.approx(1.0)
+    now[0] += 1.5  # the queued call's slot came, and half of the next one
+    assert limiter.reserve(req()) == pytest.approx(0.5)
 
 
 def test_budgets_are_per_key_and_per_provider():
@@ -70,19 +86,19 @@ def test_budgets_are_per_key_and_per_provider():
 
 
 def test_tokens_per_minute():
-    limiter = RateLimiter()
+    limiter = RateLimiter(clock=frozen_clock())
     limiter.configure("huggingface", tokens_per_minute=600, max_wait=60)
     assert limiter.reserve(req("x" * 400, max_tokens=400)) == 0.0  # 500 of 600
-    assert limiter.reserve(req("x" * 400, max_tokens=400)) == pytest.approx(40.0, abs=0.1)  # 400 short at 10/s
+    assert limiter.reserve(req("x" * 400, max_tokens=400)) == pytest.approx(40.0)  # 400 short at 10/s
 
 
 def test_tokens_per_minute_refuses_a_wait_past_max_wait():
-    limiter = RateLimiter()
+    limiter = RateLimiter(clock=frozen_clock())
     limiter.configure("huggingface", tokens_per_minute=600, max_wait=5)
     limiter.reserve(req("x" * 400, max_tokens=400))
     with pytest.raises(RateLimitError) as info:
         limiter.reserve(req("x" * 400, max_tokens=400))  # needs 400 more tokens: 40 s of refill
-    assert info.value.retry_after == pytest.approx(40.0, abs=0.1)
+    assert info.value.retry_after == pytest.approx(40.0)
 
 
 def test_removing_a_limit_and_bad_values():
@@ -103,9 +119,10 @@ def test_client_waits_for_its_slot_before_sending(monkeypatch):
     slept = []
     monkeypatch.setattr("llm_interface.ratelimit.time.sleep", slept.append)
     with LoopbackServer() as server, Client({"huggingface": "hf_fake"}) as client:
-        # 6 a minute: one slot per 10 s, far longer than 7 loopback calls take, so exactly one must wait.
+        # 6 a minute: one slot per 10 s. The clock stands still, so the 7th call waits exactly one slot.
         client.configure_rate_limit("huggingface", requests_per_minute=6, max_wait=20)
+        client.rate_limiter.clock = frozen_clock()
         for _ in range(7):
             client.send_message("huggingface", "hi", {"api_base": server.url})
         assert server.count == 7
-    assert len(slept) == 1 and 5.0 < slept[0] <= 10.0
+    assert slept == [pytest.approx(10.0)]

@@ -91,9 +91,19 @@ def test_redis_outage_degrades_to_no_cache(server, caplog):
         with caplog.at_level(logging.WARNING, logger="llm_interface"):
             first = client.send_message("huggingface", "hi", {"api_base": server.url})
             second = client.send_message("huggingface", "hi", {"api_base": server.url})
-        client.flush_cache()  # no raise either
     assert first.results == second.results == "echo: hi" and not second.cached
     assert "redis cache is unavailable" in caplog.text
+
+
+def test_flush_cache_on_a_dead_redis_raises_instead_of_reporting_success():
+    """Clearing was asked for itself: a store that could not do it is a typed error, not a warning
+    and a silent return (issue 16, "a command never reports success it did not have")."""
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    with Client({"huggingface": SECRET}) as client:
+        client.configure_cache("redis", url=dead)
+        with pytest.raises(errors.CacheUnavailableError, match="nothing was cleared") as caught:
+            client.flush_cache()
+    assert "redis" in str(caught.value) and SECRET not in str(caught.value)
 
 
 def test_redis_going_away_mid_run(redis_server, server, caplog):
@@ -185,11 +195,18 @@ def test_two_processes_share_one_budget(redis_url):
 
 
 def test_redis_limiter_waits_are_reserved_in_order(redis_url):
+    # The Redis buckets run on the Redis server's clock, which a test cannot stop: the budget is slow (6 a
+    # minute, a slot every 10 s), so the bounds below are exact whatever the time the calls themselves take.
     limiter = RateLimiter()
-    limiter.configure("huggingface", requests_per_minute=60, tokens_per_minute=6000, redis_url=redis_url, max_wait=5)
-    waits = [limiter.reserve(request()) for _ in range(62)]
-    assert waits[:60] == [0.0] * 60
-    assert waits[60] == pytest.approx(1.0, abs=0.1) and waits[61] == pytest.approx(2.0, abs=0.1)
+    limiter.configure("huggingface", requests_per_minute=6, tokens_per_minute=6000, redis_url=redis_url, max_wait=25)
+    waits = [limiter.reserve(request()) for _ in range(8)]
+    assert waits[:6] == [0.0] * 6  # the minute's budget, at once
+    assert 0.0 < waits[6] <= 10.0  # queued one slot behind the budget, less what refilled meanwhile
+    assert waits[6] < waits[7] <= 20.0  # queued behind the previous reservation, not beside it
+    assert waits[7] - waits[6] <= 10.0  # one slot apart: a reservation takes one slot, no more
+    with pytest.raises(RateLimitError):
+        limiter.reserve(request())  # two slots past the queue: ~30 s, more than max_wait
+    assert limiter.reserve(request(key="hf_test_other_key")) == 0.0  # another key, its own budget
 
 
 def test_redis_limiter_outage_falls_back_to_the_process_budget(caplog):

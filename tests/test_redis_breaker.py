@@ -53,7 +53,7 @@ def frozen(private_redis):
     yield url, lambda: process.send_signal(signal.SIGSTOP), lambda: process.send_signal(signal.SIGCONT)
     process.send_signal(signal.SIGCONT)
     breaker.clock = time.monotonic
-    breaker.succeeded()
+    breaker.record_success()
 
 
 def later(url, seconds=COOL_DOWN + 1):
@@ -115,4 +115,4 @@ def test_a_redis_that_refuses_connections_is_skipped_too(server, commands, caplo
                     assert client.send_message("huggingface", "hi", {"api_base": server.url}).results == "echo: hi"
         assert commands == ["GET"] and caplog.text.count("not asked again") == 1
     finally:
-        breaker_of(dead).succeeded()
+        breaker_of(dead).record_success()

@@ -214,7 +214,7 @@ def test_rerank_on_vllm_uses_its_route_and_gives_the_same_response_type():
         ranked = LLMInterface.rerank("huggingface", "q", docs, opts(server, model="BAAI/bge-reranker-base", top_n=2))
         assert server.requests[-1] == ("POST", "/v1/rerank", {
             "query": "q", "documents": docs, "top_n": 2, "model": "BAAI/bge-reranker-base"})
-    assert [(r.index, r.text) for r in ranked.results] == [(0, "a"), (1, "b")]
+    assert [(r.index, r.text) for r in ranked.results] == [(0, None), (1, None)]  # return_documents governs
     assert ranked.results[0].score == 1.0
 
 

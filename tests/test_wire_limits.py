@@ -143,3 +143,66 @@ def test_a_body_whose_gzip_encoding_is_a_lie_is_an_invalid_response(loopback, mo
     with pytest.raises(errors.InvalidResponseError) as caught:
         send(mode, call_to(loopback, stream=streamed), RetryPolicy(attempts=2))
     assert "Content-Encoding: gzip" in str(caught.value) and loopback.count == 1
+
+
+# -- the cap and the deadline where users set them: Client / AsyncClient / the proxy's config ---------
+
+
+def _client_call(mode, server, iopts=None, **client_kwargs):
+    """One chat call through a Client (sync) or an AsyncClient built from the same arguments."""
+    from llm_interface import AsyncClient, Client
+
+    options = {"api_base": server.url, "model": "test-model"}
+    iopts = {"retry_attempts": 0, **(iopts or {})}
+    if mode == "sync":
+        with Client({"huggingface": "fake-limits-key-2"}, **client_kwargs) as client:
+            return client.send_message("huggingface", "hi", options, iopts)
+    require("aiohttp", "async")
+
+    async def main():
+        async with AsyncClient({"huggingface": "fake-limits-key-2"}, **client_kwargs) as client:
+            return await client.send_message_async("huggingface", "hi", options, iopts)
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_client_max_response_bytes_reaches_the_transport(loopback, mode):
+    loopback.script(Answer(headers=JSON, body=BIG))
+    with pytest.raises(errors.InvalidResponseError, match="max_response_bytes=1000"):
+        _client_call(mode, loopback, max_response_bytes=1000)
+
+
+def test_client_max_response_bytes_is_checked_and_not_given_twice():
+    from llm_interface import AsyncClient, Client
+
+    with pytest.raises(errors.InvalidRequestError, match="max_response_bytes"):
+        Client(max_response_bytes=0)
+    with pytest.raises(errors.InvalidRequestError, match="not both"):
+        Client(transport=Transport(), max_response_bytes=1000)
+    with Client(max_response_bytes=4096) as client:
+        assert client.transport.max_response_bytes == 4096
+        if require("aiohttp", "async"):
+            shared = AsyncClient(client, backend="aiohttp")  # the shared Client's cap holds there too
+            assert shared.transport.max_response_bytes == 4096
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_per_call_deadline_interface_option_bounds_a_slow_drip(loopback, mode):
+    loopback.script(DRIP)
+    with pytest.raises(errors.TimeoutError, match="deadline"):
+        _client_call(mode, loopback, iopts={"deadline": 0.4})
+
+
+def test_the_proxy_config_takes_max_response_bytes():
+    from llm_interface.server.app import build_client
+    from llm_interface.server.config import ProxyConfig
+
+    base = {"model_list": [{"model_name": "m", "litellm_params": {"model": "huggingface/org/m"}}]}
+    config = ProxyConfig.from_mapping({**base, "llm_interface_settings": {"max_response_bytes": 2048}})
+    client = build_client(config)
+    assert client.transport.max_response_bytes == 2048
+    client.close()
+    assert build_client(ProxyConfig.from_mapping(base)).transport.max_response_bytes == DEFAULT_MAX_RESPONSE_BYTES
+    with pytest.raises(errors.ConfigurationError, match="max_response_bytes"):
+        ProxyConfig.from_mapping({**base, "llm_interface_settings": {"max_response_bytes": "1MB"}})

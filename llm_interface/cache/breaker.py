@@ -43,7 +43,7 @@ class Breaker:
             self._until = now + self.cool_down  # this caller probes; the others keep waiting out the cool-down
             return True
 
-    def failed(self, exc: BaseException, what: str, fallback: str) -> None:
+    def record_failure(self, exc: BaseException, what: str, fallback: str) -> None:
         """Record a failure of the store; ``what`` failed, and goes on with ``fallback``."""
         with self._lock:
             first = not self._open
@@ -55,7 +55,7 @@ class Breaker:
             what, type(exc).__name__, exc, fallback, self.name, self.cool_down,
         )
 
-    def succeeded(self) -> None:
+    def record_success(self) -> None:
         if self._open:
             with self._lock:
                 self._open = False

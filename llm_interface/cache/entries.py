@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional
 from .. import errors
 from .. import types as _types
 from ..request import Request
+from ..task_types import TASK_RESULTS
 from . import MODES
 
 logger = logging.getLogger("llm_interface")
@@ -22,7 +23,8 @@ def check_mode(mode: str, where: str) -> str:
 
 
 # The result types a cache entry can hold, by name. A type is cacheable once it has to_dict/from_dict.
-CACHEABLE = ("Response", "EmbeddingResponse", "ClassificationResponse", "RerankResponse")
+CACHEABLE = ("Response", "EmbeddingResponse", "ClassificationResponse", "RerankResponse", *TASK_RESULTS)
+_CLASSES = {**{name: getattr(_types, name) for name in CACHEABLE if name not in TASK_RESULTS}, **TASK_RESULTS}
 
 
 def encode_entry(request: Request, response: Any) -> Optional[Dict[str, Any]]:
@@ -52,7 +54,7 @@ def decode_entry(entry: Any, key: str, call: Optional[Dict[str, Any]] = None) ->
         kind = entry.get("type", "Response")
         if kind not in CACHEABLE:
             raise TypeError(f"unknown result type {kind!r}")
-        return getattr(_types, kind).from_dict(entry["data"], **(call or {}))
+        return _CLASSES[kind].from_dict(entry["data"], **(call or {}))
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         logger.warning("Cache entry %s cannot be read (%s: %s); treated as a miss.", key[:12], type(exc).__name__, exc)
         return None

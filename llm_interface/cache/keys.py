@@ -18,7 +18,8 @@ from ..request import Request
 
 KEY_VERSION = 1
 # How the call travels, not what it answers ("stream": a stream and a call share the aggregate).
-_IGNORED_SETTINGS = frozenset({"api_key", "headers", "timeout", "scale_up_timeout", "bill_to", "stream"})
+# "cross_encoder": decided by the model (the Hub's tag, rerank_pipeline.py), so that a replay needs no Hub request.
+_IGNORED_SETTINGS = frozenset({"api_key", "headers", "timeout", "scale_up_timeout", "bill_to", "stream", "cross_encoder"})
 
 
 def _default(value: Any) -> Any:

@@ -95,9 +95,9 @@ class RedisCache(CacheBackend):
         try:
             raw = self._redis.get(self.prefix + key)
         except self.failures as exc:
-            self.breaker.failed(exc, "The redis cache", "calls go on without it")
+            self.breaker.record_failure(exc, "The redis cache", "calls go on without it")
             return None
-        self.breaker.succeeded()
+        self.breaker.record_success()
         if raw is None:
             return None
         return decode_value(raw, f"{key} in Redis")
@@ -110,9 +110,9 @@ class RedisCache(CacheBackend):
         try:
             self._redis.set(self.prefix + key, data, px=None if seconds is None else max(1, int(seconds * 1000)))
         except self.failures as exc:
-            self.breaker.failed(exc, "The redis cache", "calls go on without it")
+            self.breaker.record_failure(exc, "The redis cache", "calls go on without it")
             return
-        self.breaker.succeeded()
+        self.breaker.record_success()
 
     def delete(self, key: str) -> None:
         self._redis.delete(self.prefix + key)

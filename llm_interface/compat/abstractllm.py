@@ -326,6 +326,28 @@ class Session(_Session):
     async def generate_async(self, prompt: str, **params: Any) -> GeneratedText:
         return GeneratedText.of(await self.send_async(prompt, self.llm.call_options(params)))
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, client: Any = None,
+                  provider: Optional[HuggingFaceLLM] = None) -> "Session":
+        """A saved session again: over ``provider`` when given, else over a new
+        ``create_llm("huggingface", model=<the saved model>)``."""
+        return cls._over(_Session.from_dict(data, client=client), provider)
+
+    @classmethod
+    def load(cls, path: Any, *, client: Any = None, provider: Optional[HuggingFaceLLM] = None) -> "Session":
+        """AbstractLLM's ``Session.load(path)``: the session ``save`` wrote, ready to go on."""
+        return cls._over(_Session.load(path, client=client), provider)
+
+    @classmethod
+    def _over(cls, saved: _Session, provider: Optional[HuggingFaceLLM]) -> "Session":
+        model = saved.model or saved.options.get("model") or saved.options.get("model_path")
+        llm = provider if provider is not None else create_llm(PROVIDER, model=model)
+        session = cls(system_prompt=saved.system, provider=llm, max_messages=saved.max_messages,
+                      token_budget=saved.token_budget)
+        session.options = {**session.options, **saved.options}  # the saved call options hold, as saved
+        session._turns = saved._turns
+        return session
+
 
 __all__ = [
     "DEFAULT_MODEL", "AbstractLLMError", "AbstractLLMInterface", "AuthenticationError", "HuggingFaceLLM",

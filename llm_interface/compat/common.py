@@ -19,9 +19,7 @@ def client_of(override: Any) -> Any:
 
 def with_response(shaped: Mapping[str, Any], response: Any) -> OpenAIObject:
     """The OpenAI-shaped answer, keeping llm_interface's own result as ``._response`` (retries, cached, timings)."""
-    answer = PeerObject(shaped)
-    object.__setattr__(answer, "_response", response)  # an attribute, not a key: the JSON stays OpenAI's
-    return answer
+    return PeerObject(shaped, _response=response)
 
 
 class OpenAIStream:
@@ -63,11 +61,14 @@ class PeerObject(OpenAIObject):
     """An OpenAI-shaped answer as LiteLLM's and openai-python's objects read: a field the answer does not
     carry (``message.tool_calls``, ``delta.content`` on the last chunk, ``choice.logprobs``) is ``None``, by
     attribute and by item, so ``chunk.choices[0].delta.content or ""`` works on every chunk. ``.get(name,
-    default)`` and ``in`` keep their dict meaning; names starting with ``_`` are never fields."""
+    default)`` and ``in`` keep their dict meaning; names starting with ``_`` are never fields, but plain
+    attributes (``_response``: llm_interface's own result, kept out of the OpenAI JSON)."""
 
-    def __init__(self, data: Any = (), **fields: Any) -> None:
+    def __init__(self, data: Any = (), *, _response: Any = None, **fields: Any) -> None:
         items = dict(data, **fields) if fields or not isinstance(data, dict) else data
         dict.__init__(self, {key: peer_wrap(value) for key, value in items.items()})
+        if _response is not None:
+            self._response = _response
 
     def __missing__(self, key: Any) -> None:
         return None
@@ -78,7 +79,10 @@ class PeerObject(OpenAIObject):
         return self[name]
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self[name] = peer_wrap(value)
+        if name.startswith("_"):
+            dict.__setattr__(self, name, value)  # an attribute, never a field (the JSON stays OpenAI's)
+        else:
+            self[name] = peer_wrap(value)
 
 
 def peer_wrap(value: Any) -> Any:

@@ -17,19 +17,44 @@ Facts (samestrin/llm-interface 3cb494de643b38c9b6f4c575af033eb8ee3ec09c, ``src/i
   inline form ``[provider, apiKey]`` in place of the provider, which also remembers the key. They are what
   ``LLMInterface.sendMessage``/``streamMessage``/``embeddings`` and ``chat.completions.create`` are.
 
+- ``results`` of an embeddings call is ``response.data`` of the Hugging Face answer
+  (``src/config/providers/huggingface.json``: ``"results": "response.data"``, ``src/interfaces/baseInterface.js``):
+  the bare vector for one string, a list of vectors for a list. These functions return that shape (an
+  ``EmbeddingResponse`` whose ``results`` follows JS); ``LLMInterface.embeddings`` keeps one vector per input.
+
 A missing key or an empty message raises llm_interface's typed errors (``MissingAPIKeyError``,
 ``InvalidRequestError``) where JS raises ``SendMessageError``/``StreamError``/``EmbeddingsError``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Union
+from dataclasses import dataclass, fields
+from typing import Any, List, Mapping, Optional, Union
 
 from .. import errors
 from ..credentials import how_to_set_key
 from ..interface import LLMInterface
+from ..types import EmbeddingResponse
 
 Options = Optional[Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class JSEmbeddingResponse(EmbeddingResponse):
+    """An ``EmbeddingResponse`` of one string, read as JS reads it: ``results`` is the bare vector
+    (``embeddings``, ``len()`` and indexing stay one vector per input)."""
+
+    @property
+    def results(self) -> Any:  # JS's shape: the vector itself
+        vectors: List[List[float]] = self.embeddings
+        return vectors[0] if len(vectors) == 1 else vectors
+
+
+def _js_shape(response: Any, embedding_string: Any) -> Any:
+    """JS's ``results`` for one string input; a list input (or a cached or odd answer) as it is."""
+    if isinstance(embedding_string, str) and type(response) is EmbeddingResponse:
+        return JSEmbeddingResponse(**{f.name: getattr(response, f.name) for f in fields(response)})
+    return response
 
 
 def _with_key(provider: str, api_key: Any, options: Options) -> dict:
@@ -77,10 +102,11 @@ def llm_interface_stream_message(provider: str, api_key: Any, message: Any, opti
 
 def llm_interface_embeddings(provider: str, api_key: Any, embedding_string: Any, options: Options = None,
                              interface_options: Any = None) -> Any:
-    """``LLMInterfaceEmbeddings``: an EmbeddingResponse (``.results`` is the vector for one string)."""
+    """``LLMInterfaceEmbeddings``: an EmbeddingResponse; ``.results`` is the vector for one string, as in JS."""
     _check_message(embedding_string)
-    return LLMInterface.embeddings(provider, embedding_string, _with_key(provider, api_key, options),
-                                   _interface_options(interface_options))
+    response = LLMInterface.embeddings(provider, embedding_string, _with_key(provider, api_key, options),
+                                       _interface_options(interface_options))
+    return _js_shape(response, embedding_string)
 
 
 def llm_interface_send_message_with_config(provider: Any, message: Any, options: Options = None,
@@ -101,9 +127,10 @@ def llm_interface_stream_message_with_config(provider: Any, message: Any, option
 
 def llm_interface_embeddings_with_config(provider: Any, embedding_string: Any, options: Options = None,
                                          interface_options: Any = None) -> Any:
-    """``LLMInterfaceEmbeddingsWithConfig`` = ``LLMInterface.embeddings``."""
+    """``LLMInterfaceEmbeddingsWithConfig``: ``LLMInterface.embeddings`` with JS's ``results`` (the vector for one string)."""
     _check_message(embedding_string)
-    return LLMInterface.embeddings(provider, embedding_string, options, _interface_options(interface_options))
+    response = LLMInterface.embeddings(provider, embedding_string, options, _interface_options(interface_options))
+    return _js_shape(response, embedding_string)
 
 
 # The JS names.
@@ -115,7 +142,7 @@ LLMInterfaceStreamMessageWithConfig = llm_interface_stream_message_with_config
 LLMInterfaceEmbeddingsWithConfig = llm_interface_embeddings_with_config
 
 __all__ = [
-    "LLMInterfaceEmbeddings", "LLMInterfaceEmbeddingsWithConfig", "LLMInterfaceSendMessage",
+    "JSEmbeddingResponse", "LLMInterfaceEmbeddings", "LLMInterfaceEmbeddingsWithConfig", "LLMInterfaceSendMessage",
     "LLMInterfaceSendMessageWithConfig", "LLMInterfaceStreamMessage", "LLMInterfaceStreamMessageWithConfig",
     "llm_interface_embeddings", "llm_interface_embeddings_with_config", "llm_interface_send_message",
     "llm_interface_send_message_with_config", "llm_interface_stream_message",

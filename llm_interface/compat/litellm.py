@@ -24,7 +24,7 @@ import asyncio
 from typing import Any, AsyncIterator, Dict, List, Optional, Tuple, Union
 
 from .. import errors
-from ..openai_shapes import chat_body, completion_body, embedding_body
+from ..openai_shapes import chat_completion_json, embeddings_json, text_completion_json
 from ..providers.huggingface import CLASSIFICATION_PREFIX, split_litellm_model
 from .common import OpenAIStream, client_of, with_response
 
@@ -56,9 +56,9 @@ def completion(
         options["raw"] = True
     iopts = _interface_options(num_retries)
     if stream:
-        return OpenAIStream(target.stream_message(PROVIDER, messages, options, iopts), "chat", model_id)
+        return OpenAIStream(target.stream_message(PROVIDER, messages, options, iopts), "chat", reported_model(model))
     response = target.send_message(PROVIDER, messages, options, iopts)
-    return with_response(chat_body(response, model_id), response)
+    return with_response(chat_completion_json(response, model_id), response)
 
 
 def text_completion(
@@ -90,9 +90,10 @@ def text_completion(
     if stream:
         if len(prompts) != 1:
             raise errors.InvalidRequestError("stream=True takes exactly one prompt.")
-        return OpenAIStream(target.stream_complete(PROVIDER, prompts[0], options, iopts), "completion", model_id)
+        return OpenAIStream(target.stream_complete(PROVIDER, prompts[0], options, iopts), "completion",
+                            reported_model(model))
     answers = [target.complete(PROVIDER, text, options, iopts) for text in prompts]
-    return with_response(completion_body(answers, model_id), answers[0] if len(answers) == 1 else answers)
+    return with_response(text_completion_json(answers, model_id), answers[0] if len(answers) == 1 else answers)
 
 
 def embedding(
@@ -117,7 +118,7 @@ def embedding(
     target, iopts = client_of(client), _interface_options(num_retries)
     if input_type in (None, "feature-extraction", "embed"):
         answer = target.embeddings(PROVIDER, input, options, iopts)
-        return with_response(embedding_body(answer, model_id, encoding_format), answer)
+        return with_response(embeddings_json(answer, model_id, encoding_format), answer)
     if input_type not in ("sentence-similarity", "similarity"):
         raise errors.InvalidRequestError(
             f"input_type={input_type!r} is not an embedding task; use 'feature-extraction' (vectors) or "
@@ -226,6 +227,14 @@ def _options(
     if headers:
         options["headers"] = headers
     return model_id, options
+
+
+def reported_model(model: str) -> str:
+    """The ``model`` LiteLLM's stream chunks carry: the string given, less ``huggingface/`` (its
+    ``get_llm_provider`` strips the provider and ``CustomStreamWrapper.chunk_creator`` sets
+    ``model_response.model = self.model`` on every chunk), so an Inference Provider stays in front:
+    ``huggingface/together/deepseek-ai/DeepSeek-R1`` -> ``together/deepseek-ai/DeepSeek-R1``."""
+    return model[len(PREFIX):] if model.startswith(PREFIX) else model
 
 
 def split_model(model: str, custom_llm_provider: Optional[str] = None) -> Tuple[str, Optional[str]]:

@@ -16,12 +16,11 @@ from functools import lru_cache
 from typing import Any, Mapping, Optional, Sequence
 
 from ..errors import InvalidRequestError
-
-HUB = "https://huggingface.co"
+from ..hf_hub import hub_url
 
 
 def tokenizer_config_url(model: str, revision: str = "main") -> str:
-    return f"{HUB}/{model}/resolve/{revision}/tokenizer_config.json"
+    return f"{hub_url()}/{model}/resolve/{revision}/tokenizer_config.json"
 
 
 def _token(value: Any) -> str:

@@ -8,7 +8,7 @@ Phind Code Llama, Vicuna, StableBeluga, Open-Assistant. A template is data: per 
 ``post_message`` around the content, the ``initial_prompt_value``/``final_prompt_value`` around everything,
 ``bos_token`` first, ``eos_token`` after each assistant turn (LiteLLM's ``register_prompt_template`` shape).
 
-Which template a call uses, first rule that applies (``PromptTemplates.choose`` + the Client):
+Which template a call uses, first rule that applies (``prompt_render.PromptRenderer.prompt_for``):
   1. ``prompt_template`` option (a registered name or a built-in family name) forces one;
   2. a template registered for the model with ``register_prompt_template``;
   3. the model's own Hub chat template (``tokenizer_config.json``, see ``hub.py``);

@@ -61,6 +61,10 @@ class Provider:
                 provider=self.name, model=request.model,
             )
 
+    def needs_provider_mapping(self, request: Request) -> bool:
+        """True when the serving Inference Provider must be read from the Hub before ``prepare`` (Hugging Face)."""
+        return False
+
     def renders_prompt(self, request: Request) -> bool:
         """True when chat messages must be rendered into a raw prompt (prompt templates) before ``prepare``."""
         return False

@@ -9,7 +9,9 @@ Modes, the first that applies (huggingface.py's docstring has the user's view):
   ROUTER           chat on the Inference Providers router (``provider="together"`` becomes ``model:together``)
   HF_INFERENCE     every other task without a named provider: Hugging Face's own inference serves it
 Tasks as the wire sees them: "chat" (Messages API), "generate" (raw generation: ``complete`` and chat rendered
-with a prompt template), "embeddings", "classify" (also chat on a ``text-classification/`` model), "rerank".
+with a prompt template), "embeddings", "classify" (also chat on a ``text-classification/`` model), "rerank",
+"respond" (the Responses API, on the router and OpenAI endpoints), and the pipeline tasks of hf_text_tasks
+("summarization", "translation", ... on hf-inference and endpoints, one ``PipelineTask`` helper each).
 
 To serve a task on one more Inference Provider: write a ``TaskHelper`` (``url``, ``body``, ``parse``, and
 ``stream_state`` if it streams) and add one line to its row in ``PROVIDERS``. A row named after the provider
@@ -26,8 +28,9 @@ from .. import errors
 from ..request import Request
 from ..servers import routes as server_routes
 from ..types import Choice, ClassificationResponse, Response
-from . import hf_generate, hf_tasks
+from . import hf_generate, hf_tasks, hf_text_tasks, responses_api
 from .base import StreamState
+from .inference_providers import THIRD_PARTY_ROWS
 from .openai_compatible import (
     ChatStreamState,
     chat_request_body,
@@ -38,6 +41,9 @@ from .openai_compatible import (
 )
 
 ROUTER = "https://router.huggingface.co"
+# The provider's own id for the model, set when the Hub's inferenceProviderMapping resolved the call
+# (hf_hub_mapping.py); not a user option (it is no TRANSPORT_OPTIONS name, so options cannot set it).
+PROVIDER_MODEL = "provider_model"
 # Another router base (a gateway, a mirror, the docs test's fake), read per call; docs/huggingface.md.
 ROUTER_ENV = "LLM_INTERFACE_HF_ROUTER"
 ENDPOINT, OPENAI_ENDPOINT, HF_INFERENCE, ROUTER_MODE = "endpoint", "openai-endpoint", "hf-inference", "router"
@@ -105,7 +111,8 @@ class Chat(TaskHelper):
     def body(self, request: Request, route: Route) -> Any:
         body = chat_request_body(request, route.wire_model)
         if body.get("response_format") is not None:
-            translate = hf_generate.tgi_grammar if route.mode in ENDPOINT_MODES else hf_generate.openai_response_format
+            tgi = route.mode in ENDPOINT_MODES and server_routes.kind_for(request) not in server_routes.OPENAI_SERVERS
+            translate = hf_generate.tgi_grammar if tgi else hf_generate.openai_response_format
             body["response_format"] = translate(body["response_format"])
             if body["response_format"] is None:
                 del body["response_format"]
@@ -274,6 +281,57 @@ class SentenceSimilarity(TEIRerank):
         return hf_tasks.similarity_body(request)
 
 
+class Responses(TaskHelper):
+    """OpenAI's Responses API: the router's ``/v1/responses`` (beta), or an OpenAI-compatible endpoint's."""
+
+    task = "respond"
+
+    def url(self, base: str, request: Request) -> str:
+        return join_url(base, "/v1/responses")
+
+    def body(self, request: Request, route: Route) -> Any:
+        return responses_api.responses_body(request, route.wire_model)
+
+    def parse(self, body: Any, request: Request, route: Route, request_id: Optional[str], headers: Mapping[str, str]) -> Any:
+        return responses_api.parse_response(body, request, route.provider, request_id)
+
+    def stream_state(self, request: Request, provider: str) -> StreamState:
+        return responses_api.ResponsesStreamState(request, provider)
+
+
+class PipelineTask(TaskHelper):
+    """A pipeline task of hf_text_tasks (summarization, translation, ...): ``{inputs, parameters}`` at the
+    model's URL (an endpoint's own URL: its container serves the one model's task there)."""
+
+    def __init__(self, spec: hf_text_tasks.TaskSpec, at_root: bool = False) -> None:
+        self.spec, self.at_root = spec, at_root
+
+    def url(self, base: str, request: Request) -> str:
+        return base.rstrip("/") if self.at_root else base + self.spec.suffix
+
+    def body(self, request: Request, route: Route) -> Any:
+        return self.spec.body(request)
+
+    def parse(self, body: Any, request: Request, route: Route, request_id: Optional[str], headers: Mapping[str, str]) -> Any:
+        return self.spec.parse(body, request, route.provider, request_id)
+
+
+class HFInferenceRerank(SentenceSimilarity):
+    """hf-inference rerank: a cross-encoder scores (query, document) pairs on its text-classification
+    pipeline; any other model compares embeddings on sentence-similarity (``hf_text_tasks.is_cross_encoder``)."""
+
+    def url(self, base: str, request: Request) -> str:
+        return base if hf_text_tasks.is_cross_encoder(request) else super().url(base, request)
+
+    def body(self, request: Request, route: Route) -> Any:
+        return hf_text_tasks.cross_encoder_body(request) if hf_text_tasks.is_cross_encoder(request) else super().body(request, route)
+
+    def parse(self, body: Any, request: Request, route: Route, request_id: Optional[str], headers: Mapping[str, str]) -> Any:
+        if hf_text_tasks.is_cross_encoder(request):
+            return hf_text_tasks.parse_cross_encoder(body, request, route.provider, request_id)
+        return super().parse(body, request, route, request_id, headers)
+
+
 @dataclass(frozen=True)
 class ClassifyAsChat(TaskHelper):
     """A chat call on a ``text-classification/`` model (LiteLLM's prefix): the classify helper of the mode,
@@ -304,19 +362,24 @@ PROVIDERS: Dict[str, Dict[str, TaskHelper]] = {
     ENDPOINT: {
         "chat": CHAT, "generate": TGIGenerate(), "embeddings": Embeddings(), "classify": OnServer(TEIPredict()),
         "rerank": OnServer(TEIRerank()),
+        **{task: PipelineTask(spec, at_root=True) for task, spec in hf_text_tasks.SPECS.items()},
     },
     OPENAI_ENDPOINT: {
         "chat": CHAT, "generate": OpenAICompletions(), "embeddings": OpenAIEmbeddings(),
-        "classify": OnServer(TEIPredict()), "rerank": OnServer(TEIRerank()),
+        "classify": OnServer(TEIPredict()), "rerank": OnServer(TEIRerank()), "respond": Responses(),
     },
     HF_INFERENCE: {
         "chat": CHAT, "generate": HFInferenceGenerate(), "embeddings": FeatureExtraction(),
-        "classify": HFInferenceClassify(), "rerank": SentenceSimilarity(),
+        "classify": HFInferenceClassify(), "rerank": HFInferenceRerank(),
+        **{task: PipelineTask(spec) for task, spec in hf_text_tasks.SPECS.items()},
     },
-    ROUTER_MODE: {"chat": CHAT},
+    ROUTER_MODE: {"chat": CHAT, "respond": Responses()},
+    **THIRD_PARTY_ROWS,  # together, deepinfra, scaleway, novita, featherless-ai (inference_providers.py)
 }
+# The tasks the router itself serves, for every provider (``model:provider``); all others go to a provider's row.
+ROUTED_TASKS = frozenset(PROVIDERS[ROUTER_MODE])
 # Our own mode names, and the router's own policy: no provider's row.
-_NOT_PROVIDERS = frozenset({ENDPOINT, OPENAI_ENDPOINT, ROUTER_MODE, "auto"})
+_NOT_PROVIDERS = frozenset({ENDPOINT, OPENAI_ENDPOINT, ROUTER_MODE, "auto", "fastest", "cheapest", "preferred"})
 # ClassifyAsChat per mode, built once.
 _CLASSIFY_AS_CHAT = {mode: ClassifyAsChat(row["classify"]) for mode, row in PROVIDERS.items() if "classify" in row}
 
@@ -360,6 +423,8 @@ def base_of(mode: str, request: Request) -> str:
 def _endpoint_mode(url: str, request: Request) -> str:
     if request.settings.get("openai_format") or url.rstrip("/").endswith(OPENAI_SUFFIXES):
         return OPENAI_ENDPOINT
+    if server_routes.kind_for(request) in server_routes.OPENAI_SERVERS:  # named or detected: no TGI routes
+        return OPENAI_ENDPOINT
     return ENDPOINT
 
 
@@ -373,18 +438,30 @@ def mode_of(request: Request, task: str) -> str:
         named = None
     elif task in PROVIDERS.get(named, ()):
         return named
-    if task == "chat":
+    if task in ROUTED_TASKS:
         return ROUTER_MODE
     model = request.model or ""
     if named or ":" in model:
         asked = named or model.split(":")[-1]
+        if asked in _NOT_PROVIDERS:  # a policy suffix: hf_hub_mapping.choose decides (auto) or refuses
+            return HF_INFERENCE
+        if task in PROVIDERS.get(asked, ()):
+            return asked
         served = sorted({"chat", *PROVIDERS.get(asked, ())})
+        others = ", ".join(serving(task)) or "none"
         raise errors.UnsupportedTaskError(
-            f"{request.task!r} is served by hf-inference and endpoints, not by the inference provider {asked!r} "
-            f"(which serves: {', '.join(served)}). Drop the provider option, or pass api_base for your endpoint.",
+            f"{request.task!r} is not served by the inference provider {asked!r} (which serves: {', '.join(served)}); "
+            f"it is served by hf-inference, endpoints and these providers: {others}. Name one of them, drop the "
+            "provider option (provider='auto' picks one from the model's Hub mapping), or pass api_base.",
             provider=request.provider, model=request.model,
         )
     return HF_INFERENCE
+
+
+def serving(task: str) -> list:
+    """The Inference Providers (rows named after a provider) that serve a wire task, in name order."""
+    return sorted(name for name, row in PROVIDERS.items() if task in row and name not in _NOT_PROVIDERS
+                  and name != HF_INFERENCE)
 
 
 # The last request resolved and its Route: a call asks for its Route when it is checked, prepared and parsed;
@@ -410,9 +487,15 @@ def _resolve(request: Request) -> Route:
     if task == "classify" and request.task == "chat":
         helper: TaskHelper = _CLASSIFY_AS_CHAT[mode]
         request = as_classify(request)
-    else:
+    elif task in row:
         helper = row[task]
-    wire_model = request.model
+    else:
+        raise errors.UnsupportedTaskError(
+            f"{request.task!r} has no route in {mode} mode; serves: {', '.join(sorted(row))}. Drop api_base's /v1 "
+            "(or openai_format) for an Inference Endpoint, or pass no api_base for hf-inference.",
+            provider=request.provider, model=request.model,
+        )
+    wire_model = request.settings.get(PROVIDER_MODEL) or request.model
     if mode in ENDPOINT_MODES and (request.model is None or is_url(request.model)):
         wire_model = TGI_MODEL
     return Route(mode, helper, base_of(mode, request), wire_model, request, request.provider)

@@ -251,8 +251,8 @@ def parse_rerank(body: Any, request: Request, provider: str, request_id: Optiona
         text = as_str(item.get("text"))
         if isinstance(item.get("document"), Mapping):
             text = as_str(item["document"].get("text"))
-        if text is None and request.params.get("return_documents"):
-            text = documents[index]
+        # return_documents governs on every server (vLLM sends the text always, TEI only when asked)
+        text = (text if text is not None else documents[index]) if request.params.get("return_documents") else None
         results.append(RerankResult(index, float(score), text))
     results.sort(key=lambda r: r.score, reverse=True)
     top_n = request.params.get("top_n")

@@ -18,8 +18,10 @@ The mode, first rule that applies:
   2. ``api_base`` (option, HUGGINGFACE_API_BASE)  -> endpoint (TGI, TEI, Dedicated Endpoint, any Messages API)
   3. ``provider="hf-inference"``                  -> Hugging Face's own inference
   4. otherwise                                    -> the router (``provider="together"`` becomes ``model:together``)
-For tasks other than chat the router has no route: they go to ``hf-inference`` (rule 4 becomes rule 3), and a
-third-party provider asked for them is an ``UnsupportedTaskError``.
+For embeddings, completion and classification, rule 4 is ``provider="auto"``: the Client reads the model's
+``inferenceProviderMapping`` from the Hub and binds the call to the first live provider with a row for the task
+(hf_hub_mapping.py; third-party rows in inference_providers.py); a named provider is checked against it, and one
+without a row for the task is an ``UnsupportedTaskError``. Rerank stays on ``hf-inference``.
 
 Routes per task (endpoint / hf-inference):
   chat        /v1/chat/completions  / .../v1/chat/completions  (raw generation when the prompt is rendered, below)
@@ -37,13 +39,15 @@ aliases, local models, option checks).
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .. import errors
 from ..request import Request
+from ..types import Response
 from ..wire import HttpCall, HttpResult, request_id_of
-from . import hf_tasks
+from . import hf_hub_mapping, hf_tasks, hf_text_tasks
 from .base import Provider, StreamState
 from .hf_routes import (
     CLASSIFICATION_PREFIX,
@@ -123,7 +127,7 @@ def local_engine(request: Request) -> Optional[str]:
 
 class HuggingFaceProvider(OpenAICompatibleProvider):
     name = "huggingface"
-    tasks = frozenset({"chat", "completion", "embeddings", "classify", "rerank"})
+    tasks = frozenset({"chat", "completion", "embeddings", "classify", "rerank", "respond"}) | hf_text_tasks.TASKS
 
     def engine_for(self, request: Request) -> Provider:
         """Local mode (``local_engine``): the transformers or llama.cpp engine computes the answer in process."""
@@ -159,6 +163,9 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             )
         resolve(request)  # a task nobody serves in this mode fails here, before any key is looked for
 
+    def needs_provider_mapping(self, request: Request) -> bool:
+        return hf_hub_mapping.needs_mapping(request)
+
     def renders_prompt(self, request: Request) -> bool:
         """Chat messages sent to a raw-generation route, to be rendered with a prompt template first."""
         return request.task == "chat" and wire_task(request) == "generate"
@@ -187,6 +194,8 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             if model is None or is_url(model):
                 return model  # the endpoint serves one model; TGI ignores the field
             return aliases.resolve(self.name, model, kind)
+        if request.task in hf_text_tasks.TASKS:  # no alias table for these: the model, else the task's default
+            return model or hf_text_tasks.DEFAULT_MODELS[request.task]
         if request.task in ("classify", "rerank") or wire_task(request) == "classify":
             if not model:
                 raise errors.UnknownModelError(
@@ -197,7 +206,7 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
         model = aliases.resolve(self.name, model, kind)
         inference_provider = request.settings.get("provider")
         if (
-            wire_task(request) == "chat" and inference_provider and inference_provider not in _POLICIES
+            wire_task(request) in ("chat", "respond") and inference_provider and inference_provider not in _POLICIES
             and ":" not in model
         ):
             model = f"{model}:{inference_provider}"
@@ -232,7 +241,11 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
 
     def parse(self, request: Request, result: HttpResult) -> Any:
         route = resolve(request)
-        return route.helper.parse(result.body, route.request, route, request_id_of(result.headers), result.headers)
+        answer = route.helper.parse(result.body, route.request, route, request_id_of(result.headers), result.headers)
+        served_by = hf_hub_mapping.answered_by(route.mode, route.request, result.headers)
+        if served_by and isinstance(answer, Response):
+            answer = replace(answer, inference_provider=served_by)
+        return answer
 
     def stream_state(self, request: Request) -> StreamState:
         route = resolve(request)

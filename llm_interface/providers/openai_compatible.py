@@ -14,6 +14,7 @@ import json
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import errors
+from ..reasoning import ThinkSplitter, reasoning_and_text, reasoning_field
 from ..request import Request
 from ..types import Choice, Logprobs, Response, StreamChunk, Usage
 from ..wire import HttpCall, HttpResult, request_id_of
@@ -164,7 +165,8 @@ def raise_in_body_error(body: Any, request: Request, provider: str, request_id: 
 class ChatStreamState(StreamState):
     """Aggregates OpenAI chat-completion chunks; holds back text that may be the start of a stop sequence."""
 
-    __slots__ = ("request", "provider", "texts", "finishes", "tools", "usage", "model", "_done", "_stops", "_held", "_stopped")
+    __slots__ = ("request", "provider", "texts", "finishes", "tools", "usage", "model", "_done", "_stops", "_held", "_stopped",
+                 "thoughts", "_think")
 
     def __init__(self, request: Request, provider: str) -> None:
         self.request = request
@@ -178,6 +180,8 @@ class ChatStreamState(StreamState):
         self._stops = stop_list(request.params)
         self._held: Dict[int, str] = {}
         self._stopped: set = set()
+        self.thoughts: Dict[int, List[str]] = {}  # reasoning per choice (reasoning.py)
+        self._think: Dict[int, ThinkSplitter] = {}
 
     @property
     def done(self) -> bool:
@@ -231,6 +235,16 @@ class ChatStreamState(StreamState):
                 raise invalid(f"choices[{position}]'s content in a stream event is {kind(content)}, not text", obj,
                               provider=self.provider, model=self.request.model, request_id=None)
             text = text_of(content)
+            thought = reasoning_field(delta)
+            if (text or index in self._think) and "delta" in choice:  # chat only: a raw completion is left as is
+                splitter = self._think.get(index) or self._think.setdefault(index, ThinkSplitter())
+                inline, text = splitter.feed(text)
+                if finish_reason_of(choice.get("finish_reason")):
+                    held_thought, held_text = splitter.flush()
+                    inline, text = inline + held_thought, text + held_text
+                thought = (thought or "") + inline or None
+            if thought:
+                self.thoughts.setdefault(index, []).append(thought)
             if self._stops and text:
                 text = self._hold_back(index, text)
             elif index in self._stopped:
@@ -252,7 +266,7 @@ class ChatStreamState(StreamState):
             content = as_list(lp.get("content")) if isinstance(lp, dict) else []
             if content and isinstance(content[0], dict):
                 logprob, token = as_float(content[0].get("logprob")), as_str(content[0].get("token"))
-            if text or finish or tool_deltas:
+            if text or finish or tool_deltas or thought:
                 chunks.append(
                     StreamChunk(
                         text,
@@ -263,6 +277,7 @@ class ChatStreamState(StreamState):
                         logprob,
                         token,
                         obj,
+                        thought,
                     )
                 )
         if not chunks and chunk_usage is not None:
@@ -317,6 +332,7 @@ class ChatStreamState(StreamState):
                 tool_calls=tuple(
                     normalize_tool_call(c, n) for n, c in sorted(self.tools.get(i, {}).items())
                 ),
+                reasoning="".join(self.thoughts[i]) if i in self.thoughts else None,
             )
             for i in indices
         )
@@ -330,12 +346,13 @@ class ChatStreamState(StreamState):
             tool_calls=first.tool_calls,
             choices=choices if len(choices) > 1 else (),
             request_id=request_id,
+            reasoning=first.reasoning,
         )
 
 
 def chat_request_body(request: Request, model: Optional[str]) -> Dict[str, Any]:
     """The JSON a request sends to ``/v1/chat/completions`` (``model``: the name the body carries, if any).
-    Not ``openai_shapes.chat_body``, which is an answer's JSON for the proxy and the adapters."""
+    Not ``openai_shapes.chat_completion_json``, which is an answer's JSON for the proxy and the adapters."""
     body: Dict[str, Any] = {"messages": list(request.messages or ())}
     if model is not None:
         body["model"] = model
@@ -373,7 +390,8 @@ def parse_chat_completion(body: Any, request: Request, provider: str, request_id
         content = message.get("content") if message else raw.get("text")
         if content is not None and not isinstance(content, (str, list)):
             raise bad(f"choices[{position}]'s content is {kind(content)}, not text")
-        text, _ = cut_at_stop(text_of(content), stops)
+        thought, text = reasoning_and_text(message, text_of(content)) if message is not None else (None, text_of(content))
+        text, _ = cut_at_stop(text, stops)
         index = as_int(raw.get("index"))
         choices.append(
             Choice(
@@ -382,6 +400,7 @@ def parse_chat_completion(body: Any, request: Request, provider: str, request_id
                 finish_reason=finish_reason_of(raw.get("finish_reason")),
                 tool_calls=tool_calls_of(message.get("tool_calls")) if message else (),
                 logprobs=_chat_logprobs(raw.get("logprobs")),
+                reasoning=thought,
             )
         )
     first = choices[0]
@@ -395,6 +414,7 @@ def parse_chat_completion(body: Any, request: Request, provider: str, request_id
         logprobs=first.logprobs,
         choices=tuple(choices) if len(choices) > 1 else (),
         request_id=request_id or as_str(body.get("id")) or None,
+        reasoning=first.reasoning,
     )
 
 

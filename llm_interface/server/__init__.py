@@ -9,7 +9,7 @@ Importing this package imports no optional dependency; ``create_app`` and ``serv
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from .config import ModelRoute, ProxyConfig
 
@@ -44,7 +44,7 @@ def serve(config: ProxyConfig, host: Optional[str] = None, port: Optional[int] =
         from ..errors import MissingDependencyError
 
         raise MissingDependencyError('The proxy needs its extra: pip install "llm-interface-hf[server]"') from exc
-    where = dict(host=host or config.host, port=port or config.port, log_level=log_level)
+    where: Dict[str, Any] = dict(host=host or config.host, port=port or config.port, log_level=log_level)
     if workers > 1:
         import os
 

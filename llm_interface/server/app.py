@@ -1,6 +1,7 @@
 """The OpenAI-compatible proxy: a FastAPI app over one shared ``Client``.
 
 Routes: ``POST /v1/chat/completions`` (SSE streams ending in ``[DONE]``), ``POST /v1/completions``,
+``POST /v1/responses`` (OpenAI's Responses API, responses_route.py),
 ``POST /v1/embeddings``, ``POST /rerank`` (and ``/v1/rerank``), ``GET /v1/models``, ``GET /health``,
 OpenAPI docs at ``/docs``; LiteLLM's proxy also serves the OpenAI routes without ``/v1``, and so does
 this one. Handlers are ``async`` and call upstream through one ``AsyncClient`` (aiohttp) over the one
@@ -27,14 +28,16 @@ from .. import errors
 from ..async_client import AsyncClient
 from ..client import Client
 from ..credentials import find_api_key
-from ..openai_shapes import chat_body, completion_body, embedding_body
+from ..openai_shapes import chat_completion_json, embeddings_json, text_completion_json
 from ..providers import provider_class
 from ..redact import scrub
 from ..request import CAMEL_CASE, INTERFACE_OPTIONS, TRANSPORT_OPTIONS
+from ..responses_shapes import responses_body
 from . import models as api
 from .body import parse_body
 from .config import ModelRoute, ProxyConfig
 from .errors import ProxyError, error_body, internal_error, openai_error
+from .responses_route import streamed_responses
 
 logger = logging.getLogger("llm_interface.server")
 
@@ -49,7 +52,7 @@ _CONSUMED = frozenset({"model", "messages", "prompt", "input", "stream", "stream
 
 def build_client(config: ProxyConfig) -> Client:
     """The one Client the server shares: defaults, aliases, cache and rate limits from the config."""
-    client = Client(interface_options=config.interface_options or None)
+    client = Client(interface_options=config.interface_options or None, max_response_bytes=config.max_response_bytes)
     for provider, kinds in config.aliases.items():
         name = provider_class(provider).name
         for kind, table in (kinds or {}).items():
@@ -260,7 +263,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
             stream = upstream.stream_message_async(route.provider, body.messages, options)
             include_usage = bool((body.stream_options or {}).get("include_usage"))
             return await streamed(stream, "chat", body.model, include_usage, secrets)
-        return chat_body(await upstream.send_message_async(route.provider, body.messages, options), body.model)
+        return chat_completion_json(await upstream.send_message_async(route.provider, body.messages, options), body.model)
 
     @post("/completions", api.CompletionRequest)
     async def completions(request: Request) -> Any:
@@ -276,7 +279,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
             stream = upstream.stream_complete_async(route.provider, prompts[0], options)
             return await streamed(stream, "completion", body.model, False, secrets)
         answers = await asyncio.gather(*(upstream.complete_async(route.provider, p, options) for p in prompts))
-        return completion_body(list(answers), body.model)
+        return text_completion_json(list(answers), body.model)
 
     @post("/embeddings", api.EmbeddingRequest)
     async def embeddings(request: Request) -> Any:
@@ -289,7 +292,16 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         if body.encoding_format not in (None, "float", "base64"):
             raise ProxyError(400, "encoding_format must be 'float' or 'base64'.", param="encoding_format")
         answer = await upstream.embeddings_async(route.provider, texts, route.call_options(_params(body)))
-        return embedding_body(answer, body.model, body.encoding_format)
+        return embeddings_json(answer, body.model, body.encoding_format)
+
+    @post("/responses", api.ResponsesRequest)
+    async def responses(request: Request) -> Any:
+        body = await read(request, api.ResponsesRequest)
+        route = route_for(body.model)
+        options = route.call_options(_params(body))
+        if body.stream:
+            return await streamed_responses(upstream.stream_respond_async(route.provider, body.input, options), body.model, secrets)
+        return responses_body(await upstream.respond_async(route.provider, body.input, options), body.model)
 
     rerank_schema = {"requestBody": {"required": True, "content": {"application/json": {
         "schema": api.RerankRequest.model_json_schema()}}}}

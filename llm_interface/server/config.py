@@ -15,6 +15,7 @@
       port: 4000
       max_request_bytes: 1048576
       max_upstream_connections: 1024
+      max_response_bytes: 33554432               # the largest upstream answer (or SSE event) read
       interface_options: {retry_attempts: 2, cache_timeout_seconds: 3600}
       cache: {backend: redis, url: redis://localhost:6379/0}   # Client.configure_cache(**cache)
       rate_limits: [{provider: huggingface, requests_per_minute: 600, redis_url: redis://...}]
@@ -50,7 +51,7 @@ PREFIXES = {"huggingface": "huggingface", "hf": "huggingface", "openai": "openai
 # litellm_params keys that are LiteLLM routing knobs, not options of a call.
 _ROUTER_ONLY = frozenset({"model", "rpm", "tpm", "order", "weight", "litellm_credential_name"})
 _OUR_KEYS = frozenset({"host", "port", "max_request_bytes", "max_upstream_connections", "interface_options", "cache",
-                       "rate_limits", "aliases"})
+                       "rate_limits", "aliases", "max_response_bytes"})
 
 
 def resolve_env(value: Any, where: str) -> Any:
@@ -87,6 +88,7 @@ class ProxyConfig:
     port: int = DEFAULT_PORT
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_upstream_connections: int = DEFAULT_MAX_UPSTREAM_CONNECTIONS
+    max_response_bytes: Optional[int] = None  # the largest upstream answer read (None: the library's 32 MiB)
     interface_options: Dict[str, Any] = field(default_factory=dict)
     cache: Optional[Dict[str, Any]] = None
     rate_limits: Tuple[Dict[str, Any], ...] = ()
@@ -148,6 +150,9 @@ class ProxyConfig:
         connections = ours.get("max_upstream_connections", DEFAULT_MAX_UPSTREAM_CONNECTIONS)
         if not isinstance(connections, int) or isinstance(connections, bool) or connections < 1:
             raise ConfigurationError(f"max_upstream_connections must be a positive int, got {connections!r}.")
+        response_cap = ours.get("max_response_bytes")
+        if response_cap is not None and (not isinstance(response_cap, int) or isinstance(response_cap, bool) or response_cap < 1):
+            raise ConfigurationError(f"max_response_bytes must be a positive int (bytes), got {response_cap!r}.")
         return cls(
             routes=routes,
             public_aliases=public_aliases,
@@ -156,6 +161,7 @@ class ProxyConfig:
             port=int(ours.get("port", DEFAULT_PORT)),
             max_request_bytes=limit,
             max_upstream_connections=connections,
+            max_response_bytes=response_cap,
             interface_options=dict(ours.get("interface_options") or {}),
             cache=cache,
             rate_limits=rate_limits,

@@ -4,7 +4,8 @@ Status mapping of the library's typed errors (documented in docs/proxy.md):
 
     ConfigurationError (bad input: options, messages)  400 invalid_request_error
     UnknownModelError                                  404 invalid_request_error / model_not_found
-    UnsupportedTaskError                               400 invalid_request_error / unsupported_task
+    UnsupportedTaskError (and NoProviderError)         400 invalid_request_error / unsupported_task
+    BudgetExceededError (the client's configure_budget) 402 insufficient_quota / budget_exceeded
     MissingAPIKeyError, MissingDependencyError          500 server_error (the proxy's own set-up; the client
         gets a fixed message: the library's advice names server paths and Python calls, the operator's business)
     upstream AuthenticationError (401/403)             502 upstream_authentication_error
@@ -12,6 +13,7 @@ Status mapping of the library's typed errors (documented in docs/proxy.md):
     upstream PaymentRequiredError (402)                402 insufficient_quota
     upstream NotFoundError                             404 invalid_request_error / upstream_model_not_found
     upstream ValidationError (400/413/422)             the same status, invalid_request_error
+    ModelNotSupportedError (router, no fitting provider) 400 invalid_request_error / model_not_supported
     upstream RateLimitError                            429 rate_limit_error (+ Retry-After)
     upstream ModelLoadingError                         503 model_loading (+ Retry-After)
     ResourceExhaustedError (a local model out of memory) 503 server_error / resource_exhausted
@@ -21,6 +23,7 @@ Status mapping of the library's typed errors (documented in docs/proxy.md):
     TimeoutError                                       504 timeout
     ConnectionError                                    502 upstream_connection_error
     StreamError                                        502 upstream_stream_error
+    CacheUnavailableError (the proxy's cache store down) 503 server_error / cache_unavailable
     any other exception (a bug)                        500 server_error / internal_error, no traceback
 
 Messages pass through ``scrub`` so that no configured secret can ever be echoed to a client.
@@ -55,10 +58,12 @@ _MAPPING: Tuple[Tuple[type, int, str, Optional[str]], ...] = (
     (errors.ModelNotFoundError, 500, "server_error", "model_files_missing"),
     (errors.UnknownModelError, 404, "invalid_request_error", "model_not_found"),
     (errors.UnsupportedTaskError, 400, "invalid_request_error", "unsupported_task"),
+    (errors.BudgetExceededError, 402, "insufficient_quota", "budget_exceeded"),
     (errors.ConfigurationError, 400, "invalid_request_error", None),
     (errors.AuthenticationError, 502, "upstream_authentication_error", "upstream_authentication_failed"),
     (errors.PaymentRequiredError, 402, "insufficient_quota", "insufficient_quota"),
     (errors.NotFoundError, 404, "invalid_request_error", "upstream_model_not_found"),
+    (errors.ModelNotSupportedError, 400, "invalid_request_error", "model_not_supported"),
     (errors.ValidationError, 400, "invalid_request_error", None),
     (errors.RateLimitError, 429, "rate_limit_error", "rate_limit_exceeded"),
     (errors.ModelLoadingError, 503, "model_loading", "model_loading"),
@@ -66,6 +71,7 @@ _MAPPING: Tuple[Tuple[type, int, str, Optional[str]], ...] = (
     (errors.TimeoutError, 504, "timeout", "upstream_timeout"),
     (errors.ConnectionError, 502, "upstream_connection_error", "upstream_unreachable"),
     (errors.StreamError, 502, "upstream_stream_error", None),
+    (errors.CacheUnavailableError, 503, "server_error", "cache_unavailable"),
     (errors.InvalidResponseError, 502, "upstream_error", "invalid_upstream_response"),
     (errors.APIError, 502, "upstream_error", None),
 )

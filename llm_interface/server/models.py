@@ -45,6 +45,14 @@ class EmbeddingRequest(_Open):
     encoding_format: Optional[str] = "float"
 
 
+class ResponsesRequest(_Open):
+    """OpenAI's Responses API: ``instructions``, ``tools``, ``reasoning``, ``max_output_tokens``... pass through."""
+
+    model: str
+    input: Union[str, List[Dict[str, Any]]]
+    stream: bool = False
+
+
 class RerankRequest(_Open):
     model: str
     query: str

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, AsyncIterator, Dict, List
+from typing import Any, AsyncIterator, List, MutableMapping
 
 from starlette.responses import Response
 
@@ -47,7 +47,7 @@ class EventStreamResponse(Response):
         super().__init__(status_code=200, media_type="text/event-stream")
         self.events = events
 
-    async def __call__(self, scope: Dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         sender = asyncio.ensure_future(self._send_all(send))
         listener = asyncio.ensure_future(self._wait_for_disconnect(receive))
         try:

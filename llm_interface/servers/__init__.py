@@ -2,9 +2,21 @@
 and the typed results of introspection. docs/self-hosted.md has the server x feature x route table."""
 
 from .detect import KINDS, forget, known
-from .results import Health, Scores, ServerInfo, SparseEmbeddingResponse, SparseVector, TokenCount, Tokens
+from .results import (
+    Health,
+    Metrics,
+    PoolingResponse,
+    Scores,
+    ServerInfo,
+    Slot,
+    SparseEmbeddingResponse,
+    SparseVector,
+    TokenCount,
+    Tokens,
+)
 
 __all__ = [
     "KINDS", "forget", "known",
-    "Health", "Scores", "ServerInfo", "SparseEmbeddingResponse", "SparseVector", "TokenCount", "Tokens",
+    "Health", "Metrics", "PoolingResponse", "Scores", "ServerInfo", "Slot", "SparseEmbeddingResponse", "SparseVector",
+    "TokenCount", "Tokens",
 ]

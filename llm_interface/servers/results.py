@@ -4,7 +4,7 @@ unknown keys ignored, missing optional keys ``None``, the raw body kept in ``ori
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +100,51 @@ class Scores:
 
     def __getitem__(self, index: int) -> float:
         return self.scores[index]
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """A server's Prometheus ``/metrics``: ``values`` maps each sample as written (``name{labels}``) to
+    its number; ``value(name, **labels)`` adds up the samples of one metric; ``text`` is the raw page."""
+
+    values: Mapping[str, float]
+    kind: str
+    text: str = field(default="", repr=False)
+    samples: Tuple[Tuple[str, Mapping[str, str], float], ...] = field(default=(), repr=False, compare=False)
+
+    def value(self, name: str, **labels: str) -> Optional[float]:
+        """The sum of ``name``'s samples whose labels include ``labels``; None when there is none."""
+        found = [v for n, have, v in self.samples if n == name and all(have.get(k) == w for k, w in labels.items())]
+        return sum(found) if found else None
+
+    def names(self) -> Tuple[str, ...]:
+        return tuple(sorted({n for n, _labels, _value in self.samples}))
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One llama.cpp ``/slots`` entry: its id, context size and whether it is busy (the rest in ``original``)."""
+
+    id: int
+    n_ctx: Optional[int] = None
+    is_processing: Optional[bool] = None
+    original: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolingResponse:
+    """The pooler's output per input, as nested tuples of floats: TEI ``/embed_all`` gives one vector per
+    token (``data[i][token][dim]``), vLLM ``/pooling`` whatever its pooler gives (a vector, or one per token)."""
+
+    data: Tuple[Any, ...]
+    model: Optional[str] = None
+    request_id: Optional[str] = None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.data[index]

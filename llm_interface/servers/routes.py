@@ -46,6 +46,8 @@ DETOKENIZE_ROUTES = {
 }
 # Servers that apply the chat template themselves when counting a conversation.
 CHAT_TOKENIZE_ROUTES = {"tgi": "/chat_tokenize", "vllm": "/tokenize"}
+# Servers whose text routes are OpenAI's only (no TGI /generate, and response_format as OpenAI writes it).
+OPENAI_SERVERS = frozenset({"vllm", "sglang", "llamacpp", "llama-cpp-python", "transformers", "openai"})
 RERANK_ROUTES = {"vllm": "/v1/rerank", "llamacpp": "/rerank", "tei": "/rerank"}
 CLASSIFY_ROUTES = {"vllm": "/classify", "tei": "/predict"}
 

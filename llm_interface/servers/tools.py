@@ -15,9 +15,20 @@ from .. import errors
 from ..credentials import find_api_base
 from ..request import normalize_message
 from ..retry import RetryPolicy
+from ..types import Response
 from ..wire import HttpCall, HttpResult, request_id_of
-from . import detect, routes
-from .results import Health, Scores, ServerInfo, SparseEmbeddingResponse, TokenCount, Tokens
+from . import detect, native, recorded, routes
+from .results import (
+    Health,
+    Metrics,
+    PoolingResponse,
+    Scores,
+    ServerInfo,
+    Slot,
+    SparseEmbeddingResponse,
+    TokenCount,
+    Tokens,
+)
 
 CHARS_PER_TOKEN = 4
 ESTIMATE_SOURCE = "estimate: 4 characters per token (no server tokenizer or local tokenizer available)"
@@ -45,6 +56,7 @@ class _Target:
         self.model = None if request.model == base else request.model
         headers = getattr(plan.provider, "auth_headers", None)
         self.headers: Dict[str, str] = dict(headers(request)) if headers else {}
+        self.plan = plan
         self.context = plan.context
         self.policy = plan.policy
         self.server = request.settings.get("server")
@@ -57,22 +69,46 @@ class _Target:
         return lambda number, wait, error: hooks.emit("retry", request, number, wait, error)
 
     def send(self, method: str, path: str, body: Any = None, *, retry: bool = True) -> HttpResult:
+        """A JSON call, answered from the cache when the cache mode says so (recorded.py)."""
+        stored = recorded.lookup(self.client, self.plan, method, path, body)
+        if stored is not None:
+            return HttpResult(200, {}, stored.get("value"), 0.0)
+        result = self._send(method, path, body, retry=retry)
+        recorded.keep(self.client, self.plan, method, path, body, result.body)
+        return result
+
+    def live(self, what: str, path: str, *, text: bool = False) -> HttpResult:
+        """A GET that checks the server now (health, metrics): never cached, refused in replay mode."""
+        recorded.refuse_live(self.plan, what)
+        return self._send("GET", path, retry=False, text=text)
+
+    def _send(self, method: str, path: str, body: Any = None, *, retry: bool = True, text: bool = False) -> HttpResult:
         call = HttpCall(method, self.root + path, body, dict(self.headers), timeout=self.request.timeout)
         policy = self.policy if retry else _NO_RETRY
-        return self.client.transport.send(call, self.context, policy, self._on_retry() if retry else None)
+        send = self.client.transport.send_text if text else self.client.transport.send
+        return send(call, self.context, policy, self._on_retry() if retry else None)
 
     def probe(self, url: str) -> Optional[Tuple[int, Any, Mapping[str, str]]]:
         path = url[len(self.root):]
         # The first probe may meet an endpoint scaled to zero: it waits (and reports) like any call.
         first = self.patient and detect.known(self.root) is None and path == detect.PROBES[0][0]
         try:
-            result = self.send("GET", path, retry=first)
+            result = self._send("GET", path, retry=first)
         except _ABSENT:
             return None
         return result.status, result.body, result.headers
 
     def kind(self) -> str:
-        return detect.detect(self.root, self.probe, self.server)
+        """The server's kind; a detection is stored in the cache like an answer (a replay probes nothing)."""
+        if self.server is not None or detect.known(self.root) is not None:
+            return detect.detect(self.root, self.probe, self.server)
+        stored = recorded.lookup(self.client, self.plan, "DETECT", "", None)
+        if stored is not None and stored.get("value") in detect.KINDS:
+            detect.remember(self.root, stored["value"])
+        kind = detect.detect(self.root, self.probe, self.server)
+        if stored is None:
+            recorded.keep(self.client, self.plan, "DETECT", "", None, kind)
+        return kind
 
 
 def detect_server(client: Any, provider: str, options: Any = None, interface_options: Any = None) -> str:
@@ -96,13 +132,14 @@ def health(client: Any, provider: str, options: Any = None, interface_options: A
     """Never raises for a server that is down or unhealthy: that is the answer (``ok=False``)."""
     target = _Target(client, provider, options, interface_options)
     target.patient = False
+    recorded.refuse_live(target.plan, "health")
     try:
         kind = target.kind()
     except (errors.ConnectionError, errors.TimeoutError, errors.APIError) as exc:
         return Health(False, "unknown", getattr(exc, "status", None), exc.message)
     path = routes.HEALTH_ROUTES[kind]
     try:
-        result = target.send("GET", path, retry=False)
+        result = target.live("health", path)
     except errors.InvalidResponseError as exc:
         if exc.status is not None and 200 <= exc.status < 300:  # TGI, TEI and vLLM answer 200 with no body
             return Health(True, kind, exc.status, f"GET {path}: {exc.status}")
@@ -231,3 +268,53 @@ def similarity(client: Any, provider: str, source: str, texts: Any, options: Any
     path, body = routes.similarity_route(kind, source, inputs, target.model)
     result = target.send("POST", path, body)
     return routes.parse_scores(kind, result.body, len(inputs), target.model, request_id_of(result.headers))
+
+
+# -- the servers' own routes beyond introspection (native.py) -------------------------------------------
+
+def _routed(target: _Target, table: Mapping[str, str], what: str) -> str:
+    kind = target.kind()
+    if kind not in table:
+        raise routes.unsupported(what, kind, table)
+    return kind
+
+
+def metrics(client: Any, provider: str, options: Any = None, interface_options: Any = None) -> Metrics:
+    """The server's Prometheus ``/metrics`` (TGI, TEI, vLLM; SGLang with --enable-metrics, llama.cpp with
+    --metrics), parsed: ``Metrics.value("vllm:num_requests_running")``, or the page in ``Metrics.text``."""
+    target = _Target(client, provider, options, interface_options)
+    recorded.refuse_live(target.plan, "metrics")
+    kind = _routed(target, native.METRICS_ROUTES, "metrics")
+    return native.parse_metrics(kind, target.live("metrics", native.METRICS_ROUTES[kind], text=True).body)
+
+
+def slots(client: Any, provider: str, options: Any = None, interface_options: Any = None) -> Tuple[Slot, ...]:
+    """llama.cpp ``GET /slots``: each slot's id, context size and whether it is busy (a live check)."""
+    target = _Target(client, provider, options, interface_options)
+    recorded.refuse_live(target.plan, "slots")
+    _routed(target, native.SLOTS_ROUTES, "slots")
+    return native.parse_slots(target.live("slots", "/slots").body)
+
+
+def generate(client: Any, provider: str, prompt: str, options: Any = None, interface_options: Any = None) -> Response:
+    """Raw generation on the server's own route: SGLang ``/generate``, llama.cpp ``/completion``.
+    ``max_tokens``, ``temperature``... and ``logprobs`` (alternatives per token: SGLang's
+    ``top_logprobs_num``, llama.cpp's ``n_probs``) fill ``Response.logprobs``; other options go as they are."""
+    if not isinstance(prompt, str) or not prompt:
+        raise errors.InvalidRequestError("generate needs a non-empty prompt string.")
+    target = _Target(client, provider, options, interface_options)
+    kind = _routed(target, native.GENERATE_ROUTES, "generate")
+    path, body = native.generate_route(kind, prompt, target.request.params)
+    result = target.send("POST", path, body)
+    return native.parse_generate(kind, result.body, target.model, provider, request_id_of(result.headers))
+
+
+def pooling(client: Any, provider: str, texts: Any, options: Any = None, interface_options: Any = None) -> PoolingResponse:
+    """The pooler's raw output per text: TEI ``/embed_all`` (one vector per token; ``truncate``,
+    ``truncation_direction``, ``prompt_name``), vLLM ``/pooling`` (its pooler's output; options go as they are)."""
+    inputs = _texts(texts, "texts")
+    target = _Target(client, provider, options, interface_options)
+    kind = _routed(target, native.POOLING_ROUTES, "pooling")
+    path, body = native.pooling_route(kind, inputs, target.model, target.request.params)
+    result = target.send("POST", path, body)
+    return native.parse_pooling(kind, result.body, len(inputs), target.model, request_id_of(result.headers))

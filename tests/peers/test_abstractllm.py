@@ -140,3 +140,44 @@ def test_create_llm_with_a_hub_id_without_an_organisation():  # A4: create_llm("
     llm = create_llm("huggingface", model="distilgpt2")
     assert llm.generate("Hello") == ANSWER
     assert _body()["model"] == "distilgpt2"
+
+
+@responses.activate
+def test_the_readme_idioms(capsys, tmp_path):
+    """lpalbou/AbstractLLM README.md (06c55eaad680850429a3b01319051705e802c170), for Hugging Face: Quick Start's
+    ``print(response)``; capabilities read by string and by enum key, and ``.get``; configuration per request
+    and updated later; a per-request system prompt; Session Management's ``send``, ``save`` and ``load``."""
+    _chat(6)
+    llm = create_llm("huggingface", **{ModelParameter.MODEL: "ibm-granite/granite-3.2-2b-instruct",
+                                       ModelParameter.TEMPERATURE: 0.7})
+    response = llm.generate("Explain quantum computing in simple terms.")
+    print(response)
+    assert capsys.readouterr().out == ANSWER + "\n" and _body()["temperature"] == 0.7
+
+    capabilities = llm.get_capabilities()
+    assert capabilities["streaming"] and capabilities[ModelCapability.STREAMING]
+    assert capabilities.get(ModelCapability.VISION) in (None, False)
+
+    llm.generate("Hello", temperature=0.9)
+    assert _body()["temperature"] == 0.9
+    llm.update_config({ModelParameter.TEMPERATURE: 0.5})
+    llm.generate("What is quantum entanglement?",
+                 system_prompt="You are a physics professor explaining to a high school student.")
+    body = _body()
+    assert body["temperature"] == 0.5 and body["messages"][0] == {
+        "role": "system", "content": "You are a physics professor explaining to a high school student."}
+
+    from llm_interface.compat.abstractllm import Session
+
+    session = Session(system_prompt="You are a helpful assistant specializing in physics.", provider=llm)
+    print(f"HF: {session.send('What is the theory of relativity?')}")
+    assert capsys.readouterr().out == f"HF: {ANSWER}\n"
+    path = tmp_path / "physics_session.json"
+    session.save(str(path))
+    loaded = Session.load(str(path), provider=llm)
+    loaded.send("How is this related to quantum mechanics?")
+    assert [m["role"] for m in _body()["messages"]] == ["system", "user", "assistant", "user"]
+    again = Session.load(str(path))  # the README's form: no provider given, the saved model's LLM is made
+    again.generate("And to cosmology?")
+    body = _body()
+    assert body["model"] == "ibm-granite/granite-3.2-2b-instruct" and len(body["messages"]) == 4

@@ -108,6 +108,7 @@ def test_chat_message_objects_are_accepted():
 # recorded Hugging Face answers: ``prompt_builder = "llama2"``, ``print(response)``, the streaming loop.
 GENERATE = snapshot("test_flash_llama/test_flash_llama_simple.json")
 CHAT_STREAM = exchange("test_openai_compatibility_with_stream_true#2")["response"]
+CHAT = exchange("test_openai_compatibility_without_base_url#2")["response"]
 
 
 @pytest.fixture
@@ -150,3 +151,20 @@ def test_readme_streaming_loop(hf_key):
         text += chunk["choices"][0]["delta"].get("content") or ""
         assert chunk.choices[0].delta.content is None or isinstance(chunk.choices[0].delta.content, str)
     assert text
+
+
+@responses.activate
+def test_only_the_parameters_passed_are_sent(hf_key):
+    """A deliberate difference (docs/migration.md): EasyLLM's ``ChatCompletion.create`` signature
+    (easyllm/clients/huggingface.py at 1f37a93) defaults temperature=0.9, top_p=0.6, top_k=10,
+    max_tokens=1024 and frequency_penalty=1.0 and sends them all, overriding the model's own generation
+    settings without the caller asking. Here a call that passes none sends none; one passed is sent."""
+    for _ in range(2):
+        responses.add(responses.POST, "https://router.huggingface.co/v1/chat/completions", body=body_bytes(CHAT),
+                      status=200, content_type="application/json")
+    model = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+    huggingface.ChatCompletion.create(model=model, messages=[{"role": "user", "content": "Hi"}])
+    body = json.loads(responses.calls[-1].request.body)
+    assert not {"temperature", "top_p", "top_k", "max_tokens", "frequency_penalty"} & set(body)
+    huggingface.ChatCompletion.create(model=model, messages=[{"role": "user", "content": "Hi"}], temperature=0.2)
+    assert json.loads(responses.calls[-1].request.body)["temperature"] == 0.2

@@ -148,11 +148,32 @@ def test_embeddings_with_an_inline_key():  # J4
                   "sentence-transformers/all-mpnet-base-v2/pipeline/feature-extraction", json=recorded["body"], status=200)
     assert LLMInterface.get_interface_config_value("huggingface", "hasEmbeddings") is True
     response = LLMInterface.embeddings(["huggingface", "hf_test_emb"], SIMPLE_PROMPT)
-    # JS: Array.isArray(response.results). Ours is one vector per input, so a string gives [vector]
-    # (docs/migration.md lists this shape difference).
+    # Our facade's embeddings is one vector per input, so a string gives [vector]: the deliberate
+    # difference docs/migration.md lists (the JS functions below give JS's bare vector).
     assert isinstance(response.results, list) and response.results[0] == pytest.approx(recorded["body"])
     assert _sent()[2]["Authorization"] == "Bearer hf_test_emb"
-    LLMInterfaceEmbeddings("huggingface", "hf_test_emb", SIMPLE_PROMPT)
+
+
+@responses.activate
+@pytest.mark.parametrize("call", ["LLMInterfaceEmbeddings", "LLMInterfaceEmbeddingsWithConfig"])
+def test_the_js_embeddings_functions_give_the_bare_vector_for_one_string(call):
+    """J4: HF's ``results`` is ``response.data`` (providers/huggingface.json, baseInterface.js
+    ``embeddings``): for one string the vector itself (``Array.isArray``, numbers inside); for a
+    list, one vector per input."""
+    recorded = exchange("InferenceClientVCRTest.test_feature_extraction_with_sentence_transformers#0")["response"]
+    vector = recorded["body"]
+    url = ("https://router.huggingface.co/hf-inference/models/"
+           "sentence-transformers/all-mpnet-base-v2/pipeline/feature-extraction")
+    responses.add(responses.POST, url, json=vector, status=200)
+    responses.add(responses.POST, url, json=[vector, vector], status=200)
+    function = getattr(javascript, call)
+    args = ("huggingface", "hf_test_emb") if call == "LLMInterfaceEmbeddings" else (["huggingface", "hf_test_emb"],)
+    one = function(*args, SIMPLE_PROMPT)
+    assert isinstance(one.results, list) and all(isinstance(x, float) for x in one.results)
+    assert one.results == pytest.approx(vector)
+    assert one.embeddings[0] == pytest.approx(vector) and len(one) == 1  # the Python shape stays reachable
+    two = function(*args, [SIMPLE_PROMPT, "again"])
+    assert len(two.results) == 2 and two.results[1] == pytest.approx(vector)
 
 
 def test_get_interface_config_value():  # J3 (test/main/llminterface.config.test.js's cases, for providers we have)
@@ -299,3 +320,42 @@ def test_the_readme_examples_with_openai(monkeypatch, capsys):  # samestrin/llm-
     _, body, headers = _sent()
     assert body["model"] == "gpt-4o-mini" and body["max_tokens"] == 150 and body["messages"][0]["role"] == "system"
     assert headers["Authorization"] == "Bearer sk-test-fake"
+
+
+@responses.activate
+def test_the_huggingface_page_example_and_printing_a_response(capsys):
+    """samestrin/llm-interface docs/providers/huggingface.md (2014c9450def83ccbb5114711cc6c8c8abeceb0e), "Example
+    Usage": setApiKey, sendMessage('huggingface', prompt), console.log(response.results), errors caught and printed.
+    Then the idioms users copy: printing the response itself, and ``results`` read as a plain string."""
+    _chat()
+    LLMInterface.set_api_key({"huggingface": "hf_test_page_key"})
+    try:
+        response = LLMInterface.send_message("huggingface", "Explain the importance of low latency LLMs.")
+        print(response.results)
+    except errors.LLMInterfaceError as error:  # console.error(error)
+        print(error)
+        raise
+    print(response)
+    out = capsys.readouterr().out
+    assert out == ANSWER + "\n" + ANSWER + "\n"  # print(response) shows the text, as results does
+    assert isinstance(response.results, str) and response.results.strip() == response.results
+    url, body, headers = _sent()
+    assert url == ROUTER_CHAT and body["model"] == "meta-llama/Meta-Llama-3-8B-Instruct"  # the page's `default` alias
+    assert headers["Authorization"] == "Bearer hf_test_page_key"
+
+
+@responses.activate
+def test_the_embeddings_page_alias_idiom():
+    """samestrin/llm-interface docs/embeddings.md (20d35f1fe304871abf10944c7034f9992a014b30):
+    ``LLMInterface.embeddings(provider, text, {model: "small"})``; then the alias changed at run time."""
+    recorded = exchange("InferenceClientVCRTest.test_feature_extraction_with_sentence_transformers#0")["response"]
+    base = "https://router.huggingface.co/hf-inference/models/"
+    for model in ("sentence-transformers/all-MiniLM-L6-v2", "BAAI/bge-small-en-v1.5"):
+        responses.add(responses.POST, base + model + "/pipeline/feature-extraction", json=recorded["body"], status=200)
+    LLMInterface.set_api_key({"huggingface": "hf_test_emb_alias"})
+    LLMInterface.embeddings("huggingface", "Explain the importance of low latency LLMs", {"model": "small"})
+    assert _sent()[0] == base + "sentence-transformers/all-MiniLM-L6-v2/pipeline/feature-extraction"
+    LLMInterface.set_embeddings_model_alias("huggingface", "default", "BAAI/bge-small-en-v1.5")
+    response = javascript.LLMInterfaceEmbeddingsWithConfig("huggingface", "Explain the importance of low latency LLMs")
+    assert _sent()[0] == base + "BAAI/bge-small-en-v1.5/pipeline/feature-extraction"
+    assert response.results == pytest.approx(recorded["body"])

@@ -11,6 +11,8 @@ Peer sources (BerriAI/litellm; the commit is the stored version the search tool 
 - L3 ``litellm/types/utils.py`` (Message, Delta, Choices: fields default to None) and the docs' streaming loop
   ``for part in response: print(part.choices[0].delta.content or "")`` (docs/completion/stream.md).
 - L4 ``litellm/main.py``: ``acompletion``, ``atext_completion``, ``aembedding``; ``extra_headers`` reach the wire.
+- L6 ``litellm/litellm_core_utils/streaming_handler.py`` (00298b3d1ae67c2deb78154b21d3ec7e69684326):
+  ``chunk_creator`` sets every chunk's ``model`` to the model string less ``huggingface/``.
 """
 
 from __future__ import annotations
@@ -75,6 +77,25 @@ def test_the_docs_streaming_loop_works_on_every_chunk_including_the_last():  # L
     for part in completion(model=MODEL, messages=HELLO, stream=True):
         text += part.choices[0].delta.content or ""
     assert text == _recorded_stream_text() and text
+
+
+@responses.activate
+@pytest.mark.parametrize("model,kwargs,reported", [
+    (MODEL, {}, "meta-llama/Meta-Llama-3.1-8B-Instruct"),
+    ("huggingface/together/meta-llama/Meta-Llama-3.1-8B-Instruct", {}, "together/meta-llama/Meta-Llama-3.1-8B-Instruct"),
+    ("together/meta-llama/Meta-Llama-3.1-8B-Instruct", {"custom_llm_provider": "huggingface"},
+     "together/meta-llama/Meta-Llama-3.1-8B-Instruct"),
+], ids=["org/model", "provider/org/model", "custom_llm_provider"])
+def test_stream_chunks_carry_the_model_litellm_reports(model, kwargs, reported):
+    """L6: LiteLLM's ``get_llm_provider`` strips ``huggingface/`` only, and ``CustomStreamWrapper.chunk_creator``
+    (litellm/litellm_core_utils/streaming_handler.py, 00298b3d1ae67c2deb78154b21d3ec7e69684326) sets
+    ``model_response.model = self.model`` on every chunk: the Inference Provider stays in front; the server's
+    own model field (recorded here) is not what LiteLLM reports."""
+    _chat(CHAT_STREAM)
+    chunks = list(completion(model=model, messages=HELLO, stream=True, **kwargs))
+    assert len(chunks) > 2 and all(chunk.model == reported and chunk["model"] == reported for chunk in chunks)
+    if "together/" in model:
+        assert _sent()[1]["model"] == "meta-llama/Meta-Llama-3.1-8B-Instruct:together"
 
 
 @responses.activate

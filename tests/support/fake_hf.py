@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any, Dict
 
 from recordings import exchange
+from support.fake_tasks import task_answer
 from support.loopback import Answer, Recorded
 from support.upstream import hf_routes
 
@@ -24,13 +26,32 @@ CLASSIFY = "TestInferenceClient.test_text_classification[hf-inference,text-class
 ZERO_SHOT = "TestInferenceClient.test_zero_shot_classification_single_label[hf-inference,zero-shot-classification]#1"
 TOOL_CALL = "InferenceClientVCRTest.test_chat_completion_with_tool#0"
 JSON_OBJECT = "InferenceClientVCRTest.test_chat_completion_with_response_format#0"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+DOCTOR_FIXTURES = FIXTURES / "doctor"
 # Parameters only a text-generation body carries (classification sends none of them).
 GENERATION_PARAMETERS = {"max_new_tokens", "details", "return_full_text", "decoder_input_details", "top_n_tokens", "stop"}
 
 
+def _catalogue() -> dict:
+    """One router catalogue: hub-docs' documented example (docs/inference-providers.md's models) and the entries
+    for the shipped aliases (docs/doctor.md finds every alias served)."""
+    documented = json.loads((FIXTURES / "hub" / "router-models.json").read_text(encoding="utf-8"))
+    aliases = json.loads((DOCTOR_FIXTURES / "router-models.json").read_text(encoding="utf-8"))
+    return {"object": "list", "data": documented["data"] + aliases["data"]}
+
+
 def hf_world(request: Recorded) -> Answer:
+    answer = task_answer(request)  # the text tasks, cross-encoder rerank, the Responses API (fake_tasks.py)
+    if answer is not None:
+        return answer
     body = request.body if isinstance(request.body, dict) else {}
     path = request.path.rstrip("/")
+    if request.method == "GET" and path == "/api/whoami-v2":  # the Hub's whoami (docs/doctor.md)
+        return _json(json.loads((DOCTOR_FIXTURES / "whoami-v2.json").read_text(encoding="utf-8")))
+    if path == "/v1/models" or path.startswith("/v1/models/"):  # the router's catalogue
+        catalogue = _catalogue()
+        found = [m for m in catalogue["data"] if path == f"/v1/models/{m['id']}"]
+        return _json(catalogue if path == "/v1/models" else (found[0] if found else {"error": "not found"}))
     if path.endswith("/chat/completions") and body.get("tools"):
         return _recorded(TOOL_CALL)
     if path.endswith("/chat/completions") and body.get("response_format") and not body.get("stream"):

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, List, Optional, Union
 
 from ... import errors
-from ...openai_shapes import chat_body, completion_body, embedding_body
+from ...openai_shapes import chat_completion_json, embeddings_json, text_completion_json
 from ..common import OpenAIStream, client_of, with_response
 from .prompt_utils import PROMPT_MAPPING, as_messages
 
@@ -91,14 +91,14 @@ class ChatCompletion:
             if stream:
                 return OpenAIStream(target.stream_message(PROVIDER, chat, options), "chat", model)
             response = target.send_message(PROVIDER, chat, options)
-            return with_response(chat_body(response, model), response)
+            return with_response(chat_completion_json(response, model), response)
         prompt = builder(chat)
         if getattr(builder, "stop", None) and "stop" not in options:
             options["stop"] = list(builder.stop)  # type: ignore[attr-defined]
         if stream:
             return OpenAIStream(target.stream_complete(PROVIDER, prompt, options), "chat", model)
         response = target.complete(PROVIDER, prompt, options)
-        return with_response(chat_body(response, model), response)
+        return with_response(chat_completion_json(response, model), response)
 
 
 class Completion:
@@ -132,7 +132,7 @@ class Completion:
         if stream:
             return OpenAIStream(target.stream_complete(PROVIDER, text, options), "completion", model)
         response = target.complete(PROVIDER, text, options)
-        return with_response(completion_body([response], model), response)
+        return with_response(text_completion_json([response], model), response)
 
 
 class Embedding:
@@ -151,4 +151,4 @@ class Embedding:
         if input is None:
             raise errors.InvalidRequestError("Embedding.create needs input= (a string or a list of strings).")
         answer = client_of(client).embeddings(PROVIDER, input, _options(model, params))
-        return with_response(embedding_body(answer, model), answer)
+        return with_response(embeddings_json(answer, model), answer)

@@ -1,0 +1,37 @@
+"""The proxy's ``POST /v1/responses``: OpenAI's Responses API over ``respond`` (responses_shapes.py builds the
+bodies and events). A stream goes out as SSE with ``event:`` lines, as OpenAI sends it, and closes its upstream
+stream when the client leaves (``streams.EventStreamResponse``); a failure mid-way is an ``error`` event."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, AsyncIterator, List
+
+from .. import errors
+from ..responses_shapes import response_events
+from .errors import internal_error, openai_error
+from .streams import EventStreamResponse
+
+
+def sse(payload: Any) -> str:
+    return f"event: {payload['type']}\ndata: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+async def streamed_responses(stream: Any, model: str, secrets: List[str]) -> Any:
+    """Open the upstream stream first (a failure before the first byte is a normal error answer)."""
+    await stream
+    return EventStreamResponse(_events(stream, model, secrets))
+
+
+async def _events(stream: Any, model: str, secrets: List[str]) -> AsyncIterator[str]:
+    try:
+        async for payload in response_events(stream, model):
+            yield sse(payload)
+    except Exception as error:  # typed or not, the client gets an error event, never a cut-off stream
+        if isinstance(error, errors.LLMInterfaceError):
+            _status, body, _headers = openai_error(error, secrets)
+        else:
+            _status, body = internal_error(error)
+        yield sse({"type": "error", "code": body["error"].get("code"), "message": body["error"]["message"], "param": None})
+    finally:
+        await stream.aclose()
