@@ -74,10 +74,10 @@ class _mapped:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> None:
         # ours already (a deadline, a size cap) pass as they are: they may subclass TimeoutError/OSError
         if exc is None or isinstance(exc, errors.LLMInterfaceError):
-            return False
+            return
         aiohttp, ctx, call = aiohttp_module(), self.ctx, self.call
         if isinstance(exc, asyncio.TimeoutError):  # aiohttp's timeouts subclass it
             if self.clamped:
@@ -87,7 +87,6 @@ class _mapped:
             raise http_errors.connection_error(ctx, call, exc) from exc
         if isinstance(exc, (aiohttp.ClientError, ValueError)):  # ValueError: aiohttp refusing a header or URL
             raise http_errors.request_failed_error(ctx, call, exc) from exc
-        return False
 
 
 def _is_decode_error(exc: BaseException) -> bool:
@@ -106,9 +105,9 @@ class _mapped_read:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> None:
         if exc is None or isinstance(exc, errors.LLMInterfaceError):
-            return False
+            return
         aiohttp, ctx, call, response = aiohttp_module(), self.ctx, self.call, self.response
         if isinstance(exc, asyncio.TimeoutError):
             raise http_errors.read_error(ctx, call, exc, timed_out=True) from exc
@@ -116,7 +115,6 @@ class _mapped_read:
             if _is_decode_error(exc):
                 raise http_errors.bad_encoding_error(ctx, call, response.status, response.headers) from exc
             raise http_errors.read_error(ctx, call, exc, timed_out=False) from exc
-        return False
 
 
 class AsyncHttpStream:

@@ -53,10 +53,10 @@ class _mapped:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> None:
         # ours already (a deadline, a size cap) pass as they are: they may subclass TimeoutError/OSError
         if exc is None or isinstance(exc, errors.LLMInterfaceError):
-            return False
+            return
         ctx, call = self.ctx, self.call
         if isinstance(exc, requests.exceptions.Timeout):
             if self.clamped:
@@ -66,7 +66,6 @@ class _mapped:
             raise http_errors.connection_error(ctx, call, exc) from exc
         if isinstance(exc, requests.exceptions.RequestException):
             raise http_errors.request_failed_error(ctx, call, exc) from exc
-        return False
 
 
 class _mapped_read:
@@ -81,9 +80,9 @@ class _mapped_read:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> None:
         if exc is None or isinstance(exc, errors.LLMInterfaceError):
-            return False
+            return
         ctx, call, response = self.ctx, self.call, self.response
         if isinstance(exc, urllib3.exceptions.DecodeError):
             raise http_errors.bad_encoding_error(ctx, call, response.status_code, response.headers) from exc
@@ -91,7 +90,6 @@ class _mapped_read:
             raise http_errors.read_error(ctx, call, exc, timed_out=True) from exc
         if isinstance(exc, (urllib3.exceptions.HTTPError, requests.exceptions.RequestException, OSError)):
             raise http_errors.read_error(ctx, call, exc, timed_out=False) from exc
-        return False
 
 
 def _arrivals(raw: Any) -> Iterator[bytes]:
@@ -210,32 +208,36 @@ class _Adapter(HTTPAdapter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._ca_kinds: Dict[str, Dict[str, str]] = {}
+        self._ca_dirs: Dict[str, bool] = {}  # a CA bundle path -> whether it is a directory
 
-    def _ca(self, verify: str) -> Optional[Dict[str, str]]:
-        kind = self._ca_kinds.get(verify)
-        if kind is None and os.path.exists(verify):
-            kind = self._ca_kinds[verify] = {"ca_cert_dir" if os.path.isdir(verify) else "ca_certs": verify}
-        return kind
+    def _is_dir(self, verify: Any) -> Optional[bool]:
+        """None: not a path we know (True/False, or a missing path: requests' own checks and error)."""
+        if not isinstance(verify, str):
+            return None
+        is_dir = self._ca_dirs.get(verify)
+        if is_dir is None and os.path.exists(verify):
+            is_dir = self._ca_dirs[verify] = os.path.isdir(verify)
+        return is_dir
 
     def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
-        kind = self._ca(verify) if isinstance(verify, str) else None
-        if kind is None:
+        is_dir = self._is_dir(verify)
+        if is_dir is None:
             return super().build_connection_pool_key_attributes(request, verify, cert)
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, True, cert)
-        pool_kwargs.update(kind)
+        if is_dir:
+            pool_kwargs["ca_cert_dir"] = verify
+        else:
+            pool_kwargs["ca_certs"] = verify
         return host_params, pool_kwargs
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        kind = self._ca(verify) if isinstance(verify, str) else None
-        if kind is None or not url.lower().startswith("https"):
+        is_dir = self._is_dir(verify)
+        if is_dir is None or not url.lower().startswith("https"):
             return super().cert_verify(conn, url, verify, cert)
-        conn.cert_reqs = "CERT_REQUIRED"
-        conn.ca_certs = kind.get("ca_certs")
-        conn.ca_cert_dir = kind.get("ca_cert_dir")
-        if cert:  # a client certificate: requests' own checks of its files
+        if cert:  # a client certificate: requests' own checks of its files (it sets the CA too: set ours after)
             super().cert_verify(conn, url, True, cert)
-            conn.ca_certs, conn.ca_cert_dir = kind.get("ca_certs"), kind.get("ca_cert_dir")
+        conn.cert_reqs = "CERT_REQUIRED"
+        conn.ca_certs, conn.ca_cert_dir = (None, verify) if is_dir else (verify, None)
 
 
 class _Session(requests.Session):
