@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Dict, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, ClassVar, Dict, Mapping, NamedTuple, Optional
 
 from .. import errors
 from ..request import Request
@@ -87,8 +87,7 @@ class TaskHelper:
 
 class Route(NamedTuple):
     """A request's resolved route: who serves it (``mode``), the helper, the base URL, the model name the body
-    carries, and the request as the task sees it (a ``text-classification/`` chat call is a classify call).
-    A NamedTuple: one is built per call (a third of a frozen dataclass's cost, and none of its import cost)."""
+    carries, and the request as the task sees it (a ``text-classification/`` chat call is a classify call)."""
 
     mode: str
     helper: TaskHelper
@@ -464,23 +463,8 @@ def serving(task: str) -> list:
                   and name != HF_INFERENCE)
 
 
-# The last request resolved and its Route: a call asks for its Route when it is checked, prepared and parsed;
-# a Request is frozen, so the same object has the same Route (held by identity, never by equality).
-_last_resolved: Tuple[Optional[Request], Optional["Route"]] = (None, None)
-
-
 def resolve(request: Request) -> Route:
-    """The request's Route: every question about mode and task is asked here, once per call."""
-    global _last_resolved
-    last, route = _last_resolved  # one read: another thread may replace the pair meanwhile
-    if last is request and route is not None:
-        return route
-    route = _resolve(request)
-    _last_resolved = (request, route)
-    return route
-
-
-def _resolve(request: Request) -> Route:
+    """The request's Route: every question about mode and task is asked here, once."""
     task = wire_task(request)
     mode = mode_of(request, task)
     row = PROVIDERS[mode]
