@@ -139,6 +139,43 @@ def child(mode: str, url: str, calls: int, concurrency: int) -> None:
 # -- the driver -----------------------------------------------------------------------------------
 
 
+def measure(modes: list, calls: int, concurrency: int, latency: float, rounds: int) -> dict:
+    """Each mode's median round (seconds, cpu_us, rss_mb, ok), the modes interleaved round by round, each
+    in a fresh process, against one latency server."""
+    server, url = server_process([str(HERE / "latency_server.py"), "--latency", str(latency)])
+    runs: dict = {mode: [] for mode in modes}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))}
+    try:
+        for round_number in range(rounds):
+            for mode in modes:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", mode, "--url", url, "--calls", str(calls),
+                     "--concurrency", str(concurrency)],
+                    capture_output=True, text=True, env=env, timeout=600,
+                )
+                if out.returncode != 0:
+                    raise SystemExit(f"{mode} failed:\n{out.stderr[-3000:]}")
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                print(f"round {round_number + 1} {mode:22s} {result['seconds']:.3f}s "
+                      f"{calls / result['seconds']:.0f} calls/s cpu={result['cpu_us']:.0f}us/call "
+                      f"ok={result['ok']} rss={result['rss_mb']:.0f} MB", file=sys.stderr)
+                runs[mode].append(result)
+    finally:
+        server.terminate()
+        server.wait(10)
+    # The median round of each mode, for wall time and CPU apiece: steadier than the best or the mean
+    # on a shared machine.
+    return {
+        mode: {
+            "seconds": statistics.median(r["seconds"] for r in results),
+            "cpu_us": statistics.median(r["cpu_us"] for r in results),
+            "rss_mb": max(r["rss_mb"] for r in results),
+            "ok": all(r["ok"] for r in results),
+        }
+        for mode, results in runs.items()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Batch throughput against raw aiohttp / requests.")
     parser.add_argument("--calls", type=int, default=2000)
@@ -153,39 +190,7 @@ def main() -> None:
         return child(args.child, args.url, args.calls, args.concurrency)
 
     modes = args.modes.split(",")
-    server, url = server_process([str(HERE / "latency_server.py"), "--latency", str(args.latency)])
-    runs: dict = {mode: [] for mode in modes}
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))}
-    try:
-        for round_number in range(args.rounds):
-            for mode in modes:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--child", mode, "--url", url, "--calls", str(args.calls),
-                     "--concurrency", str(args.concurrency)],
-                    capture_output=True, text=True, env=env, timeout=600,
-                )
-                if out.returncode != 0:
-                    raise SystemExit(f"{mode} failed:\n{out.stderr[-3000:]}")
-                result = json.loads(out.stdout.strip().splitlines()[-1])
-                print(f"round {round_number + 1} {mode:22s} {result['seconds']:.3f}s "
-                      f"{args.calls / result['seconds']:.0f} calls/s cpu={result['cpu_us']:.0f}us/call "
-                      f"ok={result['ok']} rss={result['rss_mb']:.0f} MB", file=sys.stderr)
-                runs[mode].append(result)
-    finally:
-        server.terminate()
-        server.wait(10)
-
-    # The median round of each mode, for wall time and CPU apiece: steadier than the best or the mean
-    # on a shared machine.
-    median = {
-        mode: {
-            "seconds": statistics.median(r["seconds"] for r in results),
-            "cpu_us": statistics.median(r["cpu_us"] for r in results),
-            "rss_mb": max(r["rss_mb"] for r in results),
-            "ok": all(r["ok"] for r in results),
-        }
-        for mode, results in runs.items()
-    }
+    median = measure(modes, args.calls, args.concurrency, args.latency, args.rounds)
     ideal = args.calls * args.latency / args.concurrency
     load = os.getloadavg()[0]
     print(f"\n{args.calls} calls, {args.latency * 1000:.0f} ms latency, concurrency {args.concurrency}, "

@@ -23,10 +23,8 @@ from llm_interface import Client
 MESSAGE = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Explain the importance of low latency LLMs."}]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=2000)
-    n = parser.parse_args().n
+def measure(n: int) -> list:
+    """Rows of (what, median us, p90 us, min us): the baselines first (the raw dict lookup is row 0)."""
     rows = []
     with LoopbackServer() as server, tempfile.TemporaryDirectory() as tmp:
         options = {"api_base": server.url, "model": "tgi", "max_tokens": 64, "temperature": 0.2}
@@ -55,7 +53,14 @@ def main() -> None:
             ("send_message miss: loopback HTTP", *timed(lambda: client.send_message("huggingface", MESSAGE, options), max(200, n // 10), 20))
         )
         client.close()
+    return rows
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=2000)
+    n = parser.parse_args().n
+    rows = measure(n)
     base = rows[0][1]
     print(f"n={n}, python {sys.version.split()[0]}, {os.cpu_count()} cpus")
     print(f"load average before: {os.getloadavg()[0]:.1f}")

@@ -63,6 +63,10 @@ class ChunkFeed:
             if close is not None:
                 close()
 
+    async def release(self) -> None:
+        """The answer is complete (the HTTP sources' way to pool their connection): nothing to read."""
+        self.close()
+
 
 class AsyncStream:
     """A streamed answer, async: ``async for chunk in stream``; ``.response`` is the aggregate at the end.
@@ -122,6 +126,8 @@ class AsyncStream:
         await self._open()
         while not self._pending:
             if self._state.done or self._source.ended:
+                if not self._source.ended:  # complete: read the body's end, the connection goes back to the pool
+                    await self._source.release()
                 self._end()
             events = await self._read()
             if events is None:

@@ -16,11 +16,10 @@ connections are dropped and a new one is made.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import logging
 import time
-from typing import Any, AsyncIterator, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urljoin
 from urllib.request import getproxies_environment
 
@@ -29,6 +28,8 @@ from .retry import Retrier, RetryPolicy
 from .sse import SSEDecoder
 from .wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
+    DRAIN_BYTES,
+    DRAIN_SECONDS,
     POOL_SIZE,
     Context,
     HttpCall,
@@ -60,44 +61,60 @@ def has_aiohttp() -> bool:
     return True
 
 
-@contextlib.contextmanager
-def _mapped(ctx: Context, call: HttpCall, clamped: bool, deadline: Optional[float]) -> Iterator[None]:
+class _mapped:
     """Sending a request: aiohttp's exceptions become typed errors, raised from the original.
-    ``clamped``: the timeouts were cut to the deadline, so a timeout is the deadline's."""
-    aiohttp = aiohttp_module()
-    try:
-        yield
-    except errors.LLMInterfaceError:  # ours already (a deadline, a size cap): it may subclass TimeoutError/OSError
-        raise
-    except asyncio.TimeoutError as exc:  # aiohttp's timeouts subclass it
-        if clamped:
-            raise http_errors.deadline_error(ctx, call, deadline) from exc
-        raise http_errors.timeout_error(ctx, call, "The request") from exc
-    except aiohttp.ClientConnectionError as exc:
-        raise http_errors.connection_error(ctx, call, exc) from exc
-    except (aiohttp.ClientError, ValueError) as exc:  # ValueError: aiohttp refusing a header or URL
-        raise http_errors.request_failed_error(ctx, call, exc) from exc
+    ``clamped``: the timeouts were cut to the deadline, so a timeout is the deadline's. A class, not a
+    ``contextlib`` generator: it runs on every call."""
+
+    __slots__ = ("ctx", "call", "clamped", "deadline")
+
+    def __init__(self, ctx: Context, call: HttpCall, clamped: bool, deadline: Optional[float]) -> None:
+        self.ctx, self.call, self.clamped, self.deadline = ctx, call, clamped, deadline
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> None:
+        # ours already (a deadline, a size cap) pass as they are: they may subclass TimeoutError/OSError
+        if exc is None or isinstance(exc, errors.LLMInterfaceError):
+            return
+        aiohttp, ctx, call = aiohttp_module(), self.ctx, self.call
+        if isinstance(exc, asyncio.TimeoutError):  # aiohttp's timeouts subclass it
+            if self.clamped:
+                raise http_errors.deadline_error(ctx, call, self.deadline) from exc
+            raise http_errors.timeout_error(ctx, call, "The request") from exc
+        if isinstance(exc, aiohttp.ClientConnectionError):
+            raise http_errors.connection_error(ctx, call, exc) from exc
+        if isinstance(exc, (aiohttp.ClientError, ValueError)):  # ValueError: aiohttp refusing a header or URL
+            raise http_errors.request_failed_error(ctx, call, exc) from exc
 
 
 def _is_decode_error(exc: BaseException) -> bool:
     return "content-encoding" in str(exc).lower() or "decompress" in str(exc).lower()
 
 
-@contextlib.contextmanager
-def _mapped_read(ctx: Context, call: HttpCall, response: Any) -> Iterator[None]:
+class _mapped_read:
     """Reading a 2xx body: a gzip lie is an InvalidResponseError, a stall a timeout, a break a
     ConnectionError."""
-    aiohttp = aiohttp_module()
-    try:
-        yield
-    except errors.LLMInterfaceError:  # ours already (a deadline, a size cap): it may subclass TimeoutError/OSError
-        raise
-    except asyncio.TimeoutError as exc:
-        raise http_errors.read_error(ctx, call, exc, timed_out=True) from exc
-    except aiohttp.ClientError as exc:
-        if _is_decode_error(exc):
-            raise http_errors.bad_encoding_error(ctx, call, response.status, response.headers) from exc
-        raise http_errors.read_error(ctx, call, exc, timed_out=False) from exc
+
+    __slots__ = ("ctx", "call", "response")
+
+    def __init__(self, ctx: Context, call: HttpCall, response: Any) -> None:
+        self.ctx, self.call, self.response = ctx, call, response
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> None:
+        if exc is None or isinstance(exc, errors.LLMInterfaceError):
+            return
+        aiohttp, ctx, call, response = aiohttp_module(), self.ctx, self.call, self.response
+        if isinstance(exc, asyncio.TimeoutError):
+            raise http_errors.read_error(ctx, call, exc, timed_out=True) from exc
+        if isinstance(exc, aiohttp.ClientError):
+            if _is_decode_error(exc):
+                raise http_errors.bad_encoding_error(ctx, call, response.status, response.headers) from exc
+            raise http_errors.read_error(ctx, call, exc, timed_out=False) from exc
 
 
 class AsyncHttpStream:
@@ -160,6 +177,21 @@ class AsyncHttpStream:
                 self._response.release()  # fully read: the connection can be reused
             else:
                 self._response.close()
+
+    async def release(self) -> None:
+        """The answer is complete: read the few bytes left of the body (at most ``DRAIN_BYTES``, waiting at
+        most ``DRAIN_SECONDS``, as the sync transport) so that the connection goes back to the pool; a body
+        with more left, slower, or broken is closed instead."""
+        aiohttp = aiohttp_module()
+        size = 0
+        try:
+            while not self.ended and not self.closed and size <= DRAIN_BYTES:
+                data = await asyncio.wait_for(self._response.content.readany(), DRAIN_SECONDS)
+                self.ended = not data
+                size += len(data)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            self.ended = False  # the connection is closed, not pooled
+        self.close()
 
 
 async def _close_at_loop_end(session: Any) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ ends in a newline) is stripped. Secret header values are never printed. Pure; bo
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Dict, Optional, Tuple
 from urllib.parse import urlsplit
@@ -39,6 +40,10 @@ def check_url(url: str) -> None:
         raise bad("does not start with http:// or https://")
     if not host:
         raise bad("has no host name")
+
+
+# check_url is pure and asked on every call with the same few URLs: remembered (an error is not).
+_checked_url = functools.lru_cache(maxsize=256)(check_url)
 
 
 def checked_headers(headers: Dict[str, str]) -> Dict[str, str]:
@@ -75,7 +80,7 @@ def checked_headers(headers: Dict[str, str]) -> Dict[str, str]:
 def ready(call: HttpCall) -> Tuple[Optional[bytes], Dict[str, str], Dict[str, str]]:
     """(body bytes, headers, retry headers) of a call that passed every check, built once for all its
     attempts; a typed ConfigurationError for anything that cannot succeed (it is never retried)."""
-    check_url(call.url)
+    (_checked_url if isinstance(call.url, str) else check_url)(call.url)
     timeouts(call.timeout)
     data, headers = encoded(call)
-    return data, checked_headers(headers), checked_headers(call.retry_headers)
+    return data, checked_headers(headers), checked_headers(call.retry_headers) if call.retry_headers else {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Any, Optional, Protocol
+from typing import Any, Dict, Optional, Protocol
 
 from . import cache_policy
 from .events import Hooks
@@ -51,7 +51,7 @@ class Recorder:
             changes["attempt_json_repair"] = plan.options.attempt_json_repair
             changes["cost"] = self._owner.account(plan, response)
         # The provider's parse gives the answer; the call's details are known only here: one copy.
-        response = replace(response, **changes)
+        response = _completed(response, changes)
         owner = self._owner
         cache_policy.store(owner.cache, plan, response)
         if owner.hooks:
@@ -68,3 +68,19 @@ class Recorder:
         if not hooks:
             return None
         return lambda number, wait, error: hooks.emit("retry", plan.request, number, wait, error)
+
+
+_set = object.__setattr__
+
+
+def _completed(response: Any, changes: Dict[str, Any]) -> Any:
+    """``dataclasses.replace(response, **changes)`` without running ``__init__`` again (half the cost, on
+    every call): the provider built and checked the answer, and the changed fields are the recorder's own."""
+    kind = type(response)
+    names = getattr(kind, "__slots__", None)
+    if not names or not set(changes).issubset(names):
+        return replace(response, **changes)
+    copy = object.__new__(kind)
+    for name in names:
+        _set(copy, name, changes[name] if name in changes else getattr(response, name))
+    return copy

@@ -296,37 +296,31 @@ def _text_problem(text: str) -> Optional[Tuple[List[str], str]]:
     return None
 
 
+_RANGES = {"temperature": (0, 2), "top_p": (0, 1), "frequency_penalty": (-2, 2), "presence_penalty": (-2, 2)}
+_POSITIVE_INTS = frozenset({"max_tokens", "n", "top_k"})
+_CHECKED_PARAMS = frozenset({*_RANGES, *_POSITIVE_INTS, "seed", "stop"})
+
+
 def _check_params(params: Mapping[str, Any]) -> None:
-    def number(name: str, low: Optional[float] = None, high: Optional[float] = None) -> None:
-        value = params.get(name)
-        if value is None:
-            return
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-            raise InvalidRequestError(f"{name} must be a finite number between {low} and {high}, got {value!r}")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise InvalidRequestError(f"{name} must be between {low} and {high}, got {value!r}")
-
-    def positive_int(name: str) -> None:
-        value = params.get(name)
-        if value is None:
-            return
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise InvalidRequestError(f"{name} must be a positive int, got {value!r}")
-
-    number("temperature", 0, 2)
-    number("top_p", 0, 1)
-    number("frequency_penalty", -2, 2)
-    number("presence_penalty", -2, 2)
-    positive_int("max_tokens")
-    positive_int("n")
-    positive_int("top_k")
-    seed = params.get("seed")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise InvalidRequestError(f"seed must be an int, e.g. {{'seed': 42}}, got {seed!r}")
-    stop = params.get("stop")
-    if stop is not None and not isinstance(stop, str):
-        if not isinstance(stop, (list, tuple)) or not all(isinstance(s, str) for s in stop):
-            raise InvalidRequestError(f"stop must be a string or a list of strings, got {stop!r}")
+    # Over the params given (a call gives one to three), not over every checked name: it runs on every call.
+    for name, value in params.items():
+        if value is None or name not in _CHECKED_PARAMS:
+            continue
+        if name in _RANGES:
+            low, high = _RANGES[name]
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+                raise InvalidRequestError(f"{name} must be a finite number between {low} and {high}, got {value!r}")
+            if value < low or value > high:
+                raise InvalidRequestError(f"{name} must be between {low} and {high}, got {value!r}")
+        elif name in _POSITIVE_INTS:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InvalidRequestError(f"{name} must be a positive int, got {value!r}")
+        elif name == "seed":
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidRequestError(f"seed must be an int, e.g. {{'seed': 42}}, got {value!r}")
+        elif not isinstance(value, str):  # stop
+            if not isinstance(value, (list, tuple)) or not all(isinstance(s, str) for s in value):
+                raise InvalidRequestError(f"stop must be a string or a list of strings, got {value!r}")
 
 
 _ROLES = frozenset({"system", "user", "assistant", "tool", "developer", "function"})

@@ -105,10 +105,13 @@ class Stream:
         state: Any = plan.provider.stream_state(plan.request) if http is not None else ChunkState(
             plan.request.model, plan.provider.name
         )
+        complete = False
+        pairs = self._pairs()  # held: a dropped generator would close the HTTP stream before it is released
         try:
-            for event, data in self._pairs():
+            for event, data in pairs:
                 yield from state.on_event(event, data)
                 if state.done:
+                    complete = True
                     break  # the answer is complete: don't wait for the server to close the connection
             response = state.finish(http.request_id if http is not None else None)
         except errors.LLMInterfaceError as error:
@@ -116,7 +119,8 @@ class Stream:
             raise
         finally:
             if http is not None:
-                http.close()
+                # Complete: the rest of the body is read and the connection pooled; stopped early: closed.
+                http.release() if complete else http.close()
         if http is not None:
             self.response = recorder.succeeded(plan, response, time.perf_counter() - http.started, http.retries)
         else:

@@ -44,6 +44,10 @@ class ThreadHttpStream:
     def close(self) -> None:
         self._http.close()
 
+    async def release(self) -> None:
+        """The answer is complete: the rest of the body is read in the worker, the connection pooled."""
+        await self._in_thread(self._http.release)
+
 
 class ThreadTransport:
     """The blocking calls of ``owner.transport`` (a Client's, read at each call: it may be replaced) behind

@@ -21,6 +21,11 @@ DEFAULT_READ_TIMEOUT = 120.0
 MAX_TIMEOUT = 1e6  # seconds (about 11 days); more overflows the socket layer's timeval
 POOL_SIZE = 64  # matches the largest batch concurrency we document
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # one answer body, or one SSE event
+# What may be left of a stream's body once the answer is complete ([DONE], a chunked body's last chunk): the
+# transports read it (at most this much, waiting at most this long) so that the connection goes back to
+# the pool; a body with more left, or slower, is closed instead.
+DRAIN_BYTES = 65536
+DRAIN_SECONDS = 0.2
 
 
 @dataclass(frozen=True)

@@ -59,15 +59,35 @@ def test_the_table_routes_each_mode_and_task(what, fields, mode, helper, url):
     assert HuggingFaceProvider().prepare(req).url == url
 
 
-def test_each_hook_resolves_the_route_once(monkeypatch):
+def test_a_request_is_resolved_once_for_all_its_hooks(monkeypatch):
     calls = []
     real = hf_routes.mode_of
     monkeypatch.setattr(hf_routes, "mode_of", lambda *a: calls.append(1) or real(*a))
     provider, req = HuggingFaceProvider(), request(api_base="http://tgi:8080", params={"response_format": {"type": "json_object"}})
+    provider.supports(req)
     provider.prepare(req)
     assert len(calls) == 1
     provider.parse(req, HttpResult(200, {}, {"choices": [{"message": {"content": "x"}}]}, 0.0))
+    assert len(calls) == 1
+    other = request(api_base="http://tgi:8080/v1")  # another request (equal or not) is resolved again
+    assert provider.prepare(other).url == "http://tgi:8080/v1/chat/completions"
     assert len(calls) == 2
+    assert provider.prepare(req).url == "http://tgi:8080/v1/chat/completions"
+    assert len(calls) == 3
+
+
+def test_a_call_resolves_its_mode_once(monkeypatch, loopback):
+    """Checking, preparing and parsing one send_message ask for the mode once, not once per hook."""
+    from support.loopback import Reply
+
+    calls = []
+    real = hf_routes.mode_of
+    monkeypatch.setattr(hf_routes, "mode_of", lambda *a: calls.append(1) or real(*a))
+    loopback.script(Reply(), Reply())
+    with Client({"huggingface": "hf_test_fake_key"}, interface_options={"retry_attempts": 0}) as client:
+        for number in (1, 2):
+            assert client.send_message("huggingface", "hi", {"api_base": loopback.url}).results
+            assert len(calls) == number
 
 
 def test_a_third_party_provider_without_a_row_serves_chat_only():

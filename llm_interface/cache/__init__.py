@@ -12,7 +12,12 @@ from typing import Any, Callable, Dict
 
 from .base import CacheBackend
 from .keys import cache_key
-from .memory import MemoryCache
+
+
+def _memory(**kwargs: Any) -> CacheBackend:
+    from .memory import MemoryCache  # cachetools: imported when a memory cache is made, not with the package
+
+    return MemoryCache(**kwargs)
 
 
 def _files(**kwargs: Any) -> CacheBackend:
@@ -34,7 +39,7 @@ def _redis(**kwargs: Any) -> CacheBackend:
 
 
 BACKENDS: Dict[str, Callable[..., CacheBackend]] = {
-    "memory": MemoryCache,
+    "memory": _memory,
     "files": _files,
     "sqlite": _sqlite,
     "redis": _redis,
@@ -54,6 +59,14 @@ def make_cache(backend: str = "memory", **kwargs: Any) -> CacheBackend:
             f"Unknown cache backend {backend!r}; known: {', '.join(sorted(BACKENDS))}."
         ) from None
     return factory(**{k: v for k, v in kwargs.items() if v is not None})
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MemoryCache":
+        from .memory import MemoryCache
+
+        return MemoryCache
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["BACKENDS", "CacheBackend", "MODES", "MODE_ENV_VAR", "MemoryCache", "cache_key", "make_cache"]

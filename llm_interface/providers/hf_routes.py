@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Dict, Mapping, Optional
+from typing import Any, ClassVar, Dict, Mapping, NamedTuple, Optional
 
 from .. import errors
 from ..request import Request
@@ -85,8 +85,7 @@ class TaskHelper:
         raise errors.UnsupportedTaskError(f"{request.task!r} cannot be streamed.", provider=provider, model=request.model)
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     """A request's resolved route: who serves it (``mode``), the helper, the base URL, the model name the body
     carries, and the request as the task sees it (a ``text-classification/`` chat call is a classify call)."""
 

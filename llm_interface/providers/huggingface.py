@@ -53,6 +53,7 @@ from .hf_routes import (
     CLASSIFICATION_PREFIX,
     HF_INFERENCE,
     ROUTER,
+    Route,
     endpoint_of,
     endpoint_route,
     is_url,
@@ -65,6 +66,20 @@ from .openai_compatible import OpenAICompatibleProvider, join_url
 HF_HOSTS = (".huggingface.co", ".huggingface.cloud", ".hf.space")
 # Inference-provider policies that are no provider of their own (no ``:suffix`` on the model).
 _POLICIES = (HF_INFERENCE, "auto")
+# The last request resolved and its Route: a call asks for its Route when it is checked, prepared and parsed;
+# a Request is frozen, so the same object has the same Route (held by identity, never by equality).
+_last_resolved: Tuple[Optional[Request], Optional[Route]] = (None, None)
+
+
+def route_of(request: Request) -> Route:
+    """``hf_routes.resolve``, asked once per call (not once per hook)."""
+    global _last_resolved
+    last, route = _last_resolved  # one read: another thread may replace the pair meanwhile
+    if last is request and route is not None:
+        return route
+    route = resolve(request)
+    _last_resolved = (request, route)
+    return route
 
 
 def split_litellm_model(rest: str) -> Tuple[str, Optional[str]]:
@@ -161,7 +176,7 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
             raise errors.InvalidRequestError(
                 f"scale_up_timeout must be seconds > 0 (e.g. 600), got {timeout!r}.", provider=self.name
             )
-        resolve(request)  # a task nobody serves in this mode fails here, before any key is looked for
+        route_of(request)  # a task nobody serves in this mode fails here, before any key is looked for
 
     def needs_provider_mapping(self, request: Request) -> bool:
         return hf_hub_mapping.needs_mapping(request)
@@ -222,7 +237,7 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
         return headers
 
     def prepare(self, request: Request) -> HttpCall:
-        route = resolve(request)
+        route = route_of(request)
         helper = route.helper
         call = self.post(request, helper.url(route.base, route.request), helper.body(route.request, route))
         if route.mode == HF_INFERENCE:
@@ -240,7 +255,7 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
         return size
 
     def parse(self, request: Request, result: HttpResult) -> Any:
-        route = resolve(request)
+        route = route_of(request)
         answer = route.helper.parse(result.body, route.request, route, request_id_of(result.headers), result.headers)
         served_by = hf_hub_mapping.answered_by(route.mode, route.request, result.headers)
         if served_by and isinstance(answer, Response):
@@ -248,7 +263,7 @@ class HuggingFaceProvider(OpenAICompatibleProvider):
         return answer
 
     def stream_state(self, request: Request) -> StreamState:
-        route = resolve(request)
+        route = route_of(request)
         return route.helper.stream_state(route.request, self.name)
 
 
