@@ -44,3 +44,58 @@ def test_the_call_log_writes_a_row_for_every_text_task(method, tmp_path, monkeyp
     finally:
         connection.close()
     assert answer_column is not None and json.loads(answer_column)
+
+
+# -- self-hosted servers' own routes: a server's malformed answer is a result or a typed error ----------
+
+HUGE = "1" + "0" * 400  # valid JSON; past float's range
+
+
+def _answering(routes):
+    """A loopback responder: path -> raw JSON text (200), every other path 404."""
+    def answer(request):
+        if request.path in routes:
+            return Answer(200, {"Content-Type": "application/json"}, routes[request.path].encode())
+        return Answer(404, {"Content-Type": "application/json"}, b'{"error": "no route"}')
+    return answer
+
+
+@pytest.fixture
+def no_detection_memory():
+    from llm_interface.servers import detect
+
+    detect.forget()
+    yield
+    detect.forget()
+
+
+@pytest.mark.parametrize("server, call, routes", [
+    ("vllm", lambda i, o: i.pooling("huggingface", ["a cat"], o), {"/pooling": f'{{"data": [{{"index": 0, "data": [{HUGE}]}}]}}'}),
+    ("tei", lambda i, o: i.pooling("huggingface", ["a cat"], o), {"/embed_all": f"[[[0.1, {HUGE}]]]"}),
+    ("sglang", lambda i, o: i.generate("huggingface", "Hi", o),
+     {"/generate": f'{{"text": "hi", "meta_info": {{"prompt_tokens": {HUGE}, "completion_tokens": 1}}}}'}),
+    ("llamacpp", lambda i, o: i.generate("huggingface", "Hi", o),
+     {"/completion": f'{{"content": "hi", "tokens_predicted": {HUGE}, "tokens_evaluated": 1}}'}),
+], ids=["vllm pooling", "tei embed_all", "sglang generate", "llamacpp completion"])
+def test_a_number_past_floats_range_is_no_raw_overflow(no_detection_memory, server, call, routes):
+    from llm_interface import LLMInterface, errors
+
+    with LoopbackServer(responder=_answering(routes)) as loop:
+        try:
+            call(LLMInterface, {"api_base": loop.url, "server": server})
+        except errors.LLMInterfaceError:
+            pass  # a typed error is fine; an OverflowError is not
+        assert loop.count >= 1
+
+
+def test_detection_reads_an_odd_owned_by_without_a_raw_type_error(no_detection_memory):
+    from llm_interface import LLMInterface, errors
+
+    routes = {"/v1/models": '{"data": [{"id": "m", "owned_by": ["vllm"]}, {"id": "n", "owned_by": {"a": 1}}]}',
+              "/metrics": "# HELP x y\nx 1\n"}
+    with LoopbackServer(responder=_answering(routes)) as loop:
+        try:
+            LLMInterface.metrics("huggingface", {"api_base": loop.url})
+        except errors.LLMInterfaceError:
+            pass  # an unknown server may have no metrics: typed
+        assert any(r.path == "/v1/models" for r in loop.requests)

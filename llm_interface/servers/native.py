@@ -44,9 +44,13 @@ def _bad(kind: str, body: Any, expected: str) -> errors.InvalidResponseError:
 
 
 def _number(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # JSON allows an int past float's range: no number we can use
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _count(value: Any) -> Optional[int]:
