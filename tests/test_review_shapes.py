@@ -99,3 +99,72 @@ def test_detection_reads_an_odd_owned_by_without_a_raw_type_error(no_detection_m
         except errors.LLMInterfaceError:
             pass  # an unknown server may have no metrics: typed
         assert any(r.path == "/v1/models" for r in loop.requests)
+
+
+# -- property: the new parsers of the Hub's, the router's and the servers' answers, on any JSON --------
+
+hypothesis = pytest.importorskip("hypothesis")
+st = pytest.importorskip("hypothesis.strategies")
+from test_body_fuzz import ANY_JSON, FUZZ, shaped  # noqa: E402
+
+from llm_interface import catalogue, errors  # noqa: E402
+from llm_interface.hf_hub import Account  # noqa: E402
+from llm_interface.providers import hf_hub_mapping  # noqa: E402
+from llm_interface.servers import detect, native  # noqa: E402
+
+OFFER = {"provider": "groq", "status": "live", "context_length": 8192, "pricing": {"input": 0.1, "output": 0.2},
+         "supports_tools": True, "supports_structured_output": False, "is_model_author": False}
+CATALOGUE_MODEL = {"id": "a/b", "object": "model", "owned_by": "a", "created": 1, "providers": [OFFER]}
+HUB_MODEL = {"id": "a/b", "pipeline_tag": "text-generation", "inferenceProviderMapping": {
+    "groq": {"status": "live", "providerId": "x", "task": "conversational", "adapter": "lora", "adapterWeightsPath": "w"}}}
+HUB_MAPPING_LIST = {"inferenceProviderMapping": [{"provider": "groq", "status": "live", "providerId": "x",
+                                                  "task": "conversational"}]}
+WHOAMI = {"type": "user", "name": "n", "isPro": False, "canPay": True, "periodEnd": 1700000000,
+          "orgs": [{"name": "o", "canPay": True, "roleInOrg": "admin"}],
+          "auth": {"type": "access_token", "accessToken": {"displayName": "t", "role": "fineGrained", "fineGrained": {
+              "global": ["inference.serverless.write"],
+              "scoped": [{"entity": {"type": "org", "name": "o"}, "permissions": ["inference.endpoints.infer.write"]}]}}}}
+SLOTS = [{"id": 0, "n_ctx": 4096, "is_processing": False, "next_token": {"n_decoded": 3}}]
+SGLANG_GENERATE = {"text": "hi", "meta_info": {"prompt_tokens": 1, "completion_tokens": 2, "finish_reason": {"type": "stop"},
+                                               "output_token_logprobs": [[-0.1, 5, "hi"]]}}
+LLAMACPP_COMPLETION = {"content": "hi", "tokens_evaluated": 1, "tokens_predicted": 2, "stop": True, "stop_type": "eos",
+                       "completion_probabilities": [{"token": "hi", "logprob": -0.1,
+                                                     "top_logprobs": [{"token": "hi", "logprob": -0.1}]}]}
+
+PARSERS = {
+    "router catalogue": (shaped({"object": "list", "data": [CATALOGUE_MODEL]}),
+                         lambda b: catalogue.catalogue_rows(catalogue.parse_catalogue(b))),
+    "router model": (shaped(CATALOGUE_MODEL), catalogue.parse_model),
+    "hub listing": (shaped([HUB_MODEL]), lambda b: catalogue.parse_hub_listing(b, "conversational")),
+    "hub mapping": (shaped(HUB_MODEL), lambda b: hf_hub_mapping.parse_mapping(b, "a/b")),
+    "hub mapping list": (shaped(HUB_MAPPING_LIST), lambda b: hf_hub_mapping.parse_mapping(b, "a/b")),
+    "whoami": (shaped(WHOAMI), lambda b: Account.from_whoami(b).may_call_inference),
+    "slots": (shaped(SLOTS), native.parse_slots),
+    "sglang generate": (shaped(SGLANG_GENERATE), lambda b: native.parse_generate("sglang", b, "m", "p", None)),
+    "llamacpp completion": (shaped(LLAMACPP_COMPLETION),
+                            lambda b: native.parse_generate("llamacpp", b, "m", "p", None)),
+    "vllm pooling": (shaped({"data": [{"index": 0, "data": [[0.1, 0.2]]}]}),
+                     lambda b: native.parse_pooling("vllm", b, 1, "m", None)),
+    "tei embed_all": (shaped([[[0.1, 0.2]]]), lambda b: native.parse_pooling("tei", b, 1, "m", None)),
+    "metrics": (st.text(max_size=80) | ANY_JSON, lambda b: native.parse_metrics("vllm", b)),
+    "detect /info": (ANY_JSON, detect.kind_from_info),
+    "detect /props": (ANY_JSON, detect.kind_from_props),
+    "detect /v1/models": (shaped({"data": [{"id": "m", "owned_by": "vllm"}]}), detect.kind_from_models),
+    "detect /get_model_info": (ANY_JSON, detect.kind_from_model_info),
+    "detect /health": (ANY_JSON, lambda b: detect.kind_from_health(b, {})),
+}
+
+
+@pytest.mark.parametrize("name", list(PARSERS))
+def test_a_parser_gives_a_result_or_a_typed_error_for_any_body(name):
+    strategy, parse = PARSERS[name]
+
+    @FUZZ
+    @hypothesis.given(strategy)
+    def check(body):
+        try:
+            parse(body)
+        except errors.LLMInterfaceError:
+            pass
+
+    check()
