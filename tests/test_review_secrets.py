@@ -58,3 +58,82 @@ def test_doctor_never_prints_a_key_the_hub_quotes_back(echo, capsys, monkeypatch
     assert key not in captured.out + captured.err
     if as_json:
         json.loads(captured.out)  # still one JSON document
+
+
+# -- a key the server quotes where our message cuts the quote short -------------------------------------
+# Errors quote the first N characters of a body the server sent; cutting before scrubbing left the key's
+# head in the message (the scrub only knows whole keys). Each answer puts the key across that cut.
+
+def _straddling(key: str, at: int) -> str:
+    return "x" * (at - len(key) // 2) + key + " tail"
+
+
+def _shown(error) -> str:
+    return str(error) + repr(error) + str(error.server_message) + json.dumps(error.body, default=str)
+
+
+def _head(key: str) -> str:
+    return key[:12]  # "fake-review-": a prefix no filler or placeholder spells
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_non_json_200_never_shows_the_head_of_a_quoted_key(mode):
+    from sync_async import ask
+
+    from llm_interface import errors
+
+    key = fresh_key()
+    body = _straddling(key, 200).encode()
+    with LoopbackServer() as server:
+        server.script(Answer(200, {"Content-Type": "text/plain"}, body))
+        with pytest.raises(errors.InvalidResponseError) as caught:
+            ask(mode, {"api_base": server.url, "api_key": key})
+    assert _head(key) not in _shown(caught.value)
+
+
+@pytest.mark.parametrize("stream_of", ["chat", "responses"])
+def test_a_malformed_sse_event_never_shows_the_head_of_a_quoted_key(stream_of, monkeypatch):
+    from llm_interface import Client, errors
+
+    key = fresh_key()
+    event = b"data: {" + _straddling(key, 120).encode() + b"\n\n"
+    with LoopbackServer() as server:
+        monkeypatch.setenv(ROUTER_ENV, server.url)  # the Responses API goes to the router
+        server.script(Answer(200, {"Content-Type": "text/event-stream"}, chunks=[event]))
+        with Client(interface_options={"retry_attempts": 0}) as client, pytest.raises(errors.LLMInterfaceError) as caught:
+            if stream_of == "chat":
+                "".join(c.text or "" for c in client.stream_message("openai-compatible", "hi",
+                                                                     {"api_base": server.url, "api_key": key}))
+            else:
+                "".join(c.text or "" for c in client.stream_respond("huggingface", "hi",
+                                                                     {"model": "openai/gpt-oss-120b:groq", "api_key": key}))
+    assert server.count == 1
+    assert _head(key) not in _shown(caught.value)
+
+
+def test_a_server_routes_unreadable_answer_never_shows_the_head_of_a_quoted_key():
+    from llm_interface import LLMInterface, errors
+
+    key = fresh_key()
+    body = json.dumps({"said": _straddling(key, 200)}).encode()  # /slots wants a list
+    with LoopbackServer(responder=lambda r: Answer(200, {"Content-Type": "application/json"}, body)) as server:
+        with pytest.raises(errors.LLMInterfaceError) as caught:
+            LLMInterface.slots("huggingface", {"api_base": server.url, "server": "llamacpp", "api_key": key})
+    assert _head(key) not in _shown(caught.value)
+
+
+@pytest.mark.parametrize("at", [30, 95])
+def test_health_detail_never_shows_a_key_the_server_quotes(at):
+    from llm_interface import LLMInterface
+    from llm_interface.servers import detect
+
+    key = fresh_key()
+    body = json.dumps({"object": "list", "said": _straddling(key, at)}).encode()
+    detect.forget()
+    try:
+        with LoopbackServer(responder=lambda r: Answer(200, {"Content-Type": "application/json"}, body)) as server:
+            health = LLMInterface.health("huggingface", {"api_base": server.url, "server": "llama-cpp-python",
+                                                         "api_key": key})
+    finally:
+        detect.forget()
+    assert health.ok and _head(key) not in repr(health) + health.detail
