@@ -137,3 +137,38 @@ def test_health_detail_never_shows_a_key_the_server_quotes(at):
     finally:
         detect.forget()
     assert health.ok and _head(key) not in repr(health) + health.detail
+
+
+def test_the_hub_mapping_kept_in_a_files_cache_never_holds_a_key_the_hub_quotes(monkeypatch, tmp_path):
+    from llm_interface import Client
+    from llm_interface.hf_resolution import forget
+    from llm_interface.providers.hf_hub_mapping import DEFAULT_PROVIDER_ENV
+
+    key = fresh_key()
+    model = "test/review-embedder"
+    embeddings = {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}]}
+
+    def hub_and_router(request):
+        if request.path.startswith("/api/models/"):
+            mapping = [{"provider": "groq", "providerId": _auth(request), "task": "feature-extraction", "status": "live"},
+                       {"provider": "deepinfra", "providerId": "test/di", "task": "feature-extraction", "status": "live"}]
+            body = {"id": model, "inferenceProviderMapping": mapping}
+        else:
+            body = embeddings
+        return Answer(200, {"Content-Type": "application/json"}, json.dumps(body).encode())
+
+    forget()
+    try:
+        with LoopbackServer(responder=hub_and_router) as server:
+            monkeypatch.setenv(HUB_ENV, server.url)
+            monkeypatch.setenv(ROUTER_ENV, server.url)
+            monkeypatch.delenv(DEFAULT_PROVIDER_ENV, raising=False)
+            with Client({"huggingface": key}) as client:
+                client.configure_cache("files", path=str(tmp_path / "cache"))
+                client.embeddings("huggingface", ["a"], {"model": model}, {"cache": False})
+            assert any(r.path.startswith("/api/models/") for r in server.requests)
+    finally:
+        forget()
+    stored = [p.read_bytes() for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert stored and b"deepinfra" in b" ".join(stored)
+    assert not [s for s in stored if key.encode() in s]
