@@ -168,3 +168,24 @@ def test_a_parser_gives_a_result_or_a_typed_error_for_any_body(name):
             pass
 
     check()
+
+
+# -- llm-interface logs on a file that is not a call log -------------------------------------------------
+
+@pytest.mark.parametrize("content", [b"not a database at all", None], ids=["not sqlite", "sqlite without calls"])
+@pytest.mark.parametrize("action", [["list"], ["export"], ["show", "1"], ["search", "fox"]])
+def test_logs_on_a_file_that_is_not_a_call_log_is_a_typed_error(tmp_path, capsys, content, action):
+    from llm_interface.cli import main
+
+    path = tmp_path / "other.db"
+    if content is None:
+        connection = sqlite3.connect(path)
+        connection.execute("CREATE TABLE notes (x TEXT)")
+        connection.commit()
+        connection.close()
+    else:
+        path.write_bytes(content)
+    code = main(["logs", *action, "--path", str(path)])
+    err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err
+    assert "ConfigurationError" in err and "not a call log" in err
