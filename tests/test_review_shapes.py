@@ -189,3 +189,27 @@ def test_logs_on_a_file_that_is_not_a_call_log_is_a_typed_error(tmp_path, capsys
     err = capsys.readouterr().err
     assert code != 0 and "Traceback" not in err
     assert "ConfigurationError" in err and "not a call log" in err
+
+
+# -- cost: a token count past float's range from the server ------------------------------------------------
+
+def test_a_huge_token_count_with_a_priced_catalogue_is_no_raw_overflow(monkeypatch):
+    model = "test/priced-model"
+    catalogue = {"object": "list", "data": [{"id": model, "providers": [
+        {"provider": "groq", "status": "live", "pricing": {"input": 0.1, "output": 0.2}}]}]}
+    chat = ('{"id": "c", "model": "test/priced-model", "choices": [{"index": 0, "finish_reason": "stop", '
+            '"message": {"role": "assistant", "content": "hi"}}], '
+            f'"usage": {{"prompt_tokens": {HUGE}, "completion_tokens": 1, "total_tokens": {HUGE}}}}}')
+
+    def router(request):
+        if request.path == "/v1/models":
+            return Answer(200, {"Content-Type": "application/json"}, json.dumps(catalogue).encode())
+        return Answer(200, {"Content-Type": "application/json"}, chat.encode())
+
+    with LoopbackServer(responder=router) as server:
+        monkeypatch.setenv(ROUTER_ENV, server.url)
+        with Client({"huggingface": KEY}, interface_options={"retry_attempts": 0}) as client:
+            client.list_models("huggingface")  # the prices are now known
+            answer = client.send_message("huggingface", "hi", {"model": model + ":groq"})
+    assert answer.results == "hi" and answer.cost is None  # a cost nobody can compute is unknown
+    assert any(r.path == "/v1/chat/completions" for r in server.requests)
