@@ -216,8 +216,10 @@ def _answer_of(response: Any) -> Optional[str]:
     classifications = getattr(response, "classifications", None)
     if classifications is not None:
         return json.dumps([[{"label": lab.label, "score": lab.score} for lab in c.labels] for c in classifications])
-    if results is not None:  # rerank
+    if results is not None and all(hasattr(r, "index") for r in results):  # rerank
         return json.dumps([{"index": r.index, "score": r.score} for r in results])
+    if results is not None:  # a text task's entities, candidates or scores (each result has to_dict)
+        return json.dumps(response.to_dict(), ensure_ascii=False, default=str) if hasattr(response, "to_dict") else None
     return None
 
 

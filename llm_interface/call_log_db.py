@@ -138,9 +138,16 @@ def _rows(path: Path, backups: int, where: str = "", args: Iterable[Any] = (), n
     files = _files(path, backups)
     yielded = 0
     for file in files if newest_first else list(reversed(files)):
-        connection = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
         try:
-            cursor = connection.execute(f"SELECT {', '.join(COLUMNS)} FROM calls {where} ORDER BY id {order}", tuple(args))
+            connection = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise _not_a_log(file, exc) from None
+        try:
+            try:
+                cursor = connection.execute(f"SELECT {', '.join(COLUMNS)} FROM calls {where} ORDER BY id {order}",
+                                            tuple(args))
+            except sqlite3.Error as exc:  # not SQLite, another database, a folder: say so, no traceback
+                raise _not_a_log(file, exc) from None
             for values in cursor:
                 if limit is not None and yielded >= limit:
                     return
@@ -148,6 +155,11 @@ def _rows(path: Path, backups: int, where: str = "", args: Iterable[Any] = (), n
                 yield _decoded(dict(zip(COLUMNS, values)))
         finally:
             connection.close()
+
+
+def _not_a_log(file: Path, exc: Exception) -> ConfigurationError:
+    return ConfigurationError(f"{file} is not a call log ({type(exc).__name__}: {exc}); point --path or {LOG_ENV} "
+                              "at the file configure_log writes.")
 
 
 def _decoded(row: Dict[str, Any]) -> Dict[str, Any]:

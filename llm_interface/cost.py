@@ -45,7 +45,10 @@ def priced(offer: Optional[ProviderOffer], prompt_tokens: Optional[int], complet
         return 0.0
     if offer.input_price is None or offer.output_price is None:
         return None
-    return (prompt_tokens * offer.input_price + completion_tokens * offer.output_price) / PER
+    try:
+        return (prompt_tokens * offer.input_price + completion_tokens * offer.output_price) / PER
+    except OverflowError:  # a server's count past float's range: no cost anyone can know
+        return None
 
 
 def cost_of(catalogue: Catalogue, request: Request, response: Any) -> Optional[float]:

@@ -49,6 +49,13 @@ class Check:
     fix: Optional[str] = None
     details: Dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A check quotes what a server said (whoami's names, /info, the catalogue's ids); a server that
+        # echoes the Authorization header back must not get the key printed: scrub as errors do.
+        self.summary = redact.text(self.summary)
+        self.fix = None if self.fix is None else redact.text(self.fix)
+        self.details = redact.scrub_value(self.details)
+
     def to_dict(self) -> Dict[str, Any]:
         return {"name": self.name, "status": self.status, "summary": self.summary, "fix": self.fix, "details": self.details}
 

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
+from . import redact
 from .cache import CacheBackend
 from .cache_policy import guarded
 from .hf_hub import hub_url
@@ -89,4 +90,6 @@ class ProviderResolver:
         cache = self._cache()
         if cache is None:
             return
-        guarded(cache, cache.set, self._cache_key(key), {"mapping": [m.as_dict() for m in found]}, MAPPING_TTL)
+        # Scrubbed: a Hub quoting the key back in a mapping must not get it into a cache file on disk.
+        entry = redact.scrub_value({"mapping": [m.as_dict() for m in found]})
+        guarded(cache, cache.set, self._cache_key(key), entry, MAPPING_TTL)

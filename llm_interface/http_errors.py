@@ -42,7 +42,7 @@ def success_body(status: int, headers: Mapping[str, str], content: bytes, ctx: C
     try:
         return json.loads(content)
     except ValueError as exc:
-        text = content[:200].decode("utf-8", "replace")
+        text = redact.clip(content, 200)
         raise errors.InvalidResponseError(
             f"The server's answer is not JSON ({errors.server_message_of(text)!s}); "
             "check api_base points at an inference API.",

@@ -109,6 +109,12 @@ def text(value: Any, secrets: Iterable[Optional[str]] = ()) -> str:
     return scrub(value, secrets)
 
 
+def clip(value: Any, limit: int, secrets: Iterable[Optional[str]] = ()) -> str:
+    """The first ``limit`` characters of ``value`` as scrubbed text, for a message quoting a body. Scrub
+    first, then cut: a key cut in half is no longer a whole secret for the scrub to find."""
+    return text(value, secrets)[:limit]
+
+
 def scrub_value(value: Any, secrets: Iterable[Optional[str]] = ()) -> Any:
     """A parsed body (dicts, lists, text) with every string in it scrubbed; other values unchanged."""
     return _scrub_value(value, _all(secrets))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .. import errors
+from .. import errors, redact
 from ..reasoning import ThinkSplitter, reasoning_and_text, reasoning_field
 from ..request import Request
 from ..types import Choice, Logprobs, Response, StreamChunk, Usage
@@ -200,7 +200,7 @@ class ChatStreamState(StreamState):
             obj = json.loads(data)
         except ValueError as exc:
             raise errors.StreamError(
-                f"The stream sent malformed JSON: {data[:120]!r}", provider=self.provider, model=self.request.model,
+                f"The stream sent malformed JSON: {redact.clip(data, 120)!r}", provider=self.provider, model=self.request.model,
             ) from exc
         if not isinstance(obj, dict):
             raise invalid(f"a stream event is {kind(obj)}, not an object", obj,

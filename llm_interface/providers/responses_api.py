@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .. import errors
+from .. import errors, redact
 from ..request import Request
 from ..types import Response, StreamChunk, Usage
 from .base import StreamState
@@ -113,7 +113,7 @@ class ResponsesStreamState(StreamState):
         try:
             obj = json.loads(data)
         except ValueError as exc:
-            raise errors.StreamError(f"The stream sent malformed JSON: {data[:120]!r}", provider=self.provider,
+            raise errors.StreamError(f"The stream sent malformed JSON: {redact.clip(data, 120)!r}", provider=self.provider,
                                      model=self.request.model) from exc
         if not isinstance(obj, dict):
             raise invalid(f"a stream event is {kind(obj)}, not an object", obj, provider=self.provider,

@@ -105,8 +105,9 @@ def kind_from_models(body: Any) -> Optional[str]:
     if not isinstance(data, list):
         return None
     for entry in data:
-        if isinstance(entry, dict) and entry.get("owned_by") in _OWNERS:
-            return _OWNERS[entry["owned_by"]]
+        owner = entry.get("owned_by") if isinstance(entry, dict) else None
+        if isinstance(owner, str) and owner in _OWNERS:  # a list or dict here is unhashable: not a kind
+            return _OWNERS[owner]
     return None
 
 

@@ -20,7 +20,7 @@ import math
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .. import errors
+from .. import errors, redact
 from ..types import Logprobs, Response, Usage
 from .results import Metrics, PoolingResponse, Slot
 from .routes import unsupported
@@ -40,13 +40,17 @@ _POOLING_OPTIONS = ("truncate", "truncation_direction", "prompt_name")
 
 
 def _bad(kind: str, body: Any, expected: str) -> errors.InvalidResponseError:
-    return errors.InvalidResponseError(f"The {kind} server's answer is not {expected}: {str(body)[:200]}", body=body)
+    return errors.InvalidResponseError(f"The {kind} server's answer is not {expected}: {redact.clip(body, 200)}", body=body)
 
 
 def _number(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # JSON allows an int past float's range: no number we can use
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _count(value: Any) -> Optional[int]:

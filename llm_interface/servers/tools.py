@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .. import errors
+from .. import errors, redact
 from ..credentials import find_api_base
 from ..ratelimit import CHARS_PER_TOKEN  # one rule of thumb for every estimate (the rate limiter's)
 from ..request import normalize_message
@@ -150,7 +150,7 @@ def health(client: Any, provider: str, options: Any = None, interface_options: A
 
 
 def _short(body: Any) -> str:
-    text = body if isinstance(body, str) else repr(body)
+    text = redact.text(body if isinstance(body, str) else repr(body))  # before the cut: a half key is not found
     return text if len(text) <= 120 else text[:117] + "..."
 
 
