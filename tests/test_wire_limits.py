@@ -195,6 +195,7 @@ def test_the_per_call_deadline_interface_option_bounds_a_slow_drip(loopback, mod
 
 
 def test_the_proxy_config_takes_max_response_bytes():
+    require("fastapi", "server")
     from llm_interface.server.app import build_client
     from llm_interface.server.config import ProxyConfig
 
