@@ -2,7 +2,8 @@
 
 Routes: ``POST /v1/chat/completions`` (SSE streams ending in ``[DONE]``), ``POST /v1/completions``,
 ``POST /v1/responses`` (OpenAI's Responses API, responses_route.py),
-``POST /v1/embeddings``, ``POST /rerank`` (and ``/v1/rerank``), ``GET /v1/models``, ``GET /health``,
+``POST /v1/embeddings``, ``POST /rerank`` (and ``/v1/rerank``), ``GET /v1/models``, ``GET /v1/usage`` (each
+answer's cost and the running totals, usage.py), ``GET /health``,
 OpenAPI docs at ``/docs``; LiteLLM's proxy also serves the OpenAI routes without ``/v1``, and so does
 this one. Handlers are ``async`` and call upstream through one ``AsyncClient`` (aiohttp) over the one
 Client, sharing its cache, retry policy and rate limiter: no thread pool bounds how many upstream calls
