@@ -2,7 +2,8 @@
 
 Routes: ``POST /v1/chat/completions`` (SSE streams ending in ``[DONE]``), ``POST /v1/completions``,
 ``POST /v1/responses`` (OpenAI's Responses API, responses_route.py),
-``POST /v1/embeddings``, ``POST /rerank`` (and ``/v1/rerank``), ``GET /v1/models``, ``GET /health``,
+``POST /v1/embeddings``, ``POST /rerank`` (and ``/v1/rerank``), ``GET /v1/models``, ``GET /v1/usage`` (each
+answer's cost and the running totals, usage.py), ``GET /health``,
 OpenAPI docs at ``/docs``; LiteLLM's proxy also serves the OpenAI routes without ``/v1``, and so does
 this one. Handlers are ``async`` and call upstream through one ``AsyncClient`` (aiohttp) over the one
 Client, sharing its cache, retry policy and rate limiter: no thread pool bounds how many upstream calls
@@ -38,6 +39,7 @@ from .body import parse_body
 from .config import ModelRoute, ProxyConfig
 from .errors import ProxyError, error_body, internal_error, openai_error
 from .responses_route import streamed_responses
+from .usage import Prices, UsageLedger, cost_headers, with_cost
 
 logger = logging.getLogger("llm_interface.server")
 
@@ -154,6 +156,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
     # Its aiohttp session is made on first use, in the server's loop (the transport binds it to that loop).
     # Without aiohttp it runs calls in threads, and says so in the log itself.
     upstream = AsyncClient(client, max_connections=config.max_upstream_connections)
+    ledger, prices = UsageLedger(), Prices(client)  # usage.py: GET /v1/usage, and the catalogue behind costs
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -165,6 +168,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
                   description="OpenAI-compatible proxy over llm_interface (Hugging Face first).")
     app.add_middleware(BodyLimit, limit=config.max_request_bytes)
     app.state.client, app.state.config, app.state.upstream = client, config, upstream
+    app.state.usage = ledger
 
     def answer_error(status: int, body: Dict[str, Any], headers: Optional[Dict[str, str]] = None) -> Any:
         return JSONResponse(body, status_code=status, headers=headers)
@@ -254,16 +258,35 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         app.get(prefix + "/models/{model_id:path}", dependencies=protected, tags=["openai"],
                 include_in_schema=shown)(get_model)
 
+    async def usage() -> Dict[str, Any]:
+        """The running totals since start-up, per model name (usage.py)."""
+        return ledger.snapshot()
+
+    for prefix in ("/v1", ""):
+        app.get(prefix + "/usage", dependencies=protected, tags=["usage"], include_in_schema=prefix == "/v1")(usage)
+
+    def counted(route: ModelRoute) -> Any:
+        """The ledger's callback for one route's finished answers (streams call it at their end)."""
+        return lambda response: ledger.record(route.name, response)
+
+    def priced(body: Dict[str, Any], cost: Optional[float]) -> Any:
+        """The answer with its cost: ``usage.cost`` in the body and the ``x-llm-interface-cost`` header."""
+        if isinstance(body.get("usage"), dict):
+            body["usage"] = with_cost(body["usage"], cost)
+        return JSONResponse(body, headers=cost_headers(cost))
+
     @post("/chat/completions", api.ChatCompletionRequest)
     async def chat_completions(request: Request) -> Any:
         body = await read(request, api.ChatCompletionRequest)
         route = route_for(body.model)
         options = route.call_options(_params(body))
+        await prices.ensure(route)
         if body.stream:
             stream = upstream.stream_message_async(route.provider, body.messages, options)
             include_usage = bool((body.stream_options or {}).get("include_usage"))
-            return await streamed(stream, "chat", body.model, include_usage, secrets)
-        return chat_completion_json(await upstream.send_message_async(route.provider, body.messages, options), body.model)
+            return await streamed(stream, "chat", body.model, include_usage, secrets, counted(route))
+        answer = await upstream.send_message_async(route.provider, body.messages, options)
+        return priced(chat_completion_json(answer, body.model), ledger.record(route.name, answer))
 
     @post("/completions", api.CompletionRequest)
     async def completions(request: Request) -> Any:
@@ -277,9 +300,11 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
             if len(prompts) != 1:
                 raise ProxyError(400, "Streaming takes exactly one prompt.", param="prompt")
             stream = upstream.stream_complete_async(route.provider, prompts[0], options)
-            return await streamed(stream, "completion", body.model, False, secrets)
+            return await streamed(stream, "completion", body.model, False, secrets, counted(route))
         answers = await asyncio.gather(*(upstream.complete_async(route.provider, p, options) for p in prompts))
-        return text_completion_json(list(answers), body.model)
+        costs = [ledger.record(route.name, answer) for answer in answers]
+        known = None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
+        return priced(text_completion_json(list(answers), body.model), known)
 
     @post("/embeddings", api.EmbeddingRequest)
     async def embeddings(request: Request) -> Any:
@@ -292,6 +317,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         if body.encoding_format not in (None, "float", "base64"):
             raise ProxyError(400, "encoding_format must be 'float' or 'base64'.", param="encoding_format")
         answer = await upstream.embeddings_async(route.provider, texts, route.call_options(_params(body)))
+        ledger.record(route.name, answer)
         return embeddings_json(answer, body.model, body.encoding_format)
 
     @post("/responses", api.ResponsesRequest)
@@ -299,9 +325,12 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         body = await read(request, api.ResponsesRequest)
         route = route_for(body.model)
         options = route.call_options(_params(body))
+        await prices.ensure(route)
         if body.stream:
-            return await streamed_responses(upstream.stream_respond_async(route.provider, body.input, options), body.model, secrets)
-        return responses_body(await upstream.respond_async(route.provider, body.input, options), body.model)
+            return await streamed_responses(upstream.stream_respond_async(route.provider, body.input, options), body.model,
+                                            secrets, counted(route))
+        answer = await upstream.respond_async(route.provider, body.input, options)
+        return priced(responses_body(answer, body.model), ledger.record(route.name, answer))
 
     rerank_schema = {"requestBody": {"required": True, "content": {"application/json": {
         "schema": api.RerankRequest.model_json_schema()}}}}
@@ -313,6 +342,7 @@ def create_app(config: ProxyConfig, client: Optional[Client] = None) -> Any:
         route = route_for(body.model)
         documents = [d if isinstance(d, str) else str(d.get("text", "")) for d in body.documents]
         answer = await upstream.rerank_async(route.provider, body.query, documents, route.call_options(_params(body)))
+        ledger.record(route.name, answer)
         results = sorted(answer.results, key=lambda r: r.score, reverse=True)
         if body.top_n is not None:
             results = results[: body.top_n]

@@ -5,28 +5,30 @@ stream when the client leaves (``streams.EventStreamResponse``); a failure mid-w
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator, List
+from typing import Any, AsyncIterator, List, Optional
 
 from .. import errors
 from ..responses_shapes import response_events
 from .errors import internal_error, openai_error
-from .streams import EventStreamResponse
+from .streams import EventStreamResponse, Finished
 
 
 def sse(payload: Any) -> str:
     return f"event: {payload['type']}\ndata: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
-async def streamed_responses(stream: Any, model: str, secrets: List[str]) -> Any:
+async def streamed_responses(stream: Any, model: str, secrets: List[str], finished: Optional[Finished] = None) -> Any:
     """Open the upstream stream first (a failure before the first byte is a normal error answer)."""
     await stream
-    return EventStreamResponse(_events(stream, model, secrets))
+    return EventStreamResponse(_events(stream, model, secrets, finished))
 
 
-async def _events(stream: Any, model: str, secrets: List[str]) -> AsyncIterator[str]:
+async def _events(stream: Any, model: str, secrets: List[str], finished: Optional[Finished]) -> AsyncIterator[str]:
     try:
         async for payload in response_events(stream, model):
             yield sse(payload)
+        if finished is not None:
+            finished(stream.response)
     except Exception as error:  # typed or not, the client gets an error event, never a cut-off stream
         if isinstance(error, errors.LLMInterfaceError):
             _status, body, _headers = openai_error(error, secrets)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, AsyncIterator, List, MutableMapping
+from typing import Any, AsyncIterator, Callable, List, MutableMapping, Optional
 
 from starlette.responses import Response
 
 from .. import errors
 from ..openai_shapes import chat_chunk, chat_role_chunk, chunk_base, completion_chunk, usage_dict
 from .errors import internal_error, openai_error
+from .usage import with_cost
 
 logger = logging.getLogger("llm_interface.server")
 
@@ -86,17 +87,23 @@ class EventStreamResponse(Response):
                 logger.debug("closing an event stream failed", exc_info=True)
 
 
-async def streamed(stream: Any, kind: str, model: str, include_usage: bool, secrets: List[str]) -> Any:
+# Told the finished stream's answer (the usage ledger); returns its cost in USD, None when unknown.
+Finished = Callable[[Any], Optional[float]]
+
+
+async def streamed(stream: Any, kind: str, model: str, include_usage: bool, secrets: List[str],
+                   finished: Optional[Finished] = None) -> Any:
     """Open the upstream stream (a failure before the first byte is a normal error answer), then send
     it as SSE; the upstream stream is closed when the answer ends or the client disconnects."""
     await stream
-    return EventStreamResponse(_events(stream, kind, model, include_usage, secrets))
+    return EventStreamResponse(_events(stream, kind, model, include_usage, secrets, finished))
 
 
-async def _events(stream: Any, kind: str, model: str, include_usage: bool, secrets: List[str]) -> AsyncIterator[str]:
+async def _events(stream: Any, kind: str, model: str, include_usage: bool, secrets: List[str],
+                  finished: Optional[Finished]) -> AsyncIterator[str]:
     """A stream as OpenAI chunk events (``openai_shapes.chunks``); a failure mid-way becomes an ``error`` event."""
     try:
-        async for payload in _chunks(stream, kind, model, include_usage):
+        async for payload in _chunks(stream, kind, model, include_usage, finished):
             yield event(payload)
         yield "data: [DONE]\n\n"
     except Exception as error:  # typed or not, a client gets an error event, never a cut-off stream
@@ -105,7 +112,8 @@ async def _events(stream: Any, kind: str, model: str, include_usage: bool, secre
         await stream.aclose()
 
 
-async def _chunks(stream: Any, kind: str, model: str, include_usage: bool) -> AsyncIterator[Any]:
+async def _chunks(stream: Any, kind: str, model: str, include_usage: bool,
+                  finished: Optional[Finished]) -> AsyncIterator[Any]:
     """``openai_shapes.chunks`` over an async stream: the same pieces, the same order."""
     base = chunk_base(kind, model)
     build = chat_chunk if kind == "chat" else completion_chunk
@@ -115,5 +123,6 @@ async def _chunks(stream: Any, kind: str, model: str, include_usage: bool) -> As
         payload = build(base, chunk)
         if payload is not None:  # None: a usage-only or empty chunk
             yield payload
+    cost = finished(stream.response) if finished is not None else None
     if include_usage and kind == "chat":
-        yield {**base, "choices": [], "usage": usage_dict(stream.response)}
+        yield {**base, "choices": [], "usage": with_cost(usage_dict(stream.response), cost)}
