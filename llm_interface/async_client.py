@@ -162,22 +162,18 @@ class AsyncClient(AsyncTextTaskCalls):
         return await self.in_thread(plan.provider.stream, plan.request)  # loads the model: not on the loop
 
     async def _send(self, argument: Tuple[Any, Plan]) -> Any:
-        call, plan = argument
-        await self._preflight(plan)
-        try:
-            return await self.transport.send(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
-        except errors.ValidationError as error:  # the router's model_not_supported, with the alternatives
-            better = await self.in_thread(router_preflight.explained, self.client.catalogue, plan.request, error)
-            if better is not error:
-                raise better from error
-            raise
+        return await self._through(self.transport.send, argument)
 
     async def _open(self, argument: Tuple[Any, Plan]) -> Any:
+        return await self._through(self.transport.open_stream, argument)
+
+    async def _through(self, transport_call: Callable[..., Awaitable[Any]], argument: Tuple[Any, Plan]) -> Any:
+        """``transport_call`` (send or open_stream) after the checks, a router refusal explained."""
         call, plan = argument
         await self._preflight(plan)
         try:
-            return await self.transport.open_stream(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
-        except errors.ValidationError as error:
+            return await transport_call(call, plan.context, plan.policy, self.client.recorder.retry_hook(plan))
+        except errors.ValidationError as error:  # the router's model_not_supported, with the alternatives
             better = await self.in_thread(router_preflight.explained, self.client.catalogue, plan.request, error)
             if better is not error:
                 raise better from error

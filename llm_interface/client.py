@@ -89,20 +89,18 @@ class Client(TextTaskCalls, BaseClient):
             self.rate_limiter.acquire(plan.request)
 
     def _send(self, argument: Tuple[Any, Plan]) -> Any:
-        call, plan = argument
-        self.check_before_sending(plan)
-        try:
-            return self.transport.send(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
-        except errors.ValidationError as error:  # the router's model_not_supported, with the alternatives
-            self._explain(plan, error)
-            raise
+        return self._through(self.transport.send, argument)
 
     def _open(self, argument: Tuple[Any, Plan]) -> Any:
+        return self._through(self.transport.open_stream, argument)
+
+    def _through(self, transport_call: Callable[..., Any], argument: Tuple[Any, Plan]) -> Any:
+        """``transport_call`` (send or open_stream) after the checks, a router refusal explained."""
         call, plan = argument
         self.check_before_sending(plan)
         try:
-            return self.transport.open_stream(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
-        except errors.ValidationError as error:
+            return transport_call(call, plan.context, plan.policy, self.recorder.retry_hook(plan))
+        except errors.ValidationError as error:  # the router's model_not_supported, with the alternatives
             self._explain(plan, error)
             raise
 

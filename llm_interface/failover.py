@@ -157,10 +157,14 @@ def _failed_all(tried: List[Tuple[str, BaseException]]) -> BaseException:
     return last
 
 
-def _hop(client: Any, number: int, failed: Target, error: BaseException, next_target: Target) -> None:
+def _failed(client: Any, tried: List[Tuple[str, BaseException]], targets: List[Target], number: int,
+            error: BaseException) -> None:
+    """Target ``number`` failed with ``error``: kept for the final error, and the hooks told of the hop to the next."""
+    failed = targets[number]
+    tried.append((failed.label, error))
     hooks = getattr(client, "hooks", None)
-    if hooks:
-        hooks.emit("failover", Hop(number, failed.label, error, next_target.label))  # type: ignore[arg-type]
+    if hooks and number + 1 < len(targets):
+        hooks.emit("failover", Hop(number + 1, failed.label, error, targets[number + 1].label))  # type: ignore[arg-type]
 
 
 def _labelled(response: Any, label: str) -> Any:
@@ -176,9 +180,7 @@ def first_answer(client: Any, targets: List[Target], call: Callable[[Dict[str, A
                 answer = call(target.options)
             return _labelled(answer, target.label)
         except FAILS_OVER as error:
-            tried.append((target.label, error))
-            if number + 1 < len(targets):
-                _hop(client, number + 1, target, error, targets[number + 1])
+            _failed(client, tried, targets, number, error)
     raise _failed_all(tried)
 
 
@@ -191,9 +193,7 @@ async def first_answer_async(owner: Any, targets: List[Target], call: Callable[[
                 answer = await call(target.options)
             return _labelled(answer, target.label)
         except FAILS_OVER as error:
-            tried.append((target.label, error))
-            if number + 1 < len(targets):
-                _hop(owner.client, number + 1, target, error, targets[number + 1])
+            _failed(owner.client, tried, targets, number, error)
     raise _failed_all(tried)
 
 
@@ -277,9 +277,7 @@ class FailoverStream:
             except FAILS_OVER as error:
                 if stream is not None:
                     stream.close()
-                tried.append((target.label, error))
-                if number + 1 < len(targets):
-                    _hop(client, number + 1, target, error, targets[number + 1])
+                _failed(client, tried, targets, number, error)
                 continue
             except BaseException:  # the caller's mistake (or Ctrl-C): raised, the connection freed
                 if stream is not None:
@@ -359,9 +357,7 @@ class AsyncFailoverStream:
             except FAILS_OVER as error:
                 if stream is not None:
                     await stream.aclose()
-                tried.append((target.label, error))
-                if number + 1 < len(self._targets):
-                    _hop(self._owner.client, number + 1, target, error, self._targets[number + 1])
+                _failed(self._owner.client, tried, self._targets, number, error)
                 continue
             except BaseException:
                 if stream is not None:

@@ -108,6 +108,15 @@ def _within(plan: Plan, ends_at: Optional[float], provider: str, deadline: Any) 
     return plan._replace(policy=dataclasses.replace(plan.policy, deadline=left))
 
 
+def _worth_waiting(pacer: "Pacer", ends_at: Optional[float], provider: str, deadline: Any) -> None:
+    """A TimeoutError when no time is left, or when the batch's 429 pause ends past the deadline."""
+    if ends_at is None:
+        return
+    left = ends_at - time.monotonic()
+    if left <= 0 or pacer.pause() > left:
+        raise _timed_out(provider, deadline)
+
+
 def _fill(results: List[Any], provider: str, deadline: Any) -> List[Any]:
     """A copy of ``results`` (a straggler thread may still write into the original), pending slots timed out."""
     return [_timed_out(provider, deadline) if result is _PENDING else result for result in results]
@@ -195,9 +204,7 @@ def run_in_threads(
         hit = client.cached(plan)
         if hit is not None:
             return hit
-        _within(plan, ends_at, provider, deadline)  # a pause past the deadline is not worth waiting for
-        if ends_at is not None and pacer.pause() > ends_at - time.monotonic():
-            raise _timed_out(provider, deadline)
+        _worth_waiting(pacer, ends_at, provider, deadline)
         pacer.wait()
         return client.send_uncached(_within(plan, ends_at, provider, deadline))  # the cache was just checked
 
@@ -269,9 +276,7 @@ async def run_in_tasks(
                 if hit is not None:
                     results[index] = hit
                 else:
-                    _within(plan, ends_at, provider, deadline)
-                    if ends_at is not None and pacer.pause() > ends_at - time.monotonic():
-                        raise _timed_out(provider, deadline)
+                    _worth_waiting(pacer, ends_at, provider, deadline)
                     await pacer.wait_async()
                     plan = _within(plan, ends_at, provider, deadline)
                     results[index] = await aclient.send_uncached(plan)  # the cache was just checked
