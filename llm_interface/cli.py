@@ -1,4 +1,5 @@
-"""The ``llm-interface`` command: send, chat, embed, classify, rerank, aliases, cache, models, serve, doctor, logs.
+"""The ``llm-interface`` command: send, chat, embed, classify, rerank, aliases, cache, models, serve, doctor, logs,
+and the text-task commands and ``respond`` that ``cli_tasks.py`` adds.
 
 Exit codes: 0 ok; 1 the provider or the network failed (a typed error, printed as one line on stderr);
 2 bad usage (argparse's own errors, and ``ConfigurationError``s: a bad option, an unknown provider or

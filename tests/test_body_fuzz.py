@@ -11,7 +11,7 @@ import json
 import os
 from typing import Any, Callable
 
-import pytest
+from support.skips import require
 
 from llm_interface import errors
 from llm_interface.providers.huggingface import HuggingFaceProvider
@@ -20,8 +20,8 @@ from llm_interface.request import Request
 from llm_interface.types import ClassificationResponse, EmbeddingResponse, RerankResponse, Response
 from llm_interface.wire import HttpResult
 
-hypothesis = pytest.importorskip("hypothesis")
-st = pytest.importorskip("hypothesis.strategies")
+hypothesis = require("hypothesis", "test")
+st = require("hypothesis.strategies", "test")
 given, settings, HealthCheck = hypothesis.given, hypothesis.settings, hypothesis.HealthCheck
 
 EXAMPLES = int(os.environ.get("LLM_FUZZ_EXAMPLES", "60"))

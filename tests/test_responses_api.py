@@ -183,7 +183,7 @@ def test_endpoints_without_the_route_say_so(client):
 
 def _proxy_answers(request):
     if request.body.get("stream"):
-        return events(*STREAM)
+        return events(*STREAM[:4]) if request.body.get("input") == "Cut short." else events(*STREAM)
     return Status(200, TOOL_ANSWER if request.body.get("tools") else ANSWER)
 
 
@@ -242,3 +242,13 @@ def test_the_proxy_streams_responses_events(proxied):
     assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
     assert text == "Hello, world!" and reasoning == "The user wants a short greeting."
     assert final.output_text == "Hello, world!"
+
+
+def test_a_proxied_stream_cut_short_ends_with_an_error_event(proxied):
+    ai, _upstream = proxied
+    with ai.responses.create(model="oss", input="Cut short.", stream=True) as stream:
+        seen = list(stream)
+    assert seen[0].type == "response.created" and "response.completed" not in [e.type for e in seen]
+    assert "".join(e.delta for e in seen if e.type == "response.output_text.delta") == "Hello, "
+    assert seen[-1].type == "error" and "response.completed" in seen[-1].message
+    assert "hf_test_upstream_secret" not in seen[-1].message

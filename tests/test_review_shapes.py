@@ -9,6 +9,7 @@ import sqlite3
 
 import pytest
 from support.loopback import Answer, LoopbackServer
+from support.skips import require
 
 from llm_interface import Client
 from llm_interface.providers.hf_routes import ROUTER_ENV
@@ -103,8 +104,8 @@ def test_detection_reads_an_odd_owned_by_without_a_raw_type_error(no_detection_m
 
 # -- property: the new parsers of the Hub's, the router's and the servers' answers, on any JSON --------
 
-hypothesis = pytest.importorskip("hypothesis")
-st = pytest.importorskip("hypothesis.strategies")
+hypothesis = require("hypothesis", "test")
+st = require("hypothesis.strategies", "test")
 from test_body_fuzz import ANY_JSON, FUZZ, shaped  # noqa: E402
 
 from llm_interface import catalogue, errors  # noqa: E402

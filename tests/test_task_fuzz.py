@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from support.skips import require
 from test_body_fuzz import ANY_JSON, FUZZ, HF, HI, USAGE, parse_with, shaped, stream_with
 
 from llm_interface import errors
@@ -14,8 +15,8 @@ from llm_interface.request import Request
 from llm_interface.task_types import TASK_RESULTS
 from llm_interface.types import RerankResponse, Response
 
-hypothesis = pytest.importorskip("hypothesis")
-st = pytest.importorskip("hypothesis.strategies")
+hypothesis = require("hypothesis", "test")
+st = require("hypothesis.strategies", "test")
 given = hypothesis.given
 
 TABLE = {"A": ["1", "2"]}

@@ -4,17 +4,14 @@ stream when the client leaves (``streams.EventStreamResponse``); a failure mid-w
 
 from __future__ import annotations
 
-import json
 from typing import Any, AsyncIterator, List, Optional
 
-from .. import errors
 from ..responses_shapes import response_events
-from .errors import internal_error, openai_error
-from .streams import EventStreamResponse, Finished
+from .streams import EventStreamResponse, Finished, event, failure_body
 
 
 def sse(payload: Any) -> str:
-    return f"event: {payload['type']}\ndata: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n"
+    return f"event: {payload['type']}\n{event(payload)}"
 
 
 async def streamed_responses(stream: Any, model: str, secrets: List[str], finished: Optional[Finished] = None) -> Any:
@@ -30,10 +27,7 @@ async def _events(stream: Any, model: str, secrets: List[str], finished: Optiona
         if finished is not None:
             finished(stream.response)
     except Exception as error:  # typed or not, the client gets an error event, never a cut-off stream
-        if isinstance(error, errors.LLMInterfaceError):
-            _status, body, _headers = openai_error(error, secrets)
-        else:
-            _status, body = internal_error(error)
+        body = failure_body(error, secrets)
         yield sse({"type": "error", "code": body["error"].get("code"), "message": body["error"]["message"], "param": None})
     finally:
         await stream.aclose()

@@ -31,14 +31,19 @@ def event(payload: Any) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
-def error_event(error: BaseException, secrets: List[str]) -> str:
-    """A failure after the status line went out: OpenAI clients read an ``error`` event and raise it."""
+def failure_body(error: BaseException, secrets: List[str]) -> Any:
+    """The OpenAI error body for a failure after the status line went out (logged: no status will show it)."""
     if isinstance(error, errors.LLMInterfaceError):
         _status, body, _headers = openai_error(error, secrets)
     else:
         _status, body = internal_error(error)
     logger.warning("stream failed: %s: %s", type(error).__name__, body["error"]["message"])
-    return event(body)
+    return body
+
+
+def error_event(error: BaseException, secrets: List[str]) -> str:
+    """A failure after the status line went out: OpenAI clients read an ``error`` event and raise it."""
+    return event(failure_body(error, secrets))
 
 
 class EventStreamResponse(Response):
