@@ -4,8 +4,9 @@ Every decision is shared with the sync transport: ``preflight`` for the checks, 
 for the limits, ``retry.Retrier`` for when and how long to wait, ``http_errors`` for what an answer
 or a failure means, ``redirects`` for the redirect rule, ``SSEDecoder`` for streams. Only the I/O
 differs: aiohttp for the bytes, ``asyncio.sleep`` for the waits. aiohttp's exceptions are
-translated once, in ``_mapped`` (DESIGN rule 2). Redirects are followed here (not by aiohttp), so
-that a redirect to another origin drops every secret header, not only Authorization.
+translated once, in ``http_errors.SendFailures`` and ``_mapped_read`` (DESIGN rule 2). Redirects
+are followed here (not by aiohttp), so that a redirect to another origin drops every secret header,
+not only Authorization.
 
 One ``aiohttp.ClientSession`` per transport, with a ``TCPConnector(limit=...)`` that bounds the
 open connections. It is created inside the running loop on first use (aiohttp binds a session
@@ -16,6 +17,7 @@ connections are dropped and a new one is made.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 import time
@@ -61,32 +63,12 @@ def has_aiohttp() -> bool:
     return True
 
 
-class _mapped:
-    """Sending a request: aiohttp's exceptions become typed errors, raised from the original.
-    ``clamped``: the timeouts were cut to the deadline, so a timeout is the deadline's. A class, not a
-    ``contextlib`` generator: it runs on every call."""
-
-    __slots__ = ("ctx", "call", "clamped", "deadline")
-
-    def __init__(self, ctx: Context, call: HttpCall, clamped: bool, deadline: Optional[float]) -> None:
-        self.ctx, self.call, self.clamped, self.deadline = ctx, call, clamped, deadline
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> None:
-        # ours already (a deadline, a size cap) pass as they are: they may subclass TimeoutError/OSError
-        if exc is None or isinstance(exc, errors.LLMInterfaceError):
-            return
-        aiohttp, ctx, call = aiohttp_module(), self.ctx, self.call
-        if isinstance(exc, asyncio.TimeoutError):  # aiohttp's timeouts subclass it
-            if self.clamped:
-                raise http_errors.deadline_error(ctx, call, self.deadline) from exc
-            raise http_errors.timeout_error(ctx, call, "The request") from exc
-        if isinstance(exc, aiohttp.ClientConnectionError):
-            raise http_errors.connection_error(ctx, call, exc) from exc
-        if isinstance(exc, (aiohttp.ClientError, ValueError)):  # ValueError: aiohttp refusing a header or URL
-            raise http_errors.request_failed_error(ctx, call, exc) from exc
+@functools.lru_cache(maxsize=None)
+def _send_kinds() -> http_errors.SendKinds:
+    """What ``http_errors.SendFailures`` maps while sending: aiohttp's timeouts (they subclass
+    asyncio's), connection failures, the rest (ValueError: aiohttp refusing a header or URL)."""
+    aiohttp = aiohttp_module()
+    return (asyncio.TimeoutError, aiohttp.ClientConnectionError, (aiohttp.ClientError, ValueError))
 
 
 def _is_decode_error(exc: BaseException) -> bool:
@@ -346,7 +328,7 @@ class AsyncTransport:
             if wire_log.isEnabledFor(logging.DEBUG):
                 debug.log_call(call.method, call.url, headers, data)
             try:
-                with _mapped(ctx, call, clamped, retrier.policy.deadline):
+                with http_errors.SendFailures(_send_kinds(), ctx, call, clamped, retrier.policy.deadline):
                     response = await self._request(session, call, data, headers, self._timeout(limits))
                 if response.status < 400:
                     return response

@@ -237,7 +237,7 @@ class CacheMissError(ConfigurationError):
 
 class ModelNotSupportedError(ValidationError):
     """The router answered 400 ``model_not_supported`` (or preflight found no provider fit for the request):
-    ``alternatives`` holds the catalogue's providers for the model that would serve it (preflight_check.py)."""
+    ``alternatives`` holds the catalogue's providers for the model that would serve it (router_preflight.py)."""
 
     def __init__(self, message: str, *, alternatives: Tuple[Any, ...] = (), **kwargs: Any) -> None:
         super().__init__(message, **kwargs)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Tuple
+from urllib.parse import quote
 
 HUB = "https://huggingface.co"
 HUB_ENV = "LLM_INTERFACE_HF_HUB"
@@ -37,6 +38,11 @@ def hub_url() -> str:
     """The Hub's base URL: ``$LLM_INTERFACE_HF_HUB``, else ``$HF_ENDPOINT`` (huggingface_hub's own variable, so a
     mirror set up for it applies here too), else https://huggingface.co."""
     return (os.environ.get(HUB_ENV) or os.environ.get("HF_ENDPOINT") or HUB).rstrip("/")
+
+
+def model_api_url(model: str, query: str = "") -> str:
+    """``{hub}/api/models/{id}{query}``, the id quoted (its ``/`` kept): the one builder of a model's Hub URL."""
+    return f"{hub_url()}/api/models/{quote(model, safe='/')}{query}"
 
 
 @dataclass(frozen=True)
@@ -104,4 +110,4 @@ def _bool(value: Any) -> Optional[bool]:
     return value if isinstance(value, bool) else None
 
 
-__all__ = ["Account", "HUB", "HUB_ENV", "INFERENCE_PERMISSION", "WHOAMI", "hub_url"]
+__all__ = ["Account", "HUB", "HUB_ENV", "INFERENCE_PERMISSION", "WHOAMI", "hub_url", "model_api_url"]

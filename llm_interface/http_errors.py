@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-from typing import Any, Iterable, Iterator, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional, Tuple, Type, Union
 from urllib.parse import urlsplit
 
 from . import errors, redact
@@ -177,3 +177,37 @@ def broken_stream_error(ctx: Context, request_id: Optional[str], reason: str) ->
         f"The stream broke before it finished ({reason}); the answer so far is incomplete.",
         provider=ctx.provider, model=ctx.model, request_id=request_id,
     )
+
+
+ExceptionTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
+SendKinds = Tuple[ExceptionTypes, ExceptionTypes, ExceptionTypes]  # (timeout, connection, other failure)
+
+
+class SendFailures:
+    """Sending a request: the backend's exceptions (``kinds``: its timeout, connection-failure and
+    other-failure types, checked in that order) become typed errors, raised from the original.
+    ``clamped``: the timeouts were cut to the deadline, so a timeout is the deadline's. One class for
+    both transports; a class, not a ``contextlib`` generator: it runs on every call."""
+
+    __slots__ = ("kinds", "ctx", "call", "clamped", "deadline")
+
+    def __init__(self, kinds: SendKinds, ctx: Context, call: HttpCall, clamped: bool, deadline: Optional[float]) -> None:
+        self.kinds, self.ctx, self.call, self.clamped, self.deadline = kinds, ctx, call, clamped, deadline
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> None:
+        # ours already (a deadline, a size cap) pass as they are: they may subclass TimeoutError/OSError
+        if exc is None or isinstance(exc, errors.LLMInterfaceError):
+            return
+        timed_out, unreachable, failed = self.kinds
+        ctx, call = self.ctx, self.call
+        if isinstance(exc, timed_out):
+            if self.clamped:
+                raise deadline_error(ctx, call, self.deadline) from exc
+            raise timeout_error(ctx, call, "The request") from exc
+        if isinstance(exc, unreachable):
+            raise connection_error(ctx, call, exc) from exc
+        if isinstance(exc, failed):
+            raise request_failed_error(ctx, call, exc) from exc

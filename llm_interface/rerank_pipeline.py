@@ -18,7 +18,7 @@ import threading
 from typing import Any, Callable, Dict, Mapping, Optional
 
 from . import errors
-from .hf_hub import hub_url
+from .hf_hub import model_api_url
 from .plan import Plan
 from .providers.hf_routes import endpoint_of
 from .providers.hf_text_tasks import CROSS_ENCODER_TAGS
@@ -33,7 +33,7 @@ GetJson = Callable[[str, Mapping[str, str], Context, Any], Any]
 
 
 def model_info_url(model: str) -> str:
-    return f"{hub_url()}/api/models/{model}"
+    return model_api_url(model)
 
 
 def lookup_needed(plan: Plan) -> Optional[str]:

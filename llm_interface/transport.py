@@ -3,7 +3,8 @@
 Providers describe a call as an ``HttpCall``; ``send`` checks it (``preflight``), makes its attempts
 under a ``RetryPolicy`` (the decisions are ``retry.Retrier``'s; this file only sleeps) and hands back
 an ``HttpResult`` (``open_stream``: an ``HttpStream`` of SSE events). requests' and urllib3's
-exceptions are translated once, in ``_mapped``, into the typed errors ``http_errors`` builds.
+exceptions are translated once (``http_errors.SendFailures`` while sending, ``_mapped_read`` while
+reading) into the typed errors ``http_errors`` builds.
 The async transport (``async_transport.py``) is this file with aiohttp.
 """
 
@@ -40,32 +41,10 @@ __all__ = ["HttpStream", "Transport"]
 wire_log = debug.wire_logger
 
 
-class _mapped:
-    """Sending a request: requests' exceptions become typed errors, raised from the original.
-    ``clamped``: the read/connect timeout was cut to the deadline, so a timeout is the deadline's.
-    A class, not a ``contextlib`` generator: it runs on every call (a third of the cost)."""
-
-    __slots__ = ("ctx", "call", "clamped", "deadline")
-
-    def __init__(self, ctx: Context, call: HttpCall, clamped: bool, deadline: Optional[float]) -> None:
-        self.ctx, self.call, self.clamped, self.deadline = ctx, call, clamped, deadline
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> None:
-        # ours already (a deadline, a size cap) pass as they are: they may subclass TimeoutError/OSError
-        if exc is None or isinstance(exc, errors.LLMInterfaceError):
-            return
-        ctx, call = self.ctx, self.call
-        if isinstance(exc, requests.exceptions.Timeout):
-            if self.clamped:
-                raise http_errors.deadline_error(ctx, call, self.deadline) from exc
-            raise http_errors.timeout_error(ctx, call, "The request") from exc
-        if isinstance(exc, requests.exceptions.ConnectionError):
-            raise http_errors.connection_error(ctx, call, exc) from exc
-        if isinstance(exc, requests.exceptions.RequestException):
-            raise http_errors.request_failed_error(ctx, call, exc) from exc
+# What ``http_errors.SendFailures`` maps while sending: requests' timeouts, connection failures, the rest.
+_SEND_KINDS: http_errors.SendKinds = (
+    requests.exceptions.Timeout, requests.exceptions.ConnectionError, requests.exceptions.RequestException,
+)
 
 
 class _mapped_read:
@@ -328,7 +307,7 @@ class Transport:
             if wire_log.isEnabledFor(logging.DEBUG):
                 debug.log_call(call.method, call.url, headers, data)
             try:
-                with _mapped(ctx, call, clamped, retrier.policy.deadline):
+                with http_errors.SendFailures(_SEND_KINDS, ctx, call, clamped, retrier.policy.deadline):
                     response = self.session.request(
                         call.method, call.url, data=data, headers=headers, timeout=limits,
                         stream=True, allow_redirects=True,  # the body is read by the caller, like the async transport

@@ -450,3 +450,13 @@ def test_the_route_table_in_the_docs_matches_the_code():
             expected = table.get(kind)
             expected = set() if expected is None else {expected} if isinstance(expected, str) else set(expected)
             assert documented == expected, (feature, column, cell)
+
+
+@pytest.mark.parametrize("item", [{"token": "hi", "logprob": -0.1, "top_logprobs": 1}, {"content": "hi", "probs": 7}],
+                         ids=["top_logprobs a number", "probs a number"])
+def test_llamacpp_alternatives_that_are_not_a_list_are_ignored(item):
+    # found by the shape fuzz (test_review_shapes): a non-list alternatives field raised a raw TypeError
+    body = {"content": "hi", "tokens_evaluated": 1, "completion_probabilities": [item]}
+    response = native.parse_generate("llamacpp", body, "m", "huggingface", None)
+    assert response.logprobs.tokens == ("hi",)
+    assert response.logprobs.top_logprobs == ({},)

@@ -21,10 +21,9 @@ import logging
 import os
 from dataclasses import dataclass, replace
 from typing import Any, List, Optional, Tuple
-from urllib.parse import quote
 
 from .. import errors
-from ..hf_hub import HUB_ENV, hub_url  # the one reader of the Hub's base URL (a mirror, a loopback server)
+from ..hf_hub import HUB_ENV, model_api_url  # the one builder of a model's Hub URL (a mirror, a loopback server)
 from ..request import Request
 from .hf_routes import (
     ENDPOINT,
@@ -63,7 +62,7 @@ class ProviderMapping:
 
 
 def mapping_url(model: str) -> str:
-    return f"{hub_url()}/api/models/{quote(model, safe='/')}?expand[]=inferenceProviderMapping"
+    return model_api_url(model, "?expand[]=inferenceProviderMapping")
 
 
 def parse_mapping(body: Any, model: str) -> Tuple[ProviderMapping, ...]:

@@ -104,13 +104,18 @@ def _sglang_logprobs(meta: Mapping[str, Any]) -> Optional[Logprobs]:
     return Logprobs(tuple(tokens), tuple(values), top)
 
 
+def _list(value: Any) -> list:
+    """``value`` when it is a list, else empty: a server's alternatives field of another type is ignored."""
+    return value if isinstance(value, list) else []
+
+
 def _llamacpp_logprobs(items: Any) -> Optional[Logprobs]:
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
         return None
     tokens, values, tops = [], [], []
     for item in items:
         if "probs" in item:  # older builds: probabilities, the chosen token first
-            alts = [a for a in item.get("probs") or () if isinstance(a, dict)]
+            alts = [a for a in _list(item.get("probs")) if isinstance(a, dict)]
             tokens.append(str(item.get("content", "")))
             pairs = [(str(a.get("tok_str", "")), _number(a.get("prob"))) for a in alts]
             logs = {t: math.log(p) for t, p in pairs if p is not None and p > 0}
@@ -118,7 +123,7 @@ def _llamacpp_logprobs(items: Any) -> Optional[Logprobs]:
         else:
             tokens.append(str(item.get("token", item.get("text", ""))))
             values.append(_number(item.get("logprob")))
-            logs = {str(a.get("token", "")): float(a["logprob"]) for a in item.get("top_logprobs") or ()
+            logs = {str(a.get("token", "")): float(a["logprob"]) for a in _list(item.get("top_logprobs"))
                     if isinstance(a, dict) and _number(a.get("logprob")) is not None}
         tops.append(logs)
     return Logprobs(tuple(tokens), tuple(values), tuple(tops))
